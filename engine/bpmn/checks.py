@@ -1,0 +1,103 @@
+"""Structural checks that SpiffWorkflow leaves to run time, done at deploy instead.
+
+A process that would get stuck or fail on its first run (no start event, a
+gateway branch that can never be chosen, a call to a process nobody uploaded) is
+refused at deploy with the element and line, so designers fix it before clerks
+meet it.
+"""
+from __future__ import annotations
+
+from typing import Callable
+
+from lxml import etree
+
+from engine.bpmn.elements import NS, local_name
+from engine.bpmn.forms import FIELD_TYPES
+from engine.errors import DeployProblem
+
+CONDITIONAL_GATEWAYS = ("exclusiveGateway", "inclusiveGateway")
+
+
+def check_process(
+    process: etree._Element,
+    file_name: str,
+    known_process: Callable[[str], bool],
+    decisions: dict[str, str],
+) -> list[DeployProblem]:
+    """Every structural problem of one executable process, in document order."""
+
+    def problem(node: etree._Element, message: str) -> DeployProblem:
+        return DeployProblem(file_name, message, element=node.get("id"), line=node.sourceline)
+
+    problems: list[DeployProblem] = []
+    if process.find("bpmn:startEvent", NS) is None:
+        problems.append(problem(process, f"process '{process.get('id')}' has no start event"))
+    flows = {f.get("id"): f for f in process.iter("{%s}sequenceFlow" % NS["bpmn"])}
+    for node in process.iter():
+        if not isinstance(node.tag, str):
+            continue
+        kind = local_name(node)
+        if kind in CONDITIONAL_GATEWAYS:
+            problems.extend(problem(node, m) for m in _gateway_problems(node, flows))
+        elif kind == "callActivity":
+            called = node.get("calledElement")
+            if not called:
+                problems.append(problem(node, "call activity has no calledElement (the process to call)"))
+            elif not known_process(called):
+                problems.append(problem(
+                    node, f"call activity calls process '{called}', which is neither in this upload "
+                          "nor deployed before; upload it together with this file"))
+        elif kind == "businessRuleTask":
+            ref = node.get("{http://camunda.org/schema/1.0/bpmn}decisionRef")
+            if not ref:
+                problems.append(problem(node, "business rule task has no camunda:decisionRef (the DMN decision to evaluate)"))
+            elif ref not in decisions:
+                problems.append(problem(
+                    node, f"decision '{ref}' was not found: upload the DMN file that defines it with this file"))
+        elif kind == "scriptTask":
+            script = node.find("bpmn:script", NS)
+            if script is None or not (script.text or "").strip():
+                problems.append(problem(node, "script task has no script"))
+        elif kind == "userTask":
+            problems.extend(problem(node, m) for m in _form_problems(node))
+    return problems
+
+
+def _gateway_problems(gateway: etree._Element, flows: dict[str, etree._Element]) -> list[str]:
+    outgoing = [flows[ref.text.strip()] for ref in gateway.iterfind("bpmn:outgoing", NS)
+                if ref.text and ref.text.strip() in flows]
+    if not outgoing:
+        outgoing = [f for f in flows.values() if f.get("sourceRef") == gateway.get("id")]
+    if len(outgoing) < 2:
+        return []
+    default = gateway.get("default")
+    messages = []
+    for flow in outgoing:
+        condition = flow.find("bpmn:conditionExpression", NS)
+        has_condition = condition is not None and (condition.text or "").strip()
+        if not has_condition and flow.get("id") != default:
+            messages.append(
+                f"sequence flow '{flow.get('id')}' leaves the gateway with no condition and is not its "
+                "default flow: add a condition or mark it as the default flow")
+    return messages
+
+
+def _form_problems(task: etree._Element) -> list[str]:
+    messages = []
+    seen: set[str] = set()
+    for field in task.iterfind("bpmn:extensionElements/camunda:formData/camunda:formField", NS):
+        field_id = field.get("id")
+        if not field_id:
+            messages.append(f"a form field on line {field.sourceline} has no id")
+            continue
+        if field_id in seen:
+            messages.append(f"form field '{field_id}' is defined twice")
+        seen.add(field_id)
+        field_type = field.get("type") or "string"
+        if field_type not in FIELD_TYPES:
+            messages.append(
+                f"form field '{field_id}' has type '{field_type}'; supported types are "
+                + ", ".join(sorted(FIELD_TYPES)))
+        elif field_type == "enum" and field.find("camunda:value", NS) is None:
+            messages.append(f"form field '{field_id}' is an enum without values")
+    return messages

@@ -1,0 +1,144 @@
+"""Read what bankflow needs about each flow node straight from the BPMN XML.
+
+SpiffWorkflow's specs know how to run a node; bankflow also needs who may work on
+it (lanes, candidate groups and users, assignee), its form, priority, due date and
+properties such as `sla`. These are extracted once at deploy into plain dicts that
+are stored with the process definition, so the runtime never re-reads XML.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from lxml import etree
+
+BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
+CAMUNDA_NS = "http://camunda.org/schema/1.0/bpmn"
+SPIFF_NS = "http://spiffworkflow.org/bpmn/schema/1.0/core"
+NS = {"bpmn": BPMN_NS, "camunda": CAMUNDA_NS, "spiffworkflow": SPIFF_NS}
+
+FLOW_NODE_TAGS = {
+    "startEvent", "endEvent", "intermediateCatchEvent", "intermediateThrowEvent", "boundaryEvent",
+    "task", "userTask", "manualTask", "scriptTask", "serviceTask", "businessRuleTask", "sendTask",
+    "receiveTask", "callActivity", "subProcess", "transaction", "adHocSubProcess",
+    "exclusiveGateway", "parallelGateway", "inclusiveGateway", "eventBasedGateway", "complexGateway",
+}
+
+
+def local_name(element: etree._Element) -> str:
+    return etree.QName(element).localname
+
+
+def split_list(value: str | None) -> list[str]:
+    """Camunda's comma-separated lists ('credit, risk') as a clean list."""
+    if not value:
+        return []
+    return [item.strip() for item in value.split(",") if item.strip()]
+
+
+def lanes_by_node(process: etree._Element) -> dict[str, str]:
+    """Flow node id -> name of the innermost lane that holds it."""
+    result: dict[str, str] = {}
+    # Document order visits outer lanes before their child lanes, so inner names win.
+    for lane in process.iterfind(".//bpmn:lane", NS):
+        name = lane.get("name") or lane.get("id")
+        for ref in lane.iterfind("bpmn:flowNodeRef", NS):
+            if ref.text:
+                result[ref.text.strip()] = name
+    return result
+
+
+def properties(node: etree._Element) -> dict[str, str]:
+    """`camunda:properties` and `spiffworkflow:properties` of a node, merged."""
+    found: dict[str, str] = {}
+    for prop in node.iterfind("bpmn:extensionElements/camunda:properties/camunda:property", NS):
+        if prop.get("name"):
+            found[prop.get("name")] = prop.get("value", "")
+    for prop in node.iterfind("bpmn:extensionElements/spiffworkflow:properties/spiffworkflow:property", NS):
+        if prop.get("name"):
+            found[prop.get("name")] = prop.get("value", "")
+    return found
+
+
+def form_fields(node: etree._Element) -> list[dict[str, Any]]:
+    """`camunda:formData/formField`s, read with or without a `formKey`."""
+    fields = []
+    for xml_field in node.iterfind("bpmn:extensionElements/camunda:formData/camunda:formField", NS):
+        constraints = {
+            c.get("name"): c.get("config")
+            for c in xml_field.iterfind("camunda:validation/camunda:constraint", NS)
+            if c.get("name")
+        }
+        field: dict[str, Any] = {
+            "id": xml_field.get("id"),
+            "label": xml_field.get("label") or xml_field.get("id"),
+            "type": xml_field.get("type") or "string",
+            "required": "required" in constraints,
+            "options": [
+                {"id": v.get("id"), "name": v.get("name") or v.get("id")}
+                for v in xml_field.iterfind("camunda:value", NS)
+            ],
+            "default": xml_field.get("defaultValue"),
+            "line": xml_field.sourceline,
+        }
+        for name in ("min", "max", "minlength", "maxlength"):
+            if name in constraints:
+                field[name] = constraints[name]
+        if "readonly" in constraints:
+            field["readonly"] = True
+        fields.append(field)
+    return fields
+
+
+def documentation(node: etree._Element) -> str | None:
+    texts = [d.text.strip() for d in node.iterfind("bpmn:documentation", NS) if d.text and d.text.strip()]
+    return "\n".join(texts) or None
+
+
+def camunda(node: etree._Element, name: str) -> str | None:
+    return node.get(f"{{{CAMUNDA_NS}}}{name}")
+
+
+def describe_node(node: etree._Element, lane: str | None) -> dict[str, Any]:
+    """Everything bankflow keeps about one flow node."""
+    info: dict[str, Any] = {
+        "type": local_name(node),
+        "name": node.get("name"),
+        "lane": lane,
+        "line": node.sourceline,
+        "documentation": documentation(node),
+        "properties": properties(node),
+    }
+    if info["type"] == "userTask":
+        info.update(
+            candidate_groups=split_list(camunda(node, "candidateGroups")),
+            candidate_users=split_list(camunda(node, "candidateUsers")),
+            assignee=camunda(node, "assignee"),
+            due_date=camunda(node, "dueDate"),
+            priority=camunda(node, "priority"),
+            form_key=camunda(node, "formKey"),
+            form=form_fields(node),
+        )
+    elif info["type"] == "businessRuleTask":
+        info["decision_ref"] = camunda(node, "decisionRef")
+    return info
+
+
+def describe_process(process: etree._Element) -> dict[str, dict[str, Any]]:
+    """Element id -> description, for every flow node of a process and its subprocesses."""
+    lanes = lanes_by_node(process)
+    described = {}
+    for node in process.iter():
+        if not isinstance(node.tag, str) or etree.QName(node).namespace != BPMN_NS:
+            continue
+        if local_name(node) in FLOW_NODE_TAGS and node.get("id"):
+            described[node.get("id")] = describe_node(node, _lane_of(node, process, lanes))
+    return described
+
+
+def _lane_of(node: etree._Element, process: etree._Element, lanes: dict[str, str]) -> str | None:
+    """A node's own lane, else the lane of the subprocess that contains it."""
+    while node is not None and node is not process:
+        if node.get("id") in lanes:
+            return lanes[node.get("id")]
+        node = node.getparent()
+    return None

@@ -1,0 +1,155 @@
+"""Validate and convert the data submitted for a user task against its form.
+
+Forms come from `camunda:formData`. Every bad field is reported, not just the
+first, and fields the form does not declare are refused: a clerk can only set the
+variables the designer put on the form.
+"""
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal, InvalidOperation
+from typing import Any, Callable
+
+from engine.errors import FieldProblem, InvalidData
+
+TRUE_WORDS = {"true", "yes", "on", "1"}
+FALSE_WORDS = {"false", "no", "off", "0", ""}
+
+
+def _to_string(value: Any) -> str:
+    if isinstance(value, (dict, list)):
+        raise ValueError("must be text")
+    return str(value)
+
+
+def _to_long(value: Any) -> int:
+    if isinstance(value, bool):
+        raise ValueError("must be a whole number")
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, str) and value.strip().lstrip("+-").isdigit():
+        return int(value.strip())
+    raise ValueError("must be a whole number")
+
+
+def _to_double(value: Any) -> float:
+    if isinstance(value, bool):
+        raise ValueError("must be a number")
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        raise ValueError("must be a number") from None
+
+
+def _to_decimal(value: Any) -> Decimal:
+    if isinstance(value, bool) or isinstance(value, (dict, list)):
+        raise ValueError("must be a decimal number")
+    try:
+        result = Decimal(str(value).strip())
+    except InvalidOperation:
+        raise ValueError("must be a decimal number") from None
+    if not result.is_finite():
+        raise ValueError("must be a finite decimal number")
+    return result
+
+
+def _to_boolean(value: Any) -> bool:
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.strip().lower() in TRUE_WORDS | FALSE_WORDS:
+        return value.strip().lower() in TRUE_WORDS
+    raise ValueError("must be true or false")
+
+
+def _to_date(value: Any) -> date:
+    if isinstance(value, date) and not isinstance(value, datetime):
+        return value
+    if isinstance(value, str):
+        text = value.strip()
+        for pattern in ("%Y-%m-%d", "%d/%m/%Y"):
+            try:
+                return datetime.strptime(text, pattern).date()
+            except ValueError:
+                continue
+    raise ValueError("must be a date (YYYY-MM-DD)")
+
+
+FIELD_TYPES: dict[str, Callable[[Any], Any]] = {
+    "string": _to_string,
+    "long": _to_long,
+    "double": _to_double,
+    "decimal": _to_decimal,
+    "boolean": _to_boolean,
+    "date": _to_date,
+    "enum": _to_string,
+}
+
+
+def _check_constraints(field: dict[str, Any], value: Any) -> str | None:
+    if field["type"] == "enum":
+        allowed = [o["id"] for o in field.get("options", [])]
+        if value not in allowed:
+            return f"must be one of {', '.join(allowed)}"
+    convert = FIELD_TYPES[field["type"]]
+    if "min" in field and value < convert(field["min"]):
+        return f"must be at least {field['min']}"
+    if "max" in field and value > convert(field["max"]):
+        return f"must be at most {field['max']}"
+    if "minlength" in field and len(str(value)) < int(field["minlength"]):
+        return f"must be at least {field['minlength']} characters long"
+    if "maxlength" in field and len(str(value)) > int(field["maxlength"]):
+        return f"must be at most {field['maxlength']} characters long"
+    return None
+
+
+def _is_blank(value: Any) -> bool:
+    return value is None or (isinstance(value, str) and not value.strip())
+
+
+def validate(form: list[dict[str, Any]], data: dict[str, Any]) -> dict[str, Any]:
+    """The converted values for `form`, or InvalidData naming every bad field."""
+    if not isinstance(data, dict):
+        raise InvalidData([FieldProblem("data", "must be a JSON object of field values")])
+    problems: list[FieldProblem] = []
+    declared = {f["id"]: f for f in form}
+    for name in data:
+        if name not in declared:
+            known = ", ".join(declared) or "no fields"
+            problems.append(FieldProblem(name, f"is not a field of this form (the form has {known})"))
+    values: dict[str, Any] = {}
+    for field in form:
+        raw = data.get(field["id"])
+        if field.get("readonly"):
+            if field["id"] in data:
+                problems.append(FieldProblem(field["id"], "is read-only"))
+            continue
+        if _is_blank(raw) and field["type"] != "boolean":
+            if field.get("required"):
+                problems.append(FieldProblem(field["id"], "is required"))
+            elif field.get("default") is not None:
+                values[field["id"]] = FIELD_TYPES[field["type"]](field["default"])
+            continue
+        if raw is None:
+            if field.get("required"):
+                problems.append(FieldProblem(field["id"], "is required"))
+            continue
+        try:
+            value = FIELD_TYPES[field["type"]](raw)
+        except ValueError as exc:
+            problems.append(FieldProblem(field["id"], str(exc)))
+            continue
+        complaint = _check_constraints(field, value)
+        if complaint:
+            problems.append(FieldProblem(field["id"], complaint))
+            continue
+        values[field["id"]] = value
+    if problems:
+        raise InvalidData(problems, summary="the form data is not valid")
+    return values
+
+
+def public_fields(form: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The form as shown to clients (JSON contract): no source line numbers."""
+    return [{k: v for k, v in f.items() if k != "line"} for f in form]

@@ -1,0 +1,251 @@
+"""Turn uploaded BPMN/DMN bytes into runnable specs, or into precise deploy problems.
+
+Every failure becomes a `DeployProblem` (file, element, line, message); no library
+exception escapes. Problems are collected across all files so a designer sees
+everything wrong in one go.
+"""
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+from lxml import etree
+from SpiffWorkflow.bpmn.parser.BpmnParser import BpmnValidator
+from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
+from SpiffWorkflow.camunda.parser.CamundaParser import CamundaParser
+from SpiffWorkflow.exceptions import SpiffWorkflowException
+
+from engine.bpmn import xmlsafe
+from engine.bpmn.checks import check_process
+from engine.bpmn.elements import BPMN_NS, NS, describe_process, properties
+from engine.errors import DeployError, DeployProblem
+
+DMN_NAMESPACES = {
+    "http://www.omg.org/spec/DMN/20151101/dmn.xsd",
+    "http://www.omg.org/spec/DMN/20180521/MODEL/",
+    "https://www.omg.org/spec/DMN/20191111/MODEL/",
+    "https://www.omg.org/spec/DMN/20230324/MODEL/",
+}
+
+
+@dataclass(frozen=True)
+class SourceFile:
+    name: str
+    content: bytes
+
+    @property
+    def sha256(self) -> str:
+        return hashlib.sha256(self.content).hexdigest()
+
+
+@dataclass
+class LoadedFile:
+    source: SourceFile
+    kind: str  # bpmn | dmn
+    tree: etree._ElementTree
+
+
+@dataclass
+class ParsedProcess:
+    """An executable process ready to deploy: its spec and what bankflow reads beside it."""
+
+    key: str
+    name: str | None
+    spec: Any
+    subprocess_specs: dict[str, Any]
+    elements: dict[str, dict[str, Any]]
+    files: list[str]  # names of the files it was built from
+    sla_target: str | None = None
+
+
+@dataclass
+class Intake:
+    files: list[LoadedFile] = field(default_factory=list)
+    processes: dict[str, ParsedProcess] = field(default_factory=dict)
+    decisions: dict[str, str] = field(default_factory=dict)  # decision id -> file name
+
+
+_VALIDATOR: BpmnValidator | None = None
+
+
+def _validator() -> BpmnValidator:
+    """The BPMN 2.0 XSD validator; built once because compiling the schema is slow."""
+    global _VALIDATOR
+    if _VALIDATOR is None:
+        _VALIDATOR = BpmnValidator()
+    return _VALIDATOR
+
+
+def classify(source: SourceFile) -> LoadedFile:
+    """Parse one file safely and tell BPMN from DMN; raise DeployError otherwise."""
+    try:
+        tree = xmlsafe.parse(source.content)
+    except xmlsafe.UnsafeXml as exc:
+        raise DeployError([DeployProblem(source.name, exc.message, line=exc.line)]) from None
+    root = tree.getroot()
+    qname = etree.QName(root)
+    if qname.localname == "definitions" and qname.namespace == BPMN_NS:
+        return LoadedFile(source, "bpmn", tree)
+    if qname.localname == "definitions" and qname.namespace in DMN_NAMESPACES:
+        return LoadedFile(source, "dmn", tree)
+    raise DeployError([DeployProblem(
+        source.name,
+        f"not a BPMN 2.0 or DMN file: the root element is <{qname.localname}> in namespace "
+        f"'{qname.namespace or 'none'}', expected <definitions> in '{BPMN_NS}'",
+        line=root.sourceline,
+    )])
+
+
+def element_line(tree: etree._ElementTree, element_id: str | None) -> int | None:
+    if not element_id:
+        return None
+    found = tree.getroot().xpath("//*[@id=$id]", id=element_id)
+    return found[0].sourceline if found else None
+
+
+def _problem_from_spiff(exc: Exception, loaded: LoadedFile) -> DeployProblem:
+    """Turn a SpiffWorkflow exception into a designer-readable problem."""
+    element = getattr(exc, "id", None) or None
+    line = getattr(exc, "line_number", None)
+    if not isinstance(line, int) or not line:
+        line = element_line(loaded.tree, element)
+    message = str(exc.args[0]) if exc.args else "could not be read"
+    return DeployProblem(loaded.source.name, message, element=element, line=line)
+
+
+def _schema_problem(loaded: LoadedFile) -> DeployProblem | None:
+    try:
+        _validator().validate(loaded.tree.getroot(), loaded.source.name)
+    except ValidationException as exc:
+        return DeployProblem(
+            loaded.source.name, f"not valid BPMN 2.0: {exc.args[0] if exc.args else 'schema error'}",
+            line=exc.line_number or None)
+    return None
+
+
+def executable_processes(loaded: LoadedFile) -> list[etree._Element]:
+    return [p for p in loaded.tree.getroot().iterfind("bpmn:process", NS) if p.get("isExecutable") == "true"]
+
+
+def non_executable_problem(loaded: LoadedFile) -> DeployProblem:
+    processes = loaded.tree.getroot().findall("bpmn:process", NS)
+    if not processes:
+        return DeployProblem(loaded.source.name, "the file defines no process (it has no <process> element)")
+    first = processes[0]
+    return DeployProblem(
+        loaded.source.name,
+        f"process '{first.get('id')}' is not executable: set isExecutable=\"true\" on the process "
+        "(in Camunda Modeler: select the pool or canvas and tick 'Executable' in the properties panel)",
+        element=first.get("id"), line=first.sourceline)
+
+
+def load(
+    sources: list[SourceFile],
+    known_process: Callable[[str], bool] = lambda key: False,
+    extra: list[SourceFile] = (),
+) -> Intake:
+    """Parse, validate and build specs for every executable process in `sources`.
+
+    `extra` files (e.g. an earlier deployment's process that a call activity targets)
+    are parsed too but yield no new definitions. Raises DeployError with all problems.
+    """
+    problems: list[DeployProblem] = []
+    intake = Intake()
+    for source in [*sources, *extra]:
+        try:
+            intake.files.append(classify(source))
+        except DeployError as exc:
+            problems.extend(exc.deploy_problems)
+    if problems:
+        raise DeployError(problems)
+
+    own = {s.name for s in sources}
+    parser = CamundaParser()
+    for loaded in intake.files:
+        problems.extend(_add_to_parser(parser, loaded, intake))
+    if problems:
+        raise DeployError(problems)
+
+    bpmn_files = [f for f in intake.files if f.kind == "bpmn" and f.source.name in own]
+    if not any(f.kind == "bpmn" for f in intake.files if f.source.name in own) and not intake.decisions:
+        raise DeployError([DeployProblem(s.name, "nothing to deploy") for s in sources])
+    defined = {p.get("id") for f in intake.files if f.kind == "bpmn" for p in executable_processes(f)}
+    for loaded in bpmn_files:
+        processes = executable_processes(loaded)
+        if not processes:
+            problems.append(non_executable_problem(loaded))
+            continue
+        for process in processes:
+            found = check_process(process, loaded.source.name,
+                                  lambda key: key in defined or known_process(key), intake.decisions)
+            if found:
+                problems.extend(found)
+                continue
+            try:
+                intake.processes[process.get("id")] = _build(parser, process, loaded, intake)
+            except (SpiffWorkflowException, ValidationException) as exc:
+                problems.append(_problem_from_spiff(exc, loaded))
+            except Exception as exc:  # a library bug must still read as a deploy error
+                problems.append(DeployProblem(
+                    loaded.source.name, f"the process could not be built ({type(exc).__name__}: {exc})",
+                    element=process.get("id"), line=process.sourceline))
+    if problems:
+        raise DeployError(problems)
+    return intake
+
+
+def _add_to_parser(parser: CamundaParser, loaded: LoadedFile, intake: Intake) -> list[DeployProblem]:
+    try:
+        if loaded.kind == "bpmn":
+            schema_problem = _schema_problem(loaded)
+            if schema_problem:
+                return [schema_problem]
+            parser.add_bpmn_xml(loaded.tree, loaded.source.name)
+        else:
+            parser.add_dmn_xml(loaded.tree.getroot(), loaded.source.name)
+            for decision in loaded.tree.getroot().iter("{*}decision"):
+                intake.decisions[decision.get("id")] = loaded.source.name
+    except (SpiffWorkflowException, ValidationException) as exc:
+        return [_problem_from_spiff(exc, loaded)]
+    except Exception as exc:
+        return [DeployProblem(loaded.source.name, f"could not be read ({type(exc).__name__}: {exc})")]
+    return []
+
+
+def _build(parser: CamundaParser, process: etree._Element, loaded: LoadedFile, intake: Intake) -> ParsedProcess:
+    key = process.get("id")
+    spec = parser.get_spec(key)
+    subprocess_specs = parser.get_subprocess_specs(key)
+    elements = describe_process(process)
+    files = {loaded.source.name}
+    for called in subprocess_specs:
+        for other in intake.files:
+            for called_process in other.tree.getroot().iterfind("bpmn:process", NS):
+                if called_process.get("id") == called:
+                    files.add(other.source.name)
+                    elements.update(describe_process(called_process))
+    for info in elements.values():
+        if info.get("decision_ref") in intake.decisions:
+            files.add(intake.decisions[info["decision_ref"]])
+    return ParsedProcess(
+        key=key,
+        name=process.get("name"),
+        spec=spec,
+        subprocess_specs=subprocess_specs,
+        elements=elements,
+        files=sorted(files),
+        sla_target=properties(process).get("sla"),
+    )
+
+
+def build_specs(sources: list[SourceFile], key: str) -> tuple[Any, dict[str, Any]]:
+    """Rebuild the spec of an already-validated process (cache miss at run time)."""
+    parser = CamundaParser()
+    for source in sources:
+        tree = xmlsafe.parse(source.content)
+        if etree.QName(tree.getroot()).namespace == BPMN_NS:
+            parser.add_bpmn_xml(tree, source.name)
+        else:
+            parser.add_dmn_xml(tree.getroot(), source.name)
+    return parser.get_spec(key), parser.get_subprocess_specs(key)

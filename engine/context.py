@@ -1,0 +1,38 @@
+"""What every service call needs, built once per process and passed explicitly."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
+from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine
+
+from engine.clock import Clock, SystemClock
+from engine.runtime.serializer import StateSerializer
+from engine.runtime.specs import SpecCache
+from engine.store.db import make_engine, make_session_factory
+
+
+@dataclass
+class EngineContext:
+    """The database, clock, spec cache and script engine shared by service calls.
+
+    Holds no per-request state: any number of web processes and workers can each
+    build one over the same database.
+    """
+
+    db: Engine
+    session_factory: sessionmaker[Session]
+    clock: Clock = field(default_factory=SystemClock)
+    specs: SpecCache = field(default_factory=SpecCache)
+    serializer: StateSerializer = field(default_factory=StateSerializer)
+    script_engine: Any = field(default_factory=PythonScriptEngine)
+
+    @classmethod
+    def from_url(cls, url: str, clock: Clock | None = None) -> "EngineContext":
+        db = make_engine(url)
+        return cls(db=db, session_factory=make_session_factory(db), clock=clock or SystemClock())
+
+    def close(self) -> None:
+        self.db.dispose()

@@ -1,0 +1,182 @@
+"""Deploy BPMN/DMN files as versioned process definitions."""
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+from typing import Any, Iterable
+
+from lxml import etree
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from engine.audit import record
+from engine.bpmn import xmlsafe
+from engine.bpmn.elements import NS
+from engine.bpmn.intake import Intake, ParsedProcess, SourceFile, load
+from engine.context import EngineContext
+from engine.errors import DeployError, DeployProblem, NotFound
+from engine.runtime.specs import ProcessSpecs
+from engine.store.models import Deployment, DeploymentFile, ProcessDefinition
+from engine.unit_of_work import unit_of_work
+from engine.users import load_user
+from engine.views import definition_view
+
+DEPLOYABLE_SUFFIXES = (".bpmn", ".bpmn20.xml", ".dmn", ".xml")
+
+
+def read_sources(paths: Iterable[str | Path]) -> list[SourceFile]:
+    """Files named on the command line, folders expanded to their BPMN/DMN files."""
+    sources: list[SourceFile] = []
+    problems: list[DeployProblem] = []
+    for raw in paths:
+        path = Path(raw)
+        if path.is_dir():
+            files = sorted(p for p in path.rglob("*") if p.is_file() and p.name.lower().endswith(DEPLOYABLE_SUFFIXES))
+            if not files:
+                problems.append(DeployProblem(str(path), "the folder holds no .bpmn or .dmn files"))
+            sources.extend(SourceFile(p.name, p.read_bytes()) for p in files)
+        elif path.is_file():
+            sources.append(SourceFile(path.name, path.read_bytes()))
+        else:
+            problems.append(DeployProblem(str(path), "no such file or folder"))
+    names = [s.name for s in sources]
+    problems.extend(DeployProblem(n, "two files of this deployment have the same name")
+                    for n in sorted({n for n in names if names.count(n) > 1}))
+    if problems:
+        raise DeployError(problems)
+    return sources
+
+
+def latest_definition(session: Session, key: str) -> ProcessDefinition | None:
+    return session.scalar(
+        select(ProcessDefinition).where(ProcessDefinition.key == key)
+        .order_by(ProcessDefinition.version.desc()).limit(1))
+
+
+def _called_elements(sources: list[SourceFile]) -> set[str]:
+    """Processes that the uploaded files call but do not define."""
+    called, defined = set(), set()
+    for source in sources:
+        try:
+            root = xmlsafe.parse(source.content).getroot()
+        except xmlsafe.UnsafeXml:
+            continue  # intake reports it with the file name
+        called.update(c.get("calledElement") for c in root.iter("{%s}callActivity" % NS["bpmn"]) if c.get("calledElement"))
+        defined.update(p.get("id") for p in root.iterfind("bpmn:process", NS))
+    return called - defined
+
+
+def _deployed_sources(session: Session, keys: set[str]) -> tuple[list[SourceFile], dict[str, int]]:
+    """The stored files behind the latest versions of `keys`, for call activities into them."""
+    sources, ids = [], {}
+    for key in sorted(keys):
+        definition = latest_definition(session, key)
+        if definition is None:
+            continue
+        for file in session.scalars(select(DeploymentFile).where(DeploymentFile.id.in_(definition.source_files))):
+            if file.name not in ids:
+                sources.append(SourceFile(file.name, file.content))
+                ids[file.name] = file.id
+    return sources, ids
+
+
+def source_hash(process: ParsedProcess, intake: Intake) -> str:
+    digests = {f.source.name: f.source.sha256 for f in intake.files}
+    joined = "\n".join(f"{name}:{digests[name]}" for name in process.files)
+    return hashlib.sha256(joined.encode()).hexdigest()
+
+
+def deploy(ctx: EngineContext, sources: list[SourceFile], name: str | None = None,
+           user: str | None = None) -> dict[str, Any]:
+    """Deploy files as one deployment; identical re-uploads change nothing.
+
+    Returns the deployment id (None when nothing changed) and, per process, its
+    version and whether it is new. Raises DeployError, storing nothing.
+    """
+    if not sources:
+        raise DeployError([DeployProblem("(none)", "no files to deploy")])
+    built: list[tuple[int, ProcessSpecs]] = []
+    with unit_of_work(ctx) as session:
+        if user:
+            load_user(session, user)
+        extra, extra_ids = _deployed_sources(session, _called_elements(sources))
+
+        def known(key: str) -> bool:
+            return latest_definition(session, key) is not None
+
+        intake = load(sources, known_process=known, extra=extra)
+        now = ctx.clock.now()
+        plans = []
+        for key, process in intake.processes.items():
+            latest = latest_definition(session, key)
+            digest = source_hash(process, intake)
+            unchanged = latest is not None and latest.source_sha256 == digest
+            plans.append((process, latest, digest, unchanged))
+        results = [{"key": p.key, "version": latest.version, "name": latest.name, "status": "unchanged"}
+                   for p, latest, _, unchanged in plans if unchanged]
+        changed = [plan for plan in plans if not plan[3]]
+        dmn_only = not intake.processes and intake.decisions
+        if not changed and not dmn_only:
+            return {"deployment_id": None, "definitions": results}
+        deployment = Deployment(name=name or ", ".join(s.name for s in sources), deployed_by=user, deployed_at=now)
+        file_rows = {
+            f.source.name: DeploymentFile(name=f.source.name, kind=f.kind, sha256=f.source.sha256,
+                                          content=f.source.content)
+            for f in intake.files if f.source.name not in extra_ids
+        }
+        deployment.files = list(file_rows.values())
+        session.add(deployment)
+        session.flush()
+        ids = {**extra_ids, **{n: row.id for n, row in file_rows.items()}}
+        for process, latest, digest, _ in changed:
+            definition = ProcessDefinition(
+                key=process.key,
+                version=(latest.version + 1) if latest else 1,
+                name=process.name,
+                deployment_id=deployment.id,
+                is_executable=True,
+                sla_target=process.sla_target,
+                source_sha256=digest,
+                source_files=[ids[n] for n in process.files],
+                elements=process.elements,
+            )
+            session.add(definition)
+            session.flush()
+            built.append((definition.id, ProcessSpecs(process.spec, process.subprocess_specs)))
+            results.append({"key": definition.key, "version": definition.version, "name": definition.name,
+                            "status": "new"})
+        record(session, "deployed", now, actor=user,
+               payload={"deployment_id": deployment.id, "files": sorted(file_rows),
+                        "definitions": [r for r in results if r["status"] == "new"]})
+        deployment_id = deployment.id
+    # Only committed definitions enter the cache: a rolled-back id could be reused.
+    for definition_id, specs in built:
+        ctx.specs.put(definition_id, specs)
+    return {"deployment_id": deployment_id, "definitions": sorted(results, key=lambda r: r["key"])}
+
+
+def list_definitions(ctx: EngineContext, latest_only: bool = False) -> list[dict[str, Any]]:
+    with unit_of_work(ctx) as session:
+        query = select(ProcessDefinition).order_by(ProcessDefinition.key, ProcessDefinition.version)
+        if latest_only:
+            newest = (select(ProcessDefinition.key, func.max(ProcessDefinition.version).label("v"))
+                      .group_by(ProcessDefinition.key).subquery())
+            query = query.join(newest, (ProcessDefinition.key == newest.c.key)
+                               & (ProcessDefinition.version == newest.c.v))
+        return [definition_view(d) for d in session.scalars(query)]
+
+
+def find_definition(session: Session, key: str, version: int | None = None) -> ProcessDefinition:
+    """The given version of a process, or its newest active one."""
+    query = select(ProcessDefinition).where(ProcessDefinition.key == key)
+    if version is not None:
+        query = query.where(ProcessDefinition.version == version)
+    else:
+        query = query.where(ProcessDefinition.active.is_(True))
+    definition = session.scalar(query.order_by(ProcessDefinition.version.desc()).limit(1))
+    if definition is None:
+        known = session.scalars(select(ProcessDefinition.key).distinct().order_by(ProcessDefinition.key)).all()
+        hint = f"; deployed processes: {', '.join(known)}" if known else "; nothing is deployed yet"
+        what = f"version {version} of process '{key}'" if version is not None else f"process '{key}'"
+        raise NotFound(f"{what} is not deployed{hint}")
+    return definition

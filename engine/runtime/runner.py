@@ -1,0 +1,115 @@
+"""Drive a SpiffWorkflow workflow to its next wait state, catching failures as incidents.
+
+A failing step (script error, missing variable, no gateway branch, a sandbox limit)
+must not lose work: the failing task is put back to READY with the data it had
+before it ran, so the saved state is the state before the failing step and
+`retry` can run it again.
+"""
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass, field
+from typing import Any
+from uuid import UUID
+
+from SpiffWorkflow.bpmn import BpmnWorkflow
+from SpiffWorkflow.bpmn.specs.mixins.script_task import ScriptEngineTask
+from SpiffWorkflow.task import Task
+from SpiffWorkflow.util.task import TaskState
+
+from engine.runtime.specs import ProcessSpecs
+
+
+@dataclass(frozen=True)
+class StepFailure:
+    """Why the engine stopped: where, and a message for the incident."""
+
+    element_id: str | None
+    spiff_task_id: str | None
+    message: str
+
+
+@dataclass
+class StepOutcome:
+    completed: list[Task] = field(default_factory=list)
+    failure: StepFailure | None = None
+
+
+def new_workflow(specs: ProcessSpecs, script_engine: Any, data: dict[str, Any]) -> BpmnWorkflow:
+    workflow = BpmnWorkflow(specs.spec, specs.subprocess_specs, script_engine=script_engine)
+    workflow.data.update(data)
+    # Start data must be visible to the first tasks, which inherit from the root task.
+    workflow.task_tree.data.update(data)
+    for task in workflow.get_tasks(state=TaskState.READY):
+        task.data.update(data)
+    return workflow
+
+
+def run_engine_steps(workflow: BpmnWorkflow, outcome: StepOutcome | None = None) -> StepOutcome:
+    """Run every READY non-manual task until only human tasks and waits remain."""
+    outcome = outcome or StepOutcome()
+    snapshots: dict[UUID, dict[str, Any]] = {}
+
+    def before(task: Task) -> None:
+        # Only tasks that run scripts can change data in place; keep what they had.
+        if isinstance(task.task_spec, ScriptEngineTask) or getattr(task.task_spec, "prescript", None):
+            snapshots[task.id] = copy.deepcopy(task.data)
+
+    def after(task: Task) -> None:
+        outcome.completed.append(task)
+
+    try:
+        workflow.do_engine_steps(will_complete_task=before, did_complete_task=after)
+    except Exception as exc:  # any failure in a step becomes an incident, never a crash
+        outcome.failure = _rewind_failed_task(workflow, exc, snapshots)
+    return outcome
+
+
+def _rewind_failed_task(workflow: BpmnWorkflow, exc: Exception, snapshots: dict[UUID, dict[str, Any]]) -> StepFailure:
+    failed = getattr(exc, "task", None)
+    if failed is None or not failed.has_state(TaskState.ERROR):
+        failed = next(iter(workflow.get_tasks(state=TaskState.ERROR)), None)
+    if failed is None:
+        return StepFailure(None, None, describe_error(exc))
+    failed._set_state(TaskState.READY)
+    if failed.id in snapshots:
+        failed.data = snapshots[failed.id]
+    return StepFailure(failed.task_spec.bpmn_id, str(failed.id), describe_error(exc))
+
+
+def describe_error(exc: Exception) -> str:
+    """A one-line message for the incident: the error itself, not the library's wrapping."""
+    inner = getattr(exc, "error", None) or getattr(exc, "exception", None)
+    text = str(exc.args[0]) if exc.args else type(exc).__name__
+    if inner is not None and str(inner) and str(inner) not in text:
+        text = f"{text}: {inner}"
+    line = getattr(exc, "line_number", None)
+    if line:
+        text = f"{text} (line {line})"
+    return " ".join(text.split())
+
+
+class TaskNotReady(Exception):
+    """The workflow no longer waits for this task (it moved on, or the state is stale)."""
+
+
+def complete_human_task(workflow: BpmnWorkflow, spiff_task_id: str, data: dict[str, Any]) -> Task:
+    task = workflow.get_task_from_id(UUID(spiff_task_id))
+    if task is None or not task.has_state(TaskState.READY):
+        raise TaskNotReady(spiff_task_id)
+    task.data.update(data)
+    task.run()
+    return task
+
+
+def ready_human_tasks(workflow: BpmnWorkflow) -> list[Task]:
+    return workflow.get_tasks(state=TaskState.READY, manual=True)
+
+
+def waiting_tasks(workflow: BpmnWorkflow) -> list[Task]:
+    return workflow.get_tasks(state=TaskState.WAITING | TaskState.STARTED)
+
+
+def is_flow_node(task: Task) -> bool:
+    """True for tasks that stand for a BPMN element, not SpiffWorkflow's own control tasks."""
+    return getattr(task.task_spec, "bpmn_id", None) is not None

@@ -1,0 +1,149 @@
+"""Mirror a workflow's tasks into `human_task` and `activity` rows after each engine run.
+
+Only the open rows of one instance are read (never its whole history), so a call
+costs the same number of statements however long the case has been running.
+"""
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from SpiffWorkflow.bpmn import BpmnWorkflow
+from SpiffWorkflow.task import Task
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from engine.audit import record
+from engine.runtime.runner import is_flow_node, ready_human_tasks, waiting_tasks
+from engine.store.models import Activity, HumanTask, ProcessInstance, TaskCandidate
+
+OPEN_TASK_STATES = ("open", "claimed")
+DEFAULT_PRIORITY = 50
+
+
+def sync_activities(
+    session: Session,
+    instance: ProcessInstance,
+    workflow: BpmnWorkflow,
+    completed: list[Task],
+    now: datetime,
+    elements: dict[str, dict[str, Any]],
+    is_new: bool,
+) -> None:
+    """Open a row when a node starts waiting or becomes a human task; close it when it ends."""
+    open_rows: dict[str, Activity] = {}
+    if not is_new:
+        open_rows = {
+            row.spiff_task_id: row
+            for row in session.scalars(
+                select(Activity).where(Activity.instance_id == instance.id, Activity.ended_at.is_(None)))
+        }
+    new_rows: dict[str, Activity] = {}
+    for task in completed:
+        if not is_flow_node(task):
+            continue
+        row = open_rows.pop(str(task.id), None)
+        if row is not None:
+            row.ended_at, row.state = now, "completed"
+        else:
+            new_rows[str(task.id)] = _activity(instance, task, now, elements, ended=True)
+    active = {str(t.id): t for t in [*ready_human_tasks(workflow), *waiting_tasks(workflow)] if is_flow_node(t)}
+    for spiff_id, task in active.items():
+        if spiff_id not in open_rows and spiff_id not in new_rows:
+            new_rows[spiff_id] = _activity(instance, task, now, elements, ended=False)
+    for spiff_id, row in open_rows.items():
+        if spiff_id not in active:
+            row.ended_at, row.state = now, "cancelled"
+    session.add_all(new_rows.values())
+
+
+def _activity(instance: ProcessInstance, task: Task, now: datetime,
+              elements: dict[str, dict[str, Any]], ended: bool) -> Activity:
+    element_id = task.task_spec.bpmn_id
+    meta = elements.get(element_id, {})
+    return Activity(
+        instance_id=instance.id,
+        spiff_task_id=str(task.id),
+        element_id=element_id,
+        element_type=meta.get("type") or type(task.task_spec).__name__,
+        name=task.task_spec.bpmn_name,
+        started_at=now,
+        ended_at=now if ended else None,
+        state="completed" if ended else "active",
+    )
+
+
+def sync_human_tasks(
+    session: Session,
+    instance: ProcessInstance,
+    workflow: BpmnWorkflow,
+    now: datetime,
+    elements: dict[str, dict[str, Any]],
+    is_new: bool,
+) -> list[HumanTask]:
+    """Create rows for new ready user tasks, cancel rows whose task went away; return new rows."""
+    ready = {str(t.id): t for t in ready_human_tasks(workflow)}
+    known: set[str] = set()
+    if not is_new:
+        for row in session.scalars(
+            select(HumanTask).where(HumanTask.instance_id == instance.id, HumanTask.status.in_(OPEN_TASK_STATES))
+        ):
+            known.add(row.spiff_task_id)
+            if row.spiff_task_id not in ready:
+                row.status = "cancelled"
+                record(session, "task_cancelled", now, instance_id=instance.id, task_id=row.id,
+                       element_id=row.element_id)
+    created = [
+        new_human_task(instance, task, elements.get(task.task_spec.bpmn_id, {}), now)
+        for spiff_id, task in ready.items() if spiff_id not in known
+    ]
+    session.add_all(created)
+    if created:
+        session.flush()
+    for row in created:
+        record(session, "task_created", now, instance_id=instance.id, task_id=row.id, element_id=row.element_id,
+               payload={"candidate_groups": row.candidate_groups, "candidate_users": row.candidate_users})
+        if row.assignee:
+            record(session, "task_assigned", now, instance_id=instance.id, task_id=row.id,
+                   element_id=row.element_id, payload={"to": row.assignee})
+    return created
+
+
+def resolve_assignee(expression: str | None, data: dict[str, Any]) -> str | None:
+    """A literal user name, or `${variable}` naming a variable that holds one."""
+    if not expression:
+        return None
+    text = expression.strip()
+    if text.startswith(("${", "#{")) and text.endswith("}"):
+        value = data.get(text[2:-1].strip())
+        return str(value) if value else None
+    return text
+
+
+def new_human_task(instance: ProcessInstance, task: Task, meta: dict[str, Any], now: datetime) -> HumanTask:
+    """A work item for one ready user task; the lane names the group unless the task names candidates."""
+    groups = list(meta.get("candidate_groups") or [])
+    users = list(meta.get("candidate_users") or [])
+    lane = meta.get("lane") or getattr(task.task_spec, "lane", None)
+    if not groups and not users and lane:
+        groups = [lane]
+    assignee = resolve_assignee(meta.get("assignee"), task.data)
+    priority = meta.get("priority")
+    row = HumanTask(
+        instance_id=instance.id,
+        spiff_task_id=str(task.id),
+        element_id=task.task_spec.bpmn_id,
+        name=task.task_spec.bpmn_name or task.task_spec.bpmn_id,
+        lane=lane,
+        candidate_groups=groups,
+        candidate_users=users,
+        assignee=assignee,
+        status="claimed" if assignee else "open",
+        priority=int(priority) if priority and str(priority).strip().lstrip("-").isdigit() else DEFAULT_PRIORITY,
+        created_at=now,
+        claimed_at=now if assignee else None,
+        form=meta.get("form") or [],
+    )
+    row.candidates = [TaskCandidate(kind="group", name=g) for g in groups] + [
+        TaskCandidate(kind="user", name=u) for u in users]
+    return row

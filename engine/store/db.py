@@ -1,0 +1,50 @@
+"""Database engines and sessions: no global state, callers hold what they create."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.orm import Session, sessionmaker
+
+DATABASE_URL_ENV = "BANKFLOW_DATABASE_URL"
+
+
+def default_database_url() -> str:
+    """`BANKFLOW_DATABASE_URL`, else SQLite in the `instance/` folder of the working directory."""
+    url = os.environ.get(DATABASE_URL_ENV)
+    if url:
+        return url
+    folder = Path.cwd() / "instance"
+    folder.mkdir(exist_ok=True)
+    return f"sqlite:///{folder / 'bankflow.sqlite'}"
+
+
+def make_engine(url: str) -> Engine:
+    """An engine tuned per dialect: SQLite gets WAL, foreign keys and a busy timeout."""
+    if url.startswith("sqlite"):
+        engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
+        event.listen(engine, "connect", _sqlite_pragmas)
+        event.listen(engine, "begin", _sqlite_begin_immediate)
+        return engine
+    return create_engine(url, pool_pre_ping=True)
+
+
+def _sqlite_pragmas(dbapi_connection, _record) -> None:
+    # pysqlite's own transaction handling is switched off so that `begin` below
+    # decides; every transaction then takes the write lock up front, which turns
+    # concurrent writers into a wait instead of a mid-transaction "database is locked".
+    dbapi_connection.isolation_level = None
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.close()
+
+
+def _sqlite_begin_immediate(connection) -> None:
+    connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def make_session_factory(engine: Engine) -> sessionmaker[Session]:
+    return sessionmaker(engine, expire_on_commit=False)

@@ -1,0 +1,256 @@
+"""The data model of DESIGN §2 as SQLAlchemy 2.0 typed models.
+
+Times are stored as timezone-aware UTC datetimes (`UtcDateTime`), so SQLite and
+PostgreSQL return the same values. JSON columns hold small documents (forms,
+payloads, workflow state) that are read whole and never queried inside.
+"""
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+
+class UtcDateTime(TypeDecorator):
+    """A DateTime that always comes back timezone-aware in UTC (SQLite forgets zones)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetimes are not stored; pass a timezone-aware UTC time")
+        return value.astimezone(timezone.utc)
+
+    def process_result_value(self, value: datetime | None, dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=timezone.utc)
+        return value.astimezone(timezone.utc)
+
+
+class Base(DeclarativeBase):
+    type_annotation_map = {datetime: UtcDateTime, dict[str, Any]: JSON, list[Any]: JSON}
+
+
+class Deployment(Base):
+    __tablename__ = "deployment"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    deployed_by: Mapped[str | None] = mapped_column(String(100))
+    deployed_at: Mapped[datetime]
+
+    files: Mapped[list[DeploymentFile]] = relationship(back_populates="deployment", order_by="DeploymentFile.id")
+
+
+class DeploymentFile(Base):
+    __tablename__ = "deployment_file"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    deployment_id: Mapped[int] = mapped_column(ForeignKey("deployment.id"), index=True)
+    name: Mapped[str] = mapped_column(String(255))
+    kind: Mapped[str] = mapped_column(String(10))  # bpmn | dmn
+    sha256: Mapped[str] = mapped_column(String(64), index=True)
+    content: Mapped[bytes] = mapped_column(LargeBinary)
+
+    deployment: Mapped[Deployment] = relationship(back_populates="files")
+
+
+class ProcessDefinition(Base):
+    """One version of one executable process; `source_sha256` detects identical re-uploads."""
+
+    __tablename__ = "process_definition"
+    __table_args__ = (UniqueConstraint("key", "version", name="uq_definition_key_version"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(200), index=True)
+    version: Mapped[int]
+    name: Mapped[str | None] = mapped_column(String(255))
+    deployment_id: Mapped[int] = mapped_column(ForeignKey("deployment.id"), index=True)
+    is_executable: Mapped[bool] = mapped_column(default=True)
+    sla_target: Mapped[str | None] = mapped_column(String(50))
+    active: Mapped[bool] = mapped_column(default=True)
+    source_sha256: Mapped[str] = mapped_column(String(64))
+    # deployment_file ids the spec is built from (its own file, called processes, DMN).
+    source_files: Mapped[list[Any]] = mapped_column(default=list)
+    # Per-element metadata read at deploy (lanes, candidates, forms, SLA...): element id -> dict.
+    elements: Mapped[dict[str, Any]] = mapped_column(default=dict)
+
+    deployment: Mapped[Deployment] = relationship()
+
+
+class ProcessInstance(Base):
+    __tablename__ = "process_instance"
+    __table_args__ = (Index("ix_instance_status_due", "status", "next_due_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    definition_id: Mapped[int] = mapped_column(ForeignKey("process_definition.id"), index=True)
+    business_key: Mapped[str | None] = mapped_column(String(200), index=True)
+    status: Mapped[str] = mapped_column(String(20), index=True)  # running|completed|incident|cancelled
+    started_at: Mapped[datetime]
+    started_by: Mapped[str | None] = mapped_column(String(100))
+    ended_at: Mapped[datetime | None]
+    # Serialized workflow state without the spec (see engine.runtime.serializer).
+    state: Mapped[dict[str, Any]] = mapped_column(JSON)
+    # The latest process variables as plain JSON, for display and search without a restore.
+    variables: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    lock_version: Mapped[int] = mapped_column(Integer, default=1)
+    next_due_at: Mapped[datetime | None]
+    incident_element: Mapped[str | None] = mapped_column(String(200))
+    incident_message: Mapped[str | None] = mapped_column(Text)
+
+    definition: Mapped[ProcessDefinition] = relationship(lazy="joined")
+
+    __mapper_args__ = {"version_id_col": lock_version}
+
+
+class HumanTask(Base):
+    __tablename__ = "human_task"
+    __table_args__ = (
+        Index("ix_task_status_assignee", "status", "assignee"),
+        Index("ix_task_instance_status", "instance_id", "status"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    instance_id: Mapped[int] = mapped_column(ForeignKey("process_instance.id"))
+    spiff_task_id: Mapped[str] = mapped_column(String(36), unique=True)
+    element_id: Mapped[str] = mapped_column(String(200))
+    name: Mapped[str | None] = mapped_column(String(255))
+    lane: Mapped[str | None] = mapped_column(String(200))
+    candidate_groups: Mapped[list[Any]] = mapped_column(default=list)
+    candidate_users: Mapped[list[Any]] = mapped_column(default=list)
+    assignee: Mapped[str | None] = mapped_column(String(100))
+    status: Mapped[str] = mapped_column(String(20))  # open|claimed|completed|cancelled
+    priority: Mapped[int] = mapped_column(default=50)
+    created_at: Mapped[datetime]
+    claimed_at: Mapped[datetime | None]
+    completed_at: Mapped[datetime | None]
+    completed_by: Mapped[str | None] = mapped_column(String(100))
+    due_at: Mapped[datetime | None]
+    sla_status: Mapped[str | None] = mapped_column(String(20))
+    form: Mapped[list[Any]] = mapped_column(default=list)
+    data: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    lock_version: Mapped[int] = mapped_column(Integer, default=1)
+
+    instance: Mapped[ProcessInstance] = relationship()
+    candidates: Mapped[list[TaskCandidate]] = relationship(cascade="all, delete-orphan")
+
+    __mapper_args__ = {"version_id_col": lock_version}
+
+
+class TaskCandidate(Base):
+    """One candidate group or user of a task, so work lists filter in SQL with an index."""
+
+    __tablename__ = "task_candidate"
+    __table_args__ = (Index("ix_candidate_kind_name", "kind", "name"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    task_id: Mapped[int] = mapped_column(ForeignKey("human_task.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(10))  # group | user
+    name: Mapped[str] = mapped_column(String(100))
+
+
+class Activity(Base):
+    """One executed flow node: the source for heatmaps and the XES export."""
+
+    __tablename__ = "activity"
+    __table_args__ = (
+        Index("ix_activity_instance_open", "instance_id", "ended_at"),
+        Index("ix_activity_element", "element_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    instance_id: Mapped[int] = mapped_column(ForeignKey("process_instance.id"))
+    spiff_task_id: Mapped[str] = mapped_column(String(36))
+    element_id: Mapped[str] = mapped_column(String(200))
+    element_type: Mapped[str] = mapped_column(String(60))
+    name: Mapped[str | None] = mapped_column(String(255))
+    started_at: Mapped[datetime]
+    ended_at: Mapped[datetime | None]
+    state: Mapped[str] = mapped_column(String(20), default="active")  # active|completed|cancelled
+
+
+class Event(Base):
+    """Append-only audit log: rows are inserted, never updated or deleted."""
+
+    __tablename__ = "event"
+    __table_args__ = (Index("ix_event_instance_at", "instance_id", "id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    instance_id: Mapped[int | None] = mapped_column(ForeignKey("process_instance.id"))
+    task_id: Mapped[int | None] = mapped_column(ForeignKey("human_task.id"))
+    type: Mapped[str] = mapped_column(String(40), index=True)
+    element_id: Mapped[str | None] = mapped_column(String(200))
+    actor: Mapped[str | None] = mapped_column(String(100))
+    at: Mapped[datetime]
+    payload: Mapped[dict[str, Any]] = mapped_column(default=dict)
+
+
+class Job(Base):
+    """A due timer or SLA check, claimed by workers."""
+
+    __tablename__ = "job"
+    __table_args__ = (Index("ix_job_due", "due_at", "locked_until"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    instance_id: Mapped[int | None] = mapped_column(ForeignKey("process_instance.id"), index=True)
+    task_id: Mapped[int | None] = mapped_column(ForeignKey("human_task.id"))
+    kind: Mapped[str] = mapped_column(String(30))
+    due_at: Mapped[datetime]
+    locked_by: Mapped[str | None] = mapped_column(String(100))
+    locked_until: Mapped[datetime | None]
+    attempts: Mapped[int] = mapped_column(default=0)
+    last_error: Mapped[str | None] = mapped_column(Text)
+
+
+class User(Base):
+    __tablename__ = "app_user"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(255))
+    roles: Mapped[list[Any]] = mapped_column(default=list)
+    created_at: Mapped[datetime]
+
+    groups: Mapped[list[Group]] = relationship(secondary="membership", order_by="Group.name")
+
+
+class Group(Base):
+    __tablename__ = "app_group"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+
+
+class Membership(Base):
+    __tablename__ = "membership"
+
+    user_id: Mapped[int] = mapped_column(ForeignKey("app_user.id"), primary_key=True)
+    group_id: Mapped[int] = mapped_column(ForeignKey("app_group.id"), primary_key=True)
+
+
+class Comment(Base):
+    __tablename__ = "comment"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    instance_id: Mapped[int] = mapped_column(ForeignKey("process_instance.id"), index=True)
+    author: Mapped[str] = mapped_column(String(100))
+    at: Mapped[datetime]
+    body: Mapped[str] = mapped_column(Text)

@@ -1,0 +1,181 @@
+"""Work lists and the life of a human task: claim, unclaim, assign, complete.
+
+Every action checks who acts: only candidates claim, only the assignee completes,
+only managers, admins or the current assignee hand a task to someone else, and
+only to a candidate. Refused actions change nothing.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import and_, exists, or_, select
+from sqlalchemy.orm import Session
+
+from engine.audit import record
+from engine.bpmn import forms
+from engine.context import EngineContext
+from engine.errors import Conflict, FieldProblem, InvalidData, NotFound, PermissionDenied
+from engine.execution import advance, restore
+from engine.runtime.runner import StepOutcome, TaskNotReady, complete_human_task
+from engine.store.models import HumanTask, TaskCandidate, User
+from engine.unit_of_work import unit_of_work
+from engine.users import group_names, load_user
+from engine.views import instance_summary, task_view
+
+TASK_STATUSES = ("open", "claimed", "completed", "cancelled")
+ACTIVE_STATUSES = ("open", "claimed")
+SUPERVISOR_ROLES = {"admin", "manager"}
+DEFAULT_PAGE_SIZE = 100
+
+
+def is_candidate(user: User, task: HumanTask) -> bool:
+    """A task with no candidates is open to all staff; otherwise the user or one of their groups is named."""
+    if not task.candidate_users and not task.candidate_groups:
+        return bool({"staff", "admin"} & set(user.roles))
+    return user.name in task.candidate_users or bool(group_names(user) & set(task.candidate_groups))
+
+
+def load_task(session: Session, task_id: int, lock: bool = False) -> HumanTask:
+    query = select(HumanTask).where(HumanTask.id == task_id)
+    if lock:
+        # On PostgreSQL concurrent actions on one task queue here, so the second one sees
+        # the first one's result and gets a clear message instead of a lost update.
+        query = query.with_for_update()
+    task = session.scalar(query)
+    if task is None:
+        raise NotFound(f"task {task_id} does not exist")
+    return task
+
+
+def _require_active(task: HumanTask) -> None:
+    if task.status == "completed":
+        raise Conflict(f"task {task.id} was already completed by {task.completed_by}")
+    if task.status == "cancelled":
+        raise Conflict(f"task {task.id} was cancelled (the process moved on without it)")
+
+
+def list_tasks(ctx: EngineContext, user: str | None = None, group: str | None = None,
+               instance_id: int | None = None, status: str | None = None,
+               limit: int = DEFAULT_PAGE_SIZE, offset: int = 0) -> list[dict[str, Any]]:
+    """Tasks by status (default: open and claimed), visible to `user`, offered to `group`, of an instance."""
+    if status is not None and status not in TASK_STATUSES:
+        raise InvalidData([FieldProblem("status", f"must be one of {', '.join(TASK_STATUSES)}")])
+    with unit_of_work(ctx) as session:
+        query = select(HumanTask).order_by(HumanTask.priority.desc(), HumanTask.created_at, HumanTask.id)
+        query = query.where(HumanTask.status == status) if status else query.where(HumanTask.status.in_(ACTIVE_STATUSES))
+        if instance_id is not None:
+            query = query.where(HumanTask.instance_id == instance_id)
+        if group:
+            query = query.where(exists().where(and_(TaskCandidate.task_id == HumanTask.id,
+                                                    TaskCandidate.kind == "group", TaskCandidate.name == group)))
+        if user:
+            query = query.where(_visible_to(load_user(session, user)))
+        rows = session.scalars(query.limit(limit).offset(offset)).all()
+        return [task_view(t) for t in rows]
+
+
+def _visible_to(user: User):
+    """Assigned to the user, or offered to them or one of their groups (or to everyone)."""
+    offered = exists().where(and_(
+        TaskCandidate.task_id == HumanTask.id,
+        or_(and_(TaskCandidate.kind == "user", TaskCandidate.name == user.name),
+            and_(TaskCandidate.kind == "group", TaskCandidate.name.in_(group_names(user) or {""})))))
+    unrestricted = ~exists().where(TaskCandidate.task_id == HumanTask.id)
+    conditions = [HumanTask.assignee == user.name, offered]
+    if {"staff", "admin"} & set(user.roles):
+        conditions.append(unrestricted)
+    return or_(*conditions)
+
+
+def claim(ctx: EngineContext, task_id: int, user: str) -> dict[str, Any]:
+    with unit_of_work(ctx) as session:
+        actor = load_user(session, user)
+        task = load_task(session, task_id, lock=True)
+        _require_active(task)
+        if task.status == "claimed":
+            if task.assignee == actor.name:
+                return task_view(task)
+            raise Conflict(f"task {task_id} is already claimed by {task.assignee}")
+        if not is_candidate(actor, task):
+            raise PermissionDenied(f"{actor.name} is not a candidate for task {task_id} ({_offered_to(task)})")
+        now = ctx.clock.now()
+        task.status, task.assignee, task.claimed_at = "claimed", actor.name, now
+        record(session, "task_claimed", now, instance_id=task.instance_id, task_id=task.id,
+               element_id=task.element_id, actor=actor.name)
+        session.flush()
+        return task_view(task)
+
+
+def unclaim(ctx: EngineContext, task_id: int, user: str) -> dict[str, Any]:
+    with unit_of_work(ctx) as session:
+        actor = load_user(session, user)
+        task = load_task(session, task_id, lock=True)
+        _require_active(task)
+        if task.status != "claimed":
+            raise Conflict(f"task {task_id} is not claimed")
+        if task.assignee != actor.name and not SUPERVISOR_ROLES & set(actor.roles):
+            raise PermissionDenied(f"only {task.assignee} or a manager can release task {task_id}")
+        now = ctx.clock.now()
+        record(session, "task_unclaimed", now, instance_id=task.instance_id, task_id=task.id,
+               element_id=task.element_id, actor=actor.name, payload={"from": task.assignee})
+        task.status, task.assignee, task.claimed_at = "open", None, None
+        session.flush()
+        return task_view(task)
+
+
+def assign(ctx: EngineContext, task_id: int, user: str, to: str) -> dict[str, Any]:
+    with unit_of_work(ctx) as session:
+        actor = load_user(session, user)
+        target = load_user(session, to)
+        task = load_task(session, task_id, lock=True)
+        _require_active(task)
+        if not (SUPERVISOR_ROLES & set(actor.roles) or task.assignee == actor.name):
+            raise PermissionDenied(f"{actor.name} may not assign task {task_id}: only a manager, an admin "
+                                   "or the current assignee can")
+        if not is_candidate(target, task):
+            raise PermissionDenied(f"{target.name} is not a candidate for task {task_id} ({_offered_to(task)})")
+        now = ctx.clock.now()
+        task.status, task.assignee = "claimed", target.name
+        task.claimed_at = task.claimed_at or now
+        record(session, "task_assigned", now, instance_id=task.instance_id, task_id=task.id,
+               element_id=task.element_id, actor=actor.name, payload={"to": target.name})
+        session.flush()
+        return task_view(task)
+
+
+def complete(ctx: EngineContext, task_id: int, user: str, data: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Complete a claimed task with form data and run the process to its next wait state."""
+    with unit_of_work(ctx) as session:
+        actor = load_user(session, user)
+        task = load_task(session, task_id, lock=True)
+        _require_active(task)
+        if task.assignee != actor.name:
+            who = f"claimed by {task.assignee}" if task.assignee else "not claimed; claim it first"
+            raise PermissionDenied(f"{actor.name} cannot complete task {task_id}: it is {who}")
+        values = forms.validate(task.form, data or {})
+        instance = task.instance
+        if instance.status != "running":
+            raise Conflict(f"instance {instance.id} is {instance.status}; the task cannot be completed now")
+        workflow = restore(ctx, session, instance)
+        outcome = StepOutcome()
+        try:
+            outcome.completed.append(complete_human_task(workflow, task.spiff_task_id, values))
+        except TaskNotReady:
+            raise Conflict(f"task {task_id} is no longer waiting in instance {instance.id}") from None
+        now = ctx.clock.now()
+        task.status, task.completed_at, task.completed_by = "completed", now, actor.name
+        task.data = ctx.serializer.data_to_json(values)
+        record(session, "task_completed", now, instance_id=instance.id, task_id=task.id,
+               element_id=task.element_id, actor=actor.name, payload={"data": task.data})
+        advance(ctx, session, instance, workflow, outcome, actor.name)
+        session.flush()
+        return {"task": task_view(task), "instance": instance_summary(instance)}
+
+
+def _offered_to(task: HumanTask) -> str:
+    parts = []
+    if task.candidate_groups:
+        parts.append("groups: " + ", ".join(task.candidate_groups))
+    if task.candidate_users:
+        parts.append("users: " + ", ".join(task.candidate_users))
+    return "; ".join(parts) or "open to all staff"

@@ -1,0 +1,39 @@
+"""One service call = one database transaction (DESIGN §3)."""
+from __future__ import annotations
+
+from contextlib import contextmanager
+from typing import Iterator
+
+from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.orm import Session
+from sqlalchemy.orm.exc import StaleDataError
+
+from engine.context import EngineContext
+from engine.errors import Conflict
+
+CHANGED_BY_SOMEONE_ELSE = "it was changed by someone else at the same time; reload it and try again"
+
+
+@contextmanager
+def unit_of_work(ctx: EngineContext) -> Iterator[Session]:
+    """Commit on success, roll back on any error; lost updates surface as Conflict."""
+    session = ctx.session_factory()
+    try:
+        yield session
+        session.commit()
+    except StaleDataError:
+        session.rollback()
+        raise Conflict(CHANGED_BY_SOMEONE_ELSE) from None
+    except OperationalError as exc:
+        session.rollback()
+        if "locked" in str(exc.orig).lower() or "could not serialize" in str(exc.orig).lower():
+            raise Conflict(CHANGED_BY_SOMEONE_ELSE) from None
+        raise
+    except IntegrityError:
+        session.rollback()
+        raise Conflict(CHANGED_BY_SOMEONE_ELSE) from None
+    except BaseException:
+        session.rollback()
+        raise
+    finally:
+        session.close()
