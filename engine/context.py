@@ -28,6 +28,8 @@ class EngineContext:
     specs: SpecCache = field(default_factory=SpecCache)
     serializer: StateSerializer = field(default_factory=StateSerializer)
     script_engine: Any = field(default_factory=PythonScriptEngine)
+    # werkzeug's method string; tests use a cheap one, production keeps scrypt.
+    password_method: str = "scrypt"
 
     @classmethod
     def from_url(cls, url: str, clock: Clock | None = None) -> "EngineContext":

@@ -75,16 +75,14 @@ def list_tasks(ctx: EngineContext, user: str | None = None, group: str | None = 
 
 
 def _visible_to(user: User):
-    """Assigned to the user, or offered to them or one of their groups (or to everyone)."""
+    """Assigned to the user, or still open and offered to them, one of their groups, or everyone."""
     offered = exists().where(and_(
         TaskCandidate.task_id == HumanTask.id,
         or_(and_(TaskCandidate.kind == "user", TaskCandidate.name == user.name),
             and_(TaskCandidate.kind == "group", TaskCandidate.name.in_(group_names(user) or {""})))))
     unrestricted = ~exists().where(TaskCandidate.task_id == HumanTask.id)
-    conditions = [HumanTask.assignee == user.name, offered]
-    if {"staff", "admin"} & set(user.roles):
-        conditions.append(unrestricted)
-    return or_(*conditions)
+    offers = [offered, unrestricted] if {"staff", "admin"} & set(user.roles) else [offered]
+    return or_(HumanTask.assignee == user.name, and_(HumanTask.status == "open", or_(*offers)))
 
 
 def claim(ctx: EngineContext, task_id: int, user: str) -> dict[str, Any]:

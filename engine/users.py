@@ -58,7 +58,7 @@ def add_user(ctx: EngineContext, name: str, password: str, groups: list[str] = (
     with unit_of_work(ctx) as session:
         if session.scalar(select(User.id).where(User.name == name)) is not None:
             raise Conflict(f"user '{name}' already exists")
-        user = User(name=name, password_hash=generate_password_hash(password), roles=list(roles) or ["staff"],
+        user = User(name=name, password_hash=generate_password_hash(password, method=ctx.password_method), roles=list(roles) or ["staff"],
                     created_at=ctx.clock.now())
         user.groups = _groups(session, list(dict.fromkeys(groups)))
         session.add(user)

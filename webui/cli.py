@@ -9,12 +9,14 @@ from __future__ import annotations
 import json
 import sys
 from functools import wraps
+from pathlib import Path
 from typing import Any, Callable
 
 import click
 
 from engine import deployments, instances, tasks, users
 from engine.context import EngineContext
+from engine.demo import seed
 from engine.errors import BankflowError
 from engine.store import schema
 from engine.store.db import default_database_url
@@ -255,3 +257,23 @@ def users_add(ctx: EngineContext, name: str, password: str, groups: tuple[str, .
 def users_list(ctx: EngineContext, as_json: bool) -> None:
     emit(users.list_users(ctx), as_json, lambda rows: "\n".join(
         f"{u['name']:<20} {','.join(u['roles']):<24} {', '.join(u['groups'])}" for u in rows) or "no users")
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=5000, show_default=True, type=int)
+@click.option("--demo/--no-demo", default=True, show_default=True,
+              help="Load the process library and the demo users (demo-only passwords).")
+@click.option("--library", default="processes", show_default=True, type=click.Path(file_okay=False),
+              help="Folder of the bank's BPMN/DMN library.")
+@service_command
+def serve(ctx: EngineContext, host: str, port: int, demo: bool, library: str) -> None:
+    """Upgrade the database, load the demo data and serve the web app (development server)."""
+    from webui import create_app
+
+    schema.upgrade(ctx.db)
+    if demo and Path(library).is_dir():
+        report = seed(ctx, Path(library))
+        click.echo(f"demo data: {len(report['definitions'])} process definitions, "
+                   f"users added: {', '.join(report['users_added']) or 'none'}")
+    create_app({"ENGINE_CONTEXT": ctx}).run(host=host, port=port)

@@ -19,7 +19,8 @@ name starting with '_'. Choices a designer may notice:
 - Values keep Python semantics; neither JUEL's coercions nor FEEL's null logic are emulated:
   comparing a string with a number fails at run time instead of coercing, `+` concatenates
   strings, `%` takes the sign of the divisor, and `x = false` is `x == False` (also true when
-  x is 0). Decimal literals become floats, which compare exactly with Decimal task data.
+  x is 0). Decimal literals become floats: they compare exactly with Decimal task data,
+  but arithmetic mixing the two fails at run time.
 - Plain Python (SpiffWorkflow's own dialect) is passed through; it is only checked to be a
   valid Python expression, without its surrounding whitespace (which `compile` rejects).
 """
@@ -38,9 +39,11 @@ from typing import ClassVar, NoReturn
 from engine.errors import BankflowError
 
 # Bounds that keep the parser's and the printer's recursion far below Python's limit, so a
-# hostile file gets an ExpressionError instead of a RecursionError.
+# hostile file gets an ExpressionError instead of a RecursionError. Runs of operators and
+# property paths are single nodes printed in loops, so only brackets, prefix operators and
+# '? :' branches nest.
 MAX_TOKENS = 200
-MAX_NESTING = 25
+MAX_NESTING = 16
 
 # Python precedence levels, lowest first, used to print only the parentheses Python needs.
 CONDITIONAL, OR, AND, NOT, COMPARISON, SUM, PRODUCT, NEGATION, ATOM = range(1, 10)
@@ -188,15 +191,15 @@ class Name(Node):
 
 
 @dataclass(frozen=True)
-class Index(Node):
-    """A property or item read; task data are dicts, so a subscript and never an attribute."""
+class Path(Node):
+    """Property and item reads; task data are dicts, so subscripts and never attributes."""
 
     target: Node
-    key: Node
+    keys: tuple[Node, ...]
     precedence: ClassVar[int] = ATOM
 
     def emit(self) -> str:
-        return f"{wrap(self.target, ATOM)}[{self.key.emit()}]"
+        return wrap(self.target, ATOM) + "".join(f"[{key.emit()}]" for key in self.keys)
 
 
 @dataclass(frozen=True)
@@ -218,21 +221,28 @@ class Not(Node):
 
 
 @dataclass(frozen=True)
-class Binary(Node):
-    """A left-associative operator; comparisons get parentheses so Python never chains them."""
+class Chain(Node):
+    """A left-associative run of operators of one precedence level, such as a + b - c.
 
-    operator: str
-    left: Node
-    right: Node
+    Comparisons get parentheses, because Python would read `a < b == c` as a chained
+    comparison while JUEL means `(a < b) == c`.
+    """
+
+    first: Node
+    rest: tuple[tuple[str, Node], ...]
 
     @property
     def precedence(self) -> int:  # type: ignore[override]
-        return PYTHON_PRECEDENCE[self.operator]
+        return PYTHON_PRECEDENCE[self.rest[0][0]]
 
     def emit(self) -> str:
         own = self.precedence
-        left = wrap(self.left, own + 1 if own == COMPARISON else own)
-        return f"{left} {self.operator} {wrap(self.right, own + 1)}"
+        text = wrap(self.first, own + 1 if own == COMPARISON else own)
+        for index, (operator, operand) in enumerate(self.rest):
+            if index and own == COMPARISON:
+                text = f"({text})"
+            text = f"{text} {operator} {wrap(operand, own + 1)}"
+        return text
 
 
 @dataclass(frozen=True)
@@ -355,6 +365,15 @@ FEEL_LEXICON = Lexicon(
 )
 
 
+def number_value(text: str) -> int | float | None:
+    """The value of a number literal, or None if Python cannot print it back as a number."""
+    try:
+        value = int(text) if text.isdigit() else float(text)
+    except ValueError:  # more digits than sys.get_int_max_str_digits() allows
+        return None
+    return None if isinstance(value, float) and not math.isfinite(value) else value
+
+
 def where(token: Token) -> str:
     """A token's place for messages, counting characters from 1 as editors do."""
     if token.kind == "end":
@@ -421,9 +440,10 @@ class Lexer:
         match = self.lexicon.number.match(self.source, self.pos)
         assert match is not None  # scan() saw a digit, or '.' and a digit
         text = match.group()
-        value = int(text) if text.isdigit() else float(text)
-        if not math.isfinite(value):
-            self.fail(f"the number {text} at character {self.pos + 1} is too large")
+        value = number_value(text)
+        if value is None:
+            shown = text if len(text) <= 20 else text[:20] + "..."
+            self.fail(f"the number {shown} at character {self.pos + 1} is too large")
         return self.take("number", match.end(), value)
 
     def word(self) -> Token:
@@ -433,7 +453,8 @@ class Lexer:
         return self.take("word", end)
 
     def string(self) -> Token:
-        quote, index, chars = self.source[self.pos], self.pos + 1, []
+        quote, index = self.source[self.pos], self.pos + 1
+        chars: list[str] = []
         while index < len(self.source):
             char = self.source[index]
             if char == quote:
@@ -502,10 +523,11 @@ class Parser(ABC):
 
     def chain(self, operand: Callable[[], Node], operators: Mapping[str, str]) -> Node:
         """Parse a left-associative run of one precedence level."""
-        node = operand()
+        first = operand()
+        rest: list[tuple[str, Node]] = []
         while token := self.accept(*operators):
-            node = Binary(operators[token.text], node, operand())
-        return node
+            rest.append((operators[token.text], operand()))
+        return Chain(first, tuple(rest)) if rest else first
 
     def unary(self) -> Node:
         """Every bracket and prefix operator recurses through here, so depth is bounded here."""
@@ -551,16 +573,22 @@ class Parser(ABC):
                       "'class' or 'None'")
         return Name(name)
 
-    def property_of(self, target: Node, token: Token) -> Index:
-        """`target.name` or `target[key]`; literals have no properties worth reading."""
-        if isinstance(target, Literal):
-            self.fail(f"'{token.text}' {where(token)} reads a property of a constant, "
-                      "which has none")
+    def path(self, target: Node, key: Callable[[Token], Node]) -> Node:
+        """Collect the `.name` and `[key]` reads after a value into one Path."""
+        keys: list[Node] = []
+        while token := self.accept(".", "["):
+            if isinstance(target, Literal):
+                self.fail(f"'{token.text}' {where(token)} reads a property of a constant, "
+                          "which has none")
+            keys.append(key(token))
+        return Path(target, tuple(keys)) if keys else target
+
+    def property_name(self, dot: Token) -> Literal:
         name = self.advance()
         if name.kind != "word":
-            self.fail(f"expected a property name after '.' at character {token.pos + 1}, "
+            self.fail(f"expected a property name after '.' at character {dot.pos + 1}, "
                       f"found {describe(name)}")
-        return Index(target, Literal(name.text))
+        return Literal(name.text)
 
     def unexpected(self) -> NoReturn:
         token = self.lexer.peek()
@@ -610,11 +638,12 @@ class JuelParser(Parser):
         question = self.accept("?")
         if not question:
             return test
-        then = self.conditional()
-        if not self.accept(":"):
-            self.fail(f"the '?' at character {question.pos + 1} needs a ':' "
-                      "(write condition ? value-if-true : value-if-false)")
-        return Conditional(test, then, self.conditional())
+        with self.nested():
+            then = self.conditional()
+            if not self.accept(":"):
+                self.fail(f"the '?' at character {question.pos + 1} needs a ':' "
+                          "(write condition ? value-if-true : value-if-false)")
+            return Conditional(test, then, self.conditional())
 
     def disjunction(self) -> Node:
         return self.chain(self.conjunction, JUEL_OR)
@@ -644,20 +673,16 @@ class JuelParser(Parser):
         return self.postfix()
 
     def postfix(self) -> Node:
-        node = self.primary()
-        while token := self.accept(".", "["):
-            if token.text == ".":
-                node = self.property_of(node, token)
-                self.refuse_call("method", "Java methods and Spring beans are not available")
-            else:
-                node = Index(node, self.bracketed(token, node))
-        return node
+        return self.path(self.primary(), self.key)
 
-    def bracketed(self, opener: Token, target: Node) -> Node:
-        if isinstance(target, Literal):
-            self.fail(f"'[' {where(opener)} reads an item of a constant, which has none")
+    def key(self, token: Token) -> Node:
+        """`.name` (not followed by a call) or `[expression]`."""
+        if token.text == ".":
+            name = self.property_name(token)
+            self.refuse_call("method", "Java methods and Spring beans are not available")
+            return name
         key = self.conditional()
-        self.close(opener, "]")
+        self.close(token, "]")
         return key
 
     def refuse_call(self, kind: str, reason: str) -> None:
@@ -728,7 +753,7 @@ class FeelParser(Parser):
         if self.at("instance"):
             self.unsupported(self.lexer.peek())
         if token := self.accept(*FEEL_COMPARISON):
-            return Binary(FEEL_COMPARISON[token.text], left, self.additive())
+            return Chain(left, ((FEEL_COMPARISON[token.text], self.additive()),))
         return left
 
     def list_items(self, keyword_in: Token) -> tuple[Node, ...]:
@@ -756,13 +781,15 @@ class FeelParser(Parser):
         return self.postfix()
 
     def postfix(self) -> Node:
-        node = self.primary()
-        while token := self.accept(".", "["):
-            if token.text == "[":
-                self.fail(f"filters and indexes such as a[1] {where(token)} are not supported")
-            node = self.property_of(node, token)
-            self.single_name(self.previous)
-        return node
+        return self.path(self.primary(), self.key)
+
+    def key(self, token: Token) -> Node:
+        """`.name`; FEEL's `[...]` after a value is a filter, which is not supported."""
+        if token.text == "[":
+            self.fail(f"filters and indexes such as a[1] {where(token)} are not supported")
+        name = self.property_name(token)
+        self.single_name(self.previous)
+        return name
 
     def primary(self) -> Node:
         if literal := self.literal():

@@ -18,6 +18,7 @@ from SpiffWorkflow.exceptions import SpiffWorkflowException
 
 from engine.bpmn import xmlsafe
 from engine.bpmn.checks import check_process
+from engine.bpmn.dialects import translate_conditions
 from engine.bpmn.elements import BPMN_NS, NS, describe_process, properties
 from engine.errors import DeployError, DeployProblem
 
@@ -201,6 +202,9 @@ def _add_to_parser(parser: CamundaParser, loaded: LoadedFile, intake: Intake) ->
             schema_problem = _schema_problem(loaded)
             if schema_problem:
                 return [schema_problem]
+            expression_problems = translate_conditions(loaded.tree, loaded.source.name)
+            if expression_problems:
+                return expression_problems
             parser.add_bpmn_xml(loaded.tree, loaded.source.name)
         else:
             parser.add_dmn_xml(loaded.tree.getroot(), loaded.source.name)
@@ -245,6 +249,7 @@ def build_specs(sources: list[SourceFile], key: str) -> tuple[Any, dict[str, Any
     for source in sources:
         tree = xmlsafe.parse(source.content)
         if etree.QName(tree.getroot()).namespace == BPMN_NS:
+            translate_conditions(tree, source.name)
             parser.add_bpmn_xml(tree, source.name)
         else:
             parser.add_dmn_xml(tree.getroot(), source.name)

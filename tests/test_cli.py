@@ -1,0 +1,87 @@
+"""The `bankflow` command line: the whole case through the CLI, and its exit codes."""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+from click.testing import CliRunner
+
+from webui.cli import main
+
+
+@pytest.fixture
+def bankflow(database_url):
+    runner = CliRunner()
+
+    def run(*args: str, expect: int = 0):
+        result = runner.invoke(main, ["--database-url", database_url, *args], catch_exceptions=False)
+        assert result.exit_code == expect, (result.output, getattr(result, "stderr", ""))
+        return result
+
+    return run
+
+
+def as_json(result):
+    return json.loads(result.stdout)
+
+
+def test_whole_case_through_the_cli(bankflow, fixture_path):
+    bankflow("init-db")
+    bankflow("users", "add", "olga", "--password", "secret123", "--group", "credit_officers")
+    bankflow("users", "add", "max", "--password", "secret123", "--group", "credit_managers")
+    deployed = as_json(bankflow("deploy", str(fixture_path("two_lane_review.bpmn")), "--user", "olga", "--json"))
+    assert deployed["definitions"][0]["status"] == "new"
+    assert as_json(bankflow("definitions", "--json"))[0]["key"] == "loan_review"
+
+    started = as_json(bankflow("start", "loan_review", "--business-key", "L-7", "--user", "olga", "--json"))
+    assert set(started) >= {"id", "definition_key", "version", "status", "business_key", "started_at"}
+    assert started["business_key"] == "L-7" and started["status"] == "running"
+
+    [capture] = as_json(bankflow("tasks", "--user", "olga", "--json"))
+    assert set(capture) >= {"id", "instance_id", "element_id", "name", "lane", "candidate_groups",
+                            "candidate_users", "assignee", "status", "created_at", "claimed_at",
+                            "completed_at", "due_at", "sla_status", "form"}
+    assert set(capture["form"][0]) >= {"id", "label", "type", "required", "options"}
+    bankflow("claim", str(capture["id"]), "--user", "olga")
+    bankflow("complete", str(capture["id"]), "--user", "olga", "--data", '{"amount": 25000, "score": 610}')
+
+    [approve] = as_json(bankflow("tasks", "--group", "credit_managers", "--json"))
+    bankflow("claim", str(approve["id"]), "--user", "max")
+    bankflow("complete", str(approve["id"]), "--user", "max", "--data", '{"approved": false, "comment": "too risky"}')
+
+    detail = as_json(bankflow("instance", str(started["id"]), "--json"))
+    assert detail["status"] == "completed"
+    assert detail["variables"]["risk"] == "high" and detail["variables"]["approved"] is False
+    actors = {(e["type"], e["element_id"]): e["actor"] for e in detail["history"]}
+    assert actors[("task_completed", "capture")] == "olga"
+    assert actors[("task_completed", "approve")] == "max"
+    assert {"id", "status", "definition_key", "version", "variables", "tasks", "history"} <= set(detail)
+
+
+def test_user_errors_exit_1_with_one_line_per_problem(bankflow, fixture_path):
+    bankflow("users", "add", "olga", "--password", "secret123", "--group", "credit_officers")
+    bankflow("deploy", str(fixture_path("two_lane_review.bpmn")))
+    started = as_json(bankflow("start", "loan_review", "--json"))
+    [task] = as_json(bankflow("tasks", "--instance", str(started["id"]), "--json"))
+    bankflow("claim", str(task["id"]), "--user", "olga")
+    result = bankflow("complete", str(task["id"]), "--user", "olga", "--data", '{"amount": "x"}', expect=1)
+    assert result.stderr.splitlines() == ["error: amount: must be a whole number", "error: score: is required"]
+    result = bankflow("deploy", str(fixture_path("missing.bpmn")), expect=1)
+    assert "missing.bpmn: no such file or folder" in result.stderr
+
+
+def test_usage_errors_exit_2(bankflow):
+    assert "not valid JSON" in bankflow("start", "x", "--data", "{nope", expect=2).stderr
+    bankflow("claim", "not-a-number", "--user", "x", expect=2)
+
+
+def test_installed_console_script_runs(database_url, fixture_path, tmp_path):
+    env = {**os.environ, "BANKFLOW_DATABASE_URL": database_url}
+    exe = os.path.join(os.path.dirname(sys.executable), "bankflow")
+    out = subprocess.run([exe, "deploy", str(fixture_path("two_lane_review.bpmn")), "--json"],
+                         env=env, capture_output=True, text=True, cwd=tmp_path, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert json.loads(out.stdout)["definitions"][0]["key"] == "loan_review"

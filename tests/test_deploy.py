@@ -1,0 +1,173 @@
+"""Deploying: versions, identical re-uploads, and clear refusals that store nothing."""
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import func, select
+
+from engine import deployments, instances, tasks, users
+from engine.bpmn.intake import SourceFile
+from engine.errors import DeployError
+from engine.store.models import Deployment, DeploymentFile, ProcessDefinition
+
+HEADER = ('<?xml version="1.0" encoding="UTF-8"?>\n'
+          '<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL" '
+          'xmlns:camunda="http://camunda.org/schema/1.0/bpmn" id="defs" targetNamespace="http://bankflow.test">\n')
+
+
+def bpmn(body: str, process_id: str = "simple", executable: str = "true") -> bytes:
+    return (HEADER + f'<bpmn:process id="{process_id}" isExecutable="{executable}">\n{body}\n</bpmn:process>\n'
+            "</bpmn:definitions>\n").encode()
+
+
+STRAIGHT = """
+<bpmn:startEvent id="start"><bpmn:outgoing>f1</bpmn:outgoing></bpmn:startEvent>
+<bpmn:userTask id="work" name="Work"><bpmn:incoming>f1</bpmn:incoming><bpmn:outgoing>f2</bpmn:outgoing></bpmn:userTask>
+<bpmn:endEvent id="end"><bpmn:incoming>f2</bpmn:incoming></bpmn:endEvent>
+<bpmn:sequenceFlow id="f1" sourceRef="start" targetRef="work"/>
+<bpmn:sequenceFlow id="f2" sourceRef="work" targetRef="end"/>
+"""
+
+
+def stored_counts(ctx):
+    with ctx.session_factory() as session:
+        return tuple(session.scalar(select(func.count()).select_from(m)) for m in
+                     (Deployment, DeploymentFile, ProcessDefinition))
+
+
+def refused(ctx, *files: tuple[str, bytes]) -> list:
+    before = stored_counts(ctx)
+    with pytest.raises(DeployError) as caught:
+        deployments.deploy(ctx, [SourceFile(name, content) for name, content in files])
+    assert stored_counts(ctx) == before, "a refused deployment must store nothing"
+    return caught.value.deploy_problems
+
+
+def test_identical_reupload_is_a_noop_and_changes_make_versions(ctx):
+    first = deployments.deploy(ctx, [SourceFile("simple.bpmn", bpmn(STRAIGHT))])
+    assert first["definitions"] == [{"key": "simple", "version": 1, "name": None, "status": "new"}]
+    again = deployments.deploy(ctx, [SourceFile("simple.bpmn", bpmn(STRAIGHT))])
+    assert again == {"deployment_id": None,
+                     "definitions": [{"key": "simple", "version": 1, "name": None, "status": "unchanged"}]}
+    assert stored_counts(ctx) == (1, 1, 1)
+    changed = deployments.deploy(ctx, [SourceFile("simple.bpmn", bpmn(STRAIGHT.replace('name="Work"', 'name="Do it"')))])
+    assert changed["definitions"][0]["version"] == 2
+    assert [(d["key"], d["version"]) for d in deployments.list_definitions(ctx)] == [("simple", 1), ("simple", 2)]
+
+
+def test_running_instances_keep_their_version(ctx):
+    users.add_user(ctx, "ann", "secret123")
+    deployments.deploy(ctx, [SourceFile("simple.bpmn", bpmn(STRAIGHT))])
+    old = instances.start(ctx, "simple", user="ann")
+    deployments.deploy(ctx, [SourceFile("simple.bpmn", bpmn(STRAIGHT.replace('name="Work"', 'name="New work"')))])
+    new = instances.start(ctx, "simple", user="ann")
+    assert (old["version"], new["version"]) == (1, 2)
+    old_task = tasks.list_tasks(ctx, instance_id=old["id"])[0]
+    assert old_task["name"] == "Work"
+    tasks.claim(ctx, old_task["id"], "ann")
+    assert tasks.complete(ctx, old_task["id"], "ann")["instance"]["status"] == "completed"
+
+
+def test_not_xml(ctx):
+    [problem] = refused(ctx, ("notes.bpmn", b"this is not xml"))
+    assert problem.file == "notes.bpmn" and "not well-formed XML" in problem.message
+
+
+def test_truncated_xml(ctx):
+    content = bpmn(STRAIGHT)
+    [problem] = refused(ctx, ("cut.bpmn", content[: len(content) // 2]))
+    assert problem.file == "cut.bpmn" and "not well-formed XML" in problem.message and problem.line
+
+
+def test_not_bpmn(ctx):
+    [problem] = refused(ctx, ("page.bpmn", b"<html><body>hi</body></html>"))
+    assert problem.file == "page.bpmn" and "not a BPMN 2.0 or DMN file" in problem.message
+    assert "<html>" in problem.message
+
+
+def test_doctype_is_refused(ctx):
+    evil = (b'<?xml version="1.0"?><!DOCTYPE x [<!ENTITY xxe SYSTEM "file:///etc/passwd">]>'
+            + bpmn(STRAIGHT).split(b"?>", 1)[1])
+    [problem] = refused(ctx, ("evil.bpmn", evil))
+    assert "DOCTYPE" in problem.message
+
+
+def test_no_executable_process_says_how_to_fix(ctx):
+    [problem] = refused(ctx, ("draft.bpmn", bpmn(STRAIGHT, executable="false")))
+    assert problem.file == "draft.bpmn" and problem.element == "simple"
+    assert "not executable" in problem.message and 'isExecutable="true"' in problem.message
+
+
+def test_missing_start_event(ctx):
+    body = """
+<bpmn:userTask id="work"><bpmn:outgoing>f2</bpmn:outgoing></bpmn:userTask>
+<bpmn:endEvent id="end"><bpmn:incoming>f2</bpmn:incoming></bpmn:endEvent>
+<bpmn:sequenceFlow id="f2" sourceRef="work" targetRef="end"/>"""
+    [problem] = refused(ctx, ("nostart.bpmn", bpmn(body)))
+    assert problem.element == "simple" and "no start event" in problem.message and problem.line
+
+
+def test_gateway_branch_without_condition_or_default(ctx):
+    body = """
+<bpmn:startEvent id="start"><bpmn:outgoing>f1</bpmn:outgoing></bpmn:startEvent>
+<bpmn:exclusiveGateway id="gw"><bpmn:incoming>f1</bpmn:incoming><bpmn:outgoing>yes</bpmn:outgoing><bpmn:outgoing>no</bpmn:outgoing></bpmn:exclusiveGateway>
+<bpmn:endEvent id="e1"><bpmn:incoming>yes</bpmn:incoming></bpmn:endEvent>
+<bpmn:endEvent id="e2"><bpmn:incoming>no</bpmn:incoming></bpmn:endEvent>
+<bpmn:sequenceFlow id="f1" sourceRef="start" targetRef="gw"/>
+<bpmn:sequenceFlow id="yes" sourceRef="gw" targetRef="e1"><bpmn:conditionExpression>amount &gt; 5</bpmn:conditionExpression></bpmn:sequenceFlow>
+<bpmn:sequenceFlow id="no" sourceRef="gw" targetRef="e2"/>"""
+    [problem] = refused(ctx, ("gateway.bpmn", bpmn(body)))
+    assert problem.file == "gateway.bpmn" and problem.element == "gw" and problem.line
+    assert "sequence flow 'no'" in problem.message and "default" in problem.message
+
+
+def test_call_activity_to_unknown_process(ctx):
+    body = """
+<bpmn:startEvent id="start"><bpmn:outgoing>f1</bpmn:outgoing></bpmn:startEvent>
+<bpmn:callActivity id="call_kyc" calledElement="kyc_check"><bpmn:incoming>f1</bpmn:incoming><bpmn:outgoing>f2</bpmn:outgoing></bpmn:callActivity>
+<bpmn:endEvent id="end"><bpmn:incoming>f2</bpmn:incoming></bpmn:endEvent>
+<bpmn:sequenceFlow id="f1" sourceRef="start" targetRef="call_kyc"/>
+<bpmn:sequenceFlow id="f2" sourceRef="call_kyc" targetRef="end"/>"""
+    [problem] = refused(ctx, ("caller.bpmn", bpmn(body, "caller")))
+    assert problem.file == "caller.bpmn" and problem.element == "call_kyc"
+    assert "'kyc_check'" in problem.message
+
+
+def test_call_activity_to_process_deployed_earlier(ctx):
+    users.add_user(ctx, "ann", "secret123")
+    deployments.deploy(ctx, [SourceFile("kyc.bpmn", bpmn(STRAIGHT, "kyc_check"))])
+    body = """
+<bpmn:startEvent id="start"><bpmn:outgoing>f1</bpmn:outgoing></bpmn:startEvent>
+<bpmn:callActivity id="call_kyc" calledElement="kyc_check"><bpmn:incoming>f1</bpmn:incoming><bpmn:outgoing>f2</bpmn:outgoing></bpmn:callActivity>
+<bpmn:endEvent id="end"><bpmn:incoming>f2</bpmn:incoming></bpmn:endEvent>
+<bpmn:sequenceFlow id="f1" sourceRef="start" targetRef="call_kyc"/>
+<bpmn:sequenceFlow id="f2" sourceRef="call_kyc" targetRef="end"/>"""
+    result = deployments.deploy(ctx, [SourceFile("caller.bpmn", bpmn(body, "caller"))])
+    assert [d["key"] for d in result["definitions"]] == ["caller"]
+    started = instances.start(ctx, "caller", user="ann")
+    [task] = tasks.list_tasks(ctx, instance_id=started["id"])
+    assert task["element_id"] == "work"
+    tasks.claim(ctx, task["id"], "ann")
+    assert tasks.complete(ctx, task["id"], "ann")["instance"]["status"] == "completed"
+
+
+def test_schema_violation_names_line(ctx):
+    body = STRAIGHT.replace('<bpmn:endEvent id="end">', '<bpmn:endEvent id="end" bogus="1">')
+    [problem] = refused(ctx, ("bad.bpmn", bpmn(body)))
+    assert "not valid BPMN 2.0" in problem.message and "bogus" in problem.message and problem.line
+
+
+def test_problems_from_several_files_are_all_reported(ctx):
+    problems = refused(ctx, ("a.bpmn", b"nope"), ("b.bpmn", bpmn(STRAIGHT, executable="false")),
+                       ("c.bpmn", bpmn(STRAIGHT, "fine")))
+    assert [p.file for p in problems] == ["a.bpmn"]  # unreadable files stop the rest
+    problems = refused(ctx, ("b.bpmn", bpmn(STRAIGHT, executable="false")), ("c.bpmn", bpmn(STRAIGHT, "fine")))
+    assert [p.file for p in problems] == ["b.bpmn"]
+
+
+def test_bad_form_field_type(ctx):
+    body = STRAIGHT.replace(
+        '<bpmn:userTask id="work" name="Work">',
+        '<bpmn:userTask id="work" name="Work"><bpmn:extensionElements><camunda:formData>'
+        '<camunda:formField id="x" type="money"/></camunda:formData></bpmn:extensionElements>')
+    [problem] = refused(ctx, ("form.bpmn", bpmn(body)))
+    assert problem.element == "work" and "type 'money'" in problem.message
