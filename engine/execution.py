@@ -17,7 +17,7 @@ from engine.bpmn.intake import SourceFile, build_specs
 from engine.context import EngineContext
 from engine.runtime.runner import StepOutcome, run_engine_steps
 from engine.runtime.specs import ProcessSpecs
-from engine.runtime.sync import sync_activities, sync_human_tasks
+from engine.runtime.sync import sync_activities, sync_external_jobs, sync_human_tasks
 from engine.store.models import DeploymentFile, ProcessDefinition, ProcessInstance
 
 
@@ -62,6 +62,7 @@ def advance(
     elements = instance.definition.elements
     sync_activities(session, instance, workflow, outcome.completed, now, elements, is_new)
     sync_human_tasks(session, instance, workflow, now, elements, is_new)
+    sync_external_jobs(session, instance, workflow, now, elements, is_new)
     if outcome.failure is not None:
         instance.status = "incident"
         instance.incident_element = outcome.failure.element_id

@@ -35,6 +35,27 @@ def is_candidate(user: User, task: HumanTask) -> bool:
     return user.name in task.candidate_users or bool(group_names(user) & set(task.candidate_groups))
 
 
+def four_eyes_violation(session: Session, task: HumanTask, user: User) -> str | None:
+    """Why `user` may not act on `task` under the four-eyes rule, or None."""
+    if not task.four_eyes_with:
+        return None
+    prepared = session.scalar(select(HumanTask.name).where(
+        HumanTask.instance_id == task.instance_id, HumanTask.element_id == task.four_eyes_with,
+        HumanTask.status == "completed", HumanTask.completed_by == user.name).limit(1))
+    if prepared is None:
+        return None
+    return (f"four-eyes rule: {user.name} completed '{prepared}' in this case and may not also act on "
+            f"'{task.name}'")
+
+
+def _require_eligible(session: Session, user: User, task: HumanTask) -> None:
+    if not is_candidate(user, task):
+        raise PermissionDenied(f"{user.name} is not a candidate for task {task.id} ({_offered_to(task)})")
+    violation = four_eyes_violation(session, task, user)
+    if violation:
+        raise PermissionDenied(violation)
+
+
 def load_task(session: Session, task_id: int, lock: bool = False) -> HumanTask:
     query = select(HumanTask).where(HumanTask.id == task_id)
     if lock:
@@ -94,8 +115,7 @@ def claim(ctx: EngineContext, task_id: int, user: str) -> dict[str, Any]:
             if task.assignee == actor.name:
                 return task_view(task)
             raise Conflict(f"task {task_id} is already claimed by {task.assignee}")
-        if not is_candidate(actor, task):
-            raise PermissionDenied(f"{actor.name} is not a candidate for task {task_id} ({_offered_to(task)})")
+        _require_eligible(session, actor, task)
         now = ctx.clock.now()
         task.status, task.assignee, task.claimed_at = "claimed", actor.name, now
         record(session, "task_claimed", now, instance_id=task.instance_id, task_id=task.id,
@@ -130,8 +150,7 @@ def assign(ctx: EngineContext, task_id: int, user: str, to: str) -> dict[str, An
         if not (SUPERVISOR_ROLES & set(actor.roles) or task.assignee == actor.name):
             raise PermissionDenied(f"{actor.name} may not assign task {task_id}: only a manager, an admin "
                                    "or the current assignee can")
-        if not is_candidate(target, task):
-            raise PermissionDenied(f"{target.name} is not a candidate for task {task_id} ({_offered_to(task)})")
+        _require_eligible(session, target, task)
         now = ctx.clock.now()
         task.status, task.assignee = "claimed", target.name
         task.claimed_at = task.claimed_at or now
@@ -150,6 +169,9 @@ def complete(ctx: EngineContext, task_id: int, user: str, data: dict[str, Any] |
         if task.assignee != actor.name:
             who = f"claimed by {task.assignee}" if task.assignee else "not claimed; claim it first"
             raise PermissionDenied(f"{actor.name} cannot complete task {task_id}: it is {who}")
+        violation = four_eyes_violation(session, task, actor)
+        if violation:
+            raise PermissionDenied(violation)
         values = forms.validate(task.form, data or {})
         instance = task.instance
         if instance.status != "running":

@@ -7,7 +7,11 @@ errors exit 2 (click's own convention).
 from __future__ import annotations
 
 import json
+import logging
+import os
+import socket
 import sys
+import time
 from functools import wraps
 from pathlib import Path
 from typing import Any, Callable
@@ -15,11 +19,13 @@ from typing import Any, Callable
 import click
 
 from engine import deployments, instances, tasks, users
+from engine.connectors import default_registry
 from engine.context import EngineContext
 from engine.demo import seed
 from engine.errors import BankflowError
 from engine.store import schema
 from engine.store.db import default_database_url
+from engine.worker import run_connectors
 
 
 def fail(problems: list[str]) -> None:
@@ -277,3 +283,22 @@ def serve(ctx: EngineContext, host: str, port: int, demo: bool, library: str) ->
         click.echo(f"demo data: {len(report['definitions'])} process definitions, "
                    f"users added: {', '.join(report['users_added']) or 'none'}")
     create_app({"ENGINE_CONTEXT": ctx}).run(host=host, port=port)
+
+
+@main.command()
+@click.option("--once", is_flag=True, help="Run one pass and exit.")
+@click.option("--interval", default=5.0, show_default=True, type=click.FloatRange(0.1),
+              help="Seconds between passes.")
+@click.option("--worker-id", default=None, help="Name used when locking jobs (default: host:pid).")
+@service_command
+def worker(ctx: EngineContext, once: bool, interval: float, worker_id: str | None) -> None:
+    """Answer external service tasks with the registered connectors."""
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    name = worker_id or f"{socket.gethostname()}:{os.getpid()}"
+    registry = default_registry()
+    while True:
+        counts = run_connectors(ctx, registry, name)
+        click.echo(f"{name}: {counts['completed']} jobs completed, {counts['failed']} failed", err=True)
+        if once:
+            return
+        time.sleep(interval)

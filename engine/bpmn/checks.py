@@ -11,7 +11,7 @@ from typing import Callable
 
 from lxml import etree
 
-from engine.bpmn.elements import NS, local_name
+from engine.bpmn.elements import NS, local_name, properties, service_topic
 from engine.bpmn.forms import FIELD_TYPES
 from engine.errors import DeployProblem
 
@@ -55,12 +55,40 @@ def check_process(
                 problems.append(problem(
                     node, f"decision '{ref}' was not found: upload the DMN file that defines it with this file"))
         elif kind == "scriptTask":
-            script = node.find("bpmn:script", NS)
-            if script is None or not (script.text or "").strip():
-                problems.append(problem(node, "script task has no script"))
+            problems.extend(problem(node, m) for m in _script_problems(node))
+        elif kind == "serviceTask" and not service_topic(node):
+            problems.append(problem(
+                node, "service task has no implementation: set camunda:type=\"external\" and a camunda:topic "
+                      "that a connector or an external worker serves"))
         elif kind == "userTask":
             problems.extend(problem(node, m) for m in _form_problems(node))
+            problems.extend(problem(node, m) for m in _four_eyes_problems(node, process))
     return problems
+
+
+PYTHON_SCRIPT_FORMATS = {"", "python", "py", "python3", "text/python", "text/x-python"}
+
+
+def _script_problems(task: etree._Element) -> list[str]:
+    script_format = (task.get("scriptFormat") or "").strip()
+    if script_format.lower() not in PYTHON_SCRIPT_FORMATS:
+        return [f"script format '{script_format}' is not supported: bankflow runs Python scripts only "
+                "(rewrite the script in Python and set scriptFormat=\"python\")"]
+    script = task.find("bpmn:script", NS)
+    if script is None or not (script.text or "").strip():
+        return ["script task has no script"]
+    return []
+
+
+def _four_eyes_problems(task: etree._Element, process: etree._Element) -> list[str]:
+    """`fourEyes` names the user task whose performer may not act on this one."""
+    other = properties(task).get("fourEyes")
+    if other is None:
+        return []
+    user_tasks = {t.get("id") for t in process.iter("{%s}userTask" % NS["bpmn"])}
+    if other not in user_tasks or other == task.get("id"):
+        return [f"fourEyes names '{other}', which is not another user task of this process"]
+    return []
 
 
 def _gateway_problems(gateway: etree._Element, flows: dict[str, etree._Element]) -> list[str]:

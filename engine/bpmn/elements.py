@@ -120,7 +120,28 @@ def describe_node(node: etree._Element, lane: str | None) -> dict[str, Any]:
         )
     elif info["type"] == "businessRuleTask":
         info["decision_ref"] = camunda(node, "decisionRef")
+    elif info["type"] == "serviceTask":
+        info["topic"] = service_topic(node)
     return info
+
+
+def service_topic(node: etree._Element) -> str | None:
+    """The connector topic a service task waits on.
+
+    `camunda:type="external"` names it with `camunda:topic`; a Java delegate
+    reference (`camunda:delegateExpression="${interestService}"`, `camunda:class`,
+    `camunda:expression`) cannot run here, so its name becomes the topic and a
+    connector registered in code answers it instead.
+    """
+    if camunda(node, "type") == "external":
+        return (camunda(node, "topic") or "").strip() or None
+    for attribute in ("delegateExpression", "class", "expression"):
+        value = (camunda(node, attribute) or "").strip()
+        if value.startswith(("${", "#{")) and value.endswith("}"):
+            value = value[2:-1].strip()
+        if value:
+            return value
+    return None
 
 
 def describe_process(process: etree._Element) -> dict[str, dict[str, Any]]:

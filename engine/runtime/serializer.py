@@ -70,8 +70,12 @@ class StateSerializer:
         return self._serializer.from_dict(dct, specs=specs)
 
     def data_to_json(self, data: dict[str, Any]) -> dict[str, Any]:
-        """Task or workflow data as plain JSON values (Decimal and dates as strings)."""
-        return json.loads(json.dumps(data, default=_json_default))
+        return json_ready(data)
+
+
+def json_ready(data: dict[str, Any]) -> dict[str, Any]:
+    """Task or workflow data as plain JSON values (Decimal and dates as strings)."""
+    return json.loads(json.dumps(data, default=_json_default))
 
 
 def _json_default(value: Any) -> Any:

@@ -10,12 +10,14 @@ from typing import Any
 
 from SpiffWorkflow.bpmn import BpmnWorkflow
 from SpiffWorkflow.task import Task
+from SpiffWorkflow.util.task import TaskState
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from engine.audit import record
 from engine.runtime.runner import is_flow_node, ready_human_tasks, waiting_tasks
-from engine.store.models import Activity, HumanTask, ProcessInstance, TaskCandidate
+from engine.runtime.serializer import json_ready
+from engine.store.models import Activity, HumanTask, Job, ProcessInstance, TaskCandidate
 
 OPEN_TASK_STATES = ("open", "claimed")
 DEFAULT_PRIORITY = 50
@@ -143,7 +145,37 @@ def new_human_task(instance: ProcessInstance, task: Task, meta: dict[str, Any], 
         created_at=now,
         claimed_at=now if assignee else None,
         form=meta.get("form") or [],
+        four_eyes_with=(meta.get("properties") or {}).get("fourEyes"),
     )
     row.candidates = [TaskCandidate(kind="group", name=g) for g in groups] + [
         TaskCandidate(kind="user", name=u) for u in users]
     return row
+
+
+def sync_external_jobs(
+    session: Session,
+    instance: ProcessInstance,
+    workflow: BpmnWorkflow,
+    now: datetime,
+    elements: dict[str, dict[str, Any]],
+    is_new: bool,
+) -> None:
+    """One `external` job per service task the workflow waits on; jobs whose task went away are dropped."""
+    if not any(meta.get("topic") for meta in elements.values()):
+        return
+    waiting = {
+        str(t.id): t for t in workflow.get_tasks(state=TaskState.STARTED)
+        if is_flow_node(t) and elements.get(t.task_spec.bpmn_id, {}).get("topic")
+    }
+    existing: dict[str, Job] = {}
+    if not is_new:
+        existing = {job.spiff_task_id: job for job in session.scalars(
+            select(Job).where(Job.instance_id == instance.id, Job.kind == "external"))}
+    for spiff_id, job in existing.items():
+        if spiff_id not in waiting:
+            session.delete(job)
+    for spiff_id, task in waiting.items():
+        if spiff_id not in existing:
+            element_id = task.task_spec.bpmn_id
+            session.add(Job(kind="external", instance_id=instance.id, spiff_task_id=spiff_id, element_id=element_id,
+                            topic=elements[element_id]["topic"], due_at=now, payload=json_ready(task.data)))

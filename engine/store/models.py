@@ -147,6 +147,8 @@ class HumanTask(Base):
     sla_status: Mapped[str | None] = mapped_column(String(20))
     form: Mapped[list[Any]] = mapped_column(default=list)
     data: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    # Four-eyes: whoever completed this element's task in the same case may not act on this one.
+    four_eyes_with: Mapped[str | None] = mapped_column(String(200))
     lock_version: Mapped[int] = mapped_column(Integer, default=1)
 
     instance: Mapped[ProcessInstance] = relationship()
@@ -204,20 +206,28 @@ class Event(Base):
 
 
 class Job(Base):
-    """A due timer or SLA check, claimed by workers."""
+    """Work the engine waits on outside a request: due timers, SLA checks, external service tasks."""
 
     __tablename__ = "job"
-    __table_args__ = (Index("ix_job_due", "due_at", "locked_until"),)
+    __table_args__ = (
+        Index("ix_job_due", "kind", "due_at", "locked_until"),
+        Index("ix_job_topic", "kind", "topic"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     instance_id: Mapped[int | None] = mapped_column(ForeignKey("process_instance.id"), index=True)
     task_id: Mapped[int | None] = mapped_column(ForeignKey("human_task.id"))
-    kind: Mapped[str] = mapped_column(String(30))
+    kind: Mapped[str] = mapped_column(String(30))  # external | timer | sla
+    spiff_task_id: Mapped[str | None] = mapped_column(String(36))
+    element_id: Mapped[str | None] = mapped_column(String(200))
+    topic: Mapped[str | None] = mapped_column(String(200))
     due_at: Mapped[datetime]
     locked_by: Mapped[str | None] = mapped_column(String(100))
     locked_until: Mapped[datetime | None]
     attempts: Mapped[int] = mapped_column(default=0)
     last_error: Mapped[str | None] = mapped_column(Text)
+    # What an external worker gets: the task's variables when the job was created.
+    payload: Mapped[dict[str, Any]] = mapped_column(default=dict)
 
 
 class User(Base):

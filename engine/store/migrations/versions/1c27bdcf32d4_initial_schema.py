@@ -1,15 +1,15 @@
 """initial schema
 
-Revision ID: b7db84959d94
+Revision ID: 1c27bdcf32d4
 Revises: 
-Create Date: 2026-11-28 17:18:38.291720
+Create Date: 2026-11-28 17:25:10.371933
 """
 from alembic import op
 import sqlalchemy as sa
 import engine.store.models
 
 
-revision = 'b7db84959d94'
+revision = '1c27bdcf32d4'
 down_revision = None
 branch_labels = None
 depends_on = None
@@ -152,6 +152,7 @@ def upgrade() -> None:
     sa.Column('sla_status', sa.String(length=20), nullable=True),
     sa.Column('form', sa.JSON(), nullable=False),
     sa.Column('data', sa.JSON(), nullable=True),
+    sa.Column('four_eyes_with', sa.String(length=200), nullable=True),
     sa.Column('lock_version', sa.Integer(), nullable=False),
     sa.ForeignKeyConstraint(['instance_id'], ['process_instance.id'], ),
     sa.PrimaryKeyConstraint('id'),
@@ -183,18 +184,23 @@ def upgrade() -> None:
     sa.Column('instance_id', sa.Integer(), nullable=True),
     sa.Column('task_id', sa.Integer(), nullable=True),
     sa.Column('kind', sa.String(length=30), nullable=False),
+    sa.Column('spiff_task_id', sa.String(length=36), nullable=True),
+    sa.Column('element_id', sa.String(length=200), nullable=True),
+    sa.Column('topic', sa.String(length=200), nullable=True),
     sa.Column('due_at', engine.store.models.UtcDateTime(timezone=True), nullable=False),
     sa.Column('locked_by', sa.String(length=100), nullable=True),
     sa.Column('locked_until', engine.store.models.UtcDateTime(timezone=True), nullable=True),
     sa.Column('attempts', sa.Integer(), nullable=False),
     sa.Column('last_error', sa.Text(), nullable=True),
+    sa.Column('payload', sa.JSON(), nullable=False),
     sa.ForeignKeyConstraint(['instance_id'], ['process_instance.id'], ),
     sa.ForeignKeyConstraint(['task_id'], ['human_task.id'], ),
     sa.PrimaryKeyConstraint('id')
     )
     with op.batch_alter_table('job', schema=None) as batch_op:
-        batch_op.create_index('ix_job_due', ['due_at', 'locked_until'], unique=False)
+        batch_op.create_index('ix_job_due', ['kind', 'due_at', 'locked_until'], unique=False)
         batch_op.create_index(batch_op.f('ix_job_instance_id'), ['instance_id'], unique=False)
+        batch_op.create_index('ix_job_topic', ['kind', 'topic'], unique=False)
 
     op.create_table('task_candidate',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -219,6 +225,7 @@ def downgrade() -> None:
 
     op.drop_table('task_candidate')
     with op.batch_alter_table('job', schema=None) as batch_op:
+        batch_op.drop_index('ix_job_topic')
         batch_op.drop_index(batch_op.f('ix_job_instance_id'))
         batch_op.drop_index('ix_job_due')
 
