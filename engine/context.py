@@ -6,11 +6,12 @@ from typing import Any
 
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
-from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine
 
 from engine.clock import Clock, SystemClock
+from engine.runtime.script_engine import BankflowScriptEngine
 from engine.runtime.serializer import StateSerializer
 from engine.runtime.specs import SpecCache
+from engine.sla.registry import CalendarRegistry
 from engine.store.db import make_engine, make_session_factory
 
 
@@ -26,10 +27,15 @@ class EngineContext:
     session_factory: sessionmaker[Session]
     clock: Clock = field(default_factory=SystemClock)
     specs: SpecCache = field(default_factory=SpecCache)
+    calendars: CalendarRegistry = field(default_factory=CalendarRegistry)
     serializer: StateSerializer = field(default_factory=StateSerializer)
-    script_engine: Any = field(default_factory=PythonScriptEngine)
+    script_engine: Any = None
     # werkzeug's method string; tests use a cheap one, production keeps scrypt.
     password_method: str = "scrypt"
+
+    def __post_init__(self) -> None:
+        if self.script_engine is None:
+            self.script_engine = BankflowScriptEngine(None, self.clock, self.calendars)
 
     @classmethod
     def from_url(cls, url: str, clock: Clock | None = None) -> "EngineContext":

@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import Any, Iterable
 
 from lxml import etree
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from engine.audit import record
@@ -16,7 +16,8 @@ from engine.bpmn.intake import Intake, ParsedProcess, SourceFile, load
 from engine.context import EngineContext
 from engine.errors import DeployError, DeployProblem, NotFound
 from engine.runtime.specs import ProcessSpecs
-from engine.store.models import Deployment, DeploymentFile, ProcessDefinition
+from engine.runtime.timers import cycle_parts, first_occurrence
+from engine.store.models import Deployment, DeploymentFile, Job, ProcessDefinition
 from engine.unit_of_work import unit_of_work
 from engine.users import load_user
 from engine.views import definition_view
@@ -136,12 +137,14 @@ def deploy(ctx: EngineContext, sources: list[SourceFile], name: str | None = Non
                 deployment_id=deployment.id,
                 is_executable=True,
                 sla_target=process.sla_target,
+                sla_calendar=process.sla_calendar,
                 source_sha256=digest,
                 source_files=[ids[n] for n in process.files],
                 elements=process.elements,
             )
             session.add(definition)
             session.flush()
+            schedule_timer_starts(ctx, session, definition, now)
             built.append((definition.id, ProcessSpecs(process.spec, process.subprocess_specs)))
             results.append({"key": definition.key, "version": definition.version, "name": definition.name,
                             "status": "new"})
@@ -153,6 +156,25 @@ def deploy(ctx: EngineContext, sources: list[SourceFile], name: str | None = Non
     for definition_id, specs in built:
         ctx.specs.put(definition_id, specs)
     return {"deployment_id": deployment_id, "definitions": sorted(results, key=lambda r: r["key"])}
+
+
+def schedule_timer_starts(ctx: EngineContext, session: Session, definition: ProcessDefinition, now) -> None:
+    """A new version takes over the schedule of a periodic process from older versions."""
+    starts = [(element_id, meta["timer"]) for element_id, meta in definition.elements.items()
+              if meta["type"] == "startEvent" and meta.get("timer")]
+    if not starts:
+        return
+    older = select(ProcessDefinition.id).where(ProcessDefinition.key == definition.key,
+                                               ProcessDefinition.id != definition.id)
+    session.execute(delete(Job).where(Job.kind == "timer_start", Job.definition_id.in_(older)))
+    ctx.calendars.refresh(session)
+    for element_id, timer in starts:
+        cycles = cycle_parts(timer["expression"])[0] if timer["kind"] == "cycle" else 1
+        session.add(Job(kind="timer_start", definition_id=definition.id, element_id=element_id,
+                        due_at=first_occurrence(timer["kind"], timer["expression"], now, timer["calendar"],
+                                                ctx.calendars),
+                        payload={**timer, "cycles": cycles,
+                                 "duration": cycle_parts(timer["expression"])[2] if timer["kind"] == "cycle" else None}))
 
 
 def list_definitions(ctx: EngineContext, latest_only: bool = False) -> list[dict[str, Any]]:

@@ -1,15 +1,18 @@
 """Load, run and save one process instance inside a service call's transaction.
 
 This is the one place that restores a workflow, runs engine steps and writes the
-results back (state, human tasks, activities, events, status), so every service
-(start, complete, retry, timers) keeps the same guarantees.
+results back (state, human tasks, activities, jobs, events, status, SLA), so
+every service (start, complete, retry, timers, external jobs) keeps the same
+guarantees.
 """
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from SpiffWorkflow.bpmn import BpmnWorkflow
-from sqlalchemy import select
+from SpiffWorkflow.task import Task
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from engine.audit import record
@@ -17,8 +20,18 @@ from engine.bpmn.intake import SourceFile, build_specs
 from engine.context import EngineContext
 from engine.runtime.runner import StepOutcome, run_engine_steps
 from engine.runtime.specs import ProcessSpecs
-from engine.runtime.sync import sync_activities, sync_external_jobs, sync_human_tasks
-from engine.store.models import DeploymentFile, ProcessDefinition, ProcessInstance
+from engine.runtime.sync import (
+    SlaResolver,
+    sla_jobs,
+    sync_activities,
+    sync_external_jobs,
+    sync_human_tasks,
+    sync_timer_jobs,
+)
+from engine.sla.targets import plan
+from engine.store.models import DeploymentFile, Job, ProcessDefinition, ProcessInstance, SlaOverride
+
+SLA_JOB_KINDS = ("sla_at_risk", "sla_breach")
 
 
 def definition_specs(ctx: EngineContext, session: Session, definition: ProcessDefinition) -> ProcessSpecs:
@@ -47,6 +60,32 @@ def current_variables(workflow: BpmnWorkflow) -> dict[str, Any]:
     return dict(latest.data) if latest is not None else dict(workflow.data)
 
 
+def sla_overrides(session: Session, definition_id: int) -> dict[str | None, SlaOverride]:
+    return {o.element_id: o for o in session.scalars(
+        select(SlaOverride).where(SlaOverride.definition_id == definition_id))}
+
+
+def _task_sla_resolver(ctx: EngineContext, session: Session, instance: ProcessInstance, now: datetime) -> SlaResolver:
+    """Resolves each new task's SLA; overrides are read once, and only when a task is created."""
+    overrides: dict[str | None, SlaOverride] | None = None
+
+    def resolve(task: Task, meta: dict[str, Any]):
+        nonlocal overrides
+        if overrides is None:
+            overrides = sla_overrides(session, instance.definition_id)
+        override = overrides.get(task.task_spec.bpmn_id)
+        props = meta.get("properties") or {}
+        return plan(now, override.duration if override else props.get("sla"),
+                    (override.calendar if override and override.calendar else props.get("slaCalendar")),
+                    ctx.calendars, due_date=meta.get("due_date"), data=task.data)
+
+    return resolve
+
+
+def _has(elements: dict[str, dict[str, Any]], key: str) -> bool:
+    return any(meta.get(key) for meta in elements.values())
+
+
 def advance(
     ctx: EngineContext,
     session: Session,
@@ -57,12 +96,17 @@ def advance(
     is_new: bool = False,
 ) -> StepOutcome:
     """Run engine steps to the next wait state and write everything back."""
+    ctx.calendars.refresh(session)
     run_engine_steps(workflow, outcome)
     now = ctx.clock.now()
     elements = instance.definition.elements
     sync_activities(session, instance, workflow, outcome.completed, now, elements, is_new)
-    sync_human_tasks(session, instance, workflow, now, elements, is_new)
-    sync_external_jobs(session, instance, workflow, now, elements, is_new)
+    sync_human_tasks(session, instance, workflow, now, elements, is_new,
+                     _task_sla_resolver(ctx, session, instance, now))
+    if _has(elements, "topic"):
+        sync_external_jobs(session, instance, workflow, now, elements, is_new)
+    if _has(elements, "timer"):
+        sync_timer_jobs(session, instance, workflow, is_new)
     if outcome.failure is not None:
         instance.status = "incident"
         instance.incident_element = outcome.failure.element_id
@@ -70,9 +114,7 @@ def advance(
         record(session, "incident", now, instance_id=instance.id, element_id=outcome.failure.element_id,
                actor=actor, payload={"message": outcome.failure.message})
     elif workflow.is_completed():
-        instance.status = "completed"
-        instance.ended_at = now
-        record(session, "instance_completed", now, instance_id=instance.id, actor=actor)
+        _finish(session, instance, now, actor)
     else:
         instance.status = "running"
     if outcome.failure is None:
@@ -80,3 +122,36 @@ def advance(
     instance.state = ctx.serializer.dump(workflow)
     instance.variables = ctx.serializer.data_to_json(current_variables(workflow))
     return outcome
+
+
+def _finish(session: Session, instance: ProcessInstance, now: datetime, actor: str | None) -> None:
+    instance.status = "completed"
+    instance.ended_at = now
+    record_breach_if_late(session, instance, None, now)
+    session.execute(delete(Job).where(Job.instance_id == instance.id, Job.kind.in_(("timer", "external", *SLA_JOB_KINDS))))
+    record(session, "instance_completed", now, instance_id=instance.id, actor=actor)
+
+
+def record_breach_if_late(session: Session, instance: ProcessInstance, task: Any, now: datetime) -> None:
+    """At completion: finished after its due time counts as breached, recorded once."""
+    subject = task if task is not None else instance
+    if subject.due_at is None or subject.sla_status == "breached" or now <= subject.due_at:
+        return
+    subject.sla_status = "breached"
+    record(session, "sla_breached", now, instance_id=instance.id, task_id=getattr(task, "id", None),
+           element_id=getattr(task, "element_id", None),
+           payload={"due_at": subject.due_at.isoformat(), "detected": "at completion"})
+
+
+def start_process_sla(ctx: EngineContext, session: Session, instance: ProcessInstance) -> None:
+    """Fix the end-to-end due time of a new instance and schedule its checks."""
+    definition = instance.definition
+    override = sla_overrides(session, definition.id).get(None)
+    duration = override.duration if override else definition.sla_target
+    calendar = (override.calendar if override and override.calendar else definition.sla_calendar)
+    if not duration:
+        return
+    ctx.calendars.refresh(session)
+    sla = plan(instance.started_at, duration, calendar, ctx.calendars)
+    instance.due_at, instance.sla_status = sla.due_at, "on_track"
+    session.add_all(sla_jobs(instance.id, None, sla))

@@ -6,14 +6,15 @@ from typing import Any
 
 from SpiffWorkflow.util.task import TaskState
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from engine.audit import record
 from engine.context import EngineContext
 from engine.deployments import find_definition
 from engine.errors import Conflict, FieldProblem, InvalidData, NotFound
-from engine.execution import advance, definition_specs, restore
+from engine.execution import advance, definition_specs, restore, start_process_sla
 from engine.runtime.runner import StepOutcome, new_workflow
-from engine.store.models import Event, HumanTask, ProcessInstance
+from engine.store.models import Event, HumanTask, ProcessDefinition, ProcessInstance
 from engine.unit_of_work import unit_of_work
 from engine.users import load_user
 from engine.views import instance_detail, instance_summary
@@ -40,20 +41,28 @@ def start(ctx: EngineContext, key: str, variables: dict[str, Any] | None = None,
     with unit_of_work(ctx) as session:
         if user:
             load_user(session, user)
-        definition = find_definition(session, key, version)
-        workflow = new_workflow(definition_specs(ctx, session, definition), ctx.script_engine, variables)
-        now = ctx.clock.now()
-        instance = ProcessInstance(
-            definition=definition, business_key=business_key, status="running", started_at=now,
-            started_by=user, state={}, variables=ctx.serializer.data_to_json(variables))
-        session.add(instance)
-        session.flush()
-        record(session, "instance_started", now, instance_id=instance.id, actor=user,
-               payload={"definition_key": definition.key, "version": definition.version,
-                        "business_key": business_key})
-        advance(ctx, session, instance, workflow, StepOutcome(), user, is_new=True)
-        session.flush()
+        instance = start_in_session(ctx, session, find_definition(session, key, version), variables,
+                                    business_key, user)
         return instance_summary(instance)
+
+
+def start_in_session(ctx: EngineContext, session: Session, definition: ProcessDefinition,
+                     variables: dict[str, Any], business_key: str | None, user: str | None) -> ProcessInstance:
+    """Create an instance inside the caller's transaction (used by `start` and by timer starts)."""
+    workflow = new_workflow(definition_specs(ctx, session, definition), ctx.script_engine, variables)
+    now = ctx.clock.now()
+    instance = ProcessInstance(
+        definition=definition, business_key=business_key, status="running", started_at=now,
+        started_by=user, state={}, variables=ctx.serializer.data_to_json(variables))
+    session.add(instance)
+    session.flush()
+    record(session, "instance_started", now, instance_id=instance.id, actor=user,
+           payload={"definition_key": definition.key, "version": definition.version,
+                    "business_key": business_key})
+    start_process_sla(ctx, session, instance)
+    advance(ctx, session, instance, workflow, StepOutcome(), user, is_new=True)
+    session.flush()
+    return instance
 
 
 def get_instance(ctx: EngineContext, instance_id: int) -> dict[str, Any]:

@@ -8,16 +8,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import and_, exists, or_, select
+from sqlalchemy import and_, delete, exists, or_, select
 from sqlalchemy.orm import Session
 
 from engine.audit import record
 from engine.bpmn import forms
 from engine.context import EngineContext
 from engine.errors import Conflict, FieldProblem, InvalidData, NotFound, PermissionDenied
-from engine.execution import advance, restore
+from engine.execution import advance, record_breach_if_late, restore
 from engine.runtime.runner import StepOutcome, TaskNotReady, complete_human_task
-from engine.store.models import HumanTask, TaskCandidate, User
+from engine.store.models import HumanTask, Job, TaskCandidate, User
 from engine.unit_of_work import unit_of_work
 from engine.users import group_names, load_user
 from engine.views import instance_summary, task_view
@@ -184,6 +184,8 @@ def complete(ctx: EngineContext, task_id: int, user: str, data: dict[str, Any] |
             raise Conflict(f"task {task_id} is no longer waiting in instance {instance.id}") from None
         now = ctx.clock.now()
         task.status, task.completed_at, task.completed_by = "completed", now, actor.name
+        record_breach_if_late(session, instance, task, now)
+        session.execute(delete(Job).where(Job.task_id == task.id))
         task.data = ctx.serializer.data_to_json(values)
         record(session, "task_completed", now, instance_id=instance.id, task_id=task.id,
                element_id=task.element_id, actor=actor.name, payload={"data": task.data})

@@ -1,18 +1,16 @@
 """Two OS processes acting on one case at the same moment never lose an update."""
 from __future__ import annotations
 
-import multiprocessing
-
 import pytest
 
 from engine import deployments, instances, tasks, users
 from engine.context import EngineContext
 from engine.errors import BankflowError
+from tests.multiproc import run_together
 
-SPAWN = multiprocessing.get_context("spawn")
 
 
-def _complete_in_child(url: str, barrier, results, task_id: int, user: str, data: dict) -> None:
+def _complete_in_child(barrier, results, url: str, task_id: int, user: str, data: dict) -> None:
     ctx = EngineContext.from_url(url)
     try:
         barrier.wait(timeout=30)
@@ -25,16 +23,7 @@ def _complete_in_child(url: str, barrier, results, task_id: int, user: str, data
 
 
 def race(url: str, jobs: list[tuple[int, str, dict]]) -> list[tuple[str, str]]:
-    barrier = SPAWN.Barrier(len(jobs))
-    results = SPAWN.Queue()
-    children = [SPAWN.Process(target=_complete_in_child, args=(url, barrier, results, *job)) for job in jobs]
-    for child in children:
-        child.start()
-    outcomes = [results.get(timeout=60) for _ in children]
-    for child in children:
-        child.join(timeout=30)
-        assert child.exitcode == 0
-    return sorted(outcomes)
+    return sorted(run_together(_complete_in_child, [(url, *job) for job in jobs], timeout=120))
 
 
 @pytest.fixture

@@ -18,13 +18,14 @@ from typing import Any, Callable
 
 import click
 
-from engine import deployments, instances, tasks, users
+from engine import calendars, deployments, instances, sla_settings, tasks, users
 from engine.connectors import default_registry
 from engine.context import EngineContext
 from engine.demo import seed
 from engine.errors import BankflowError
 from engine.store import schema
 from engine.store.db import default_database_url
+from engine.timers import run_due_jobs
 from engine.worker import run_connectors
 
 
@@ -101,8 +102,9 @@ def main(ctx: click.Context, database_url: str | None) -> None:
 @main.command("init-db")
 @service_command
 def init_db(ctx: EngineContext) -> None:
-    """Create or upgrade the database schema (safe to repeat)."""
+    """Create or upgrade the database schema and give a new database its default calendar (safe to repeat)."""
     schema.upgrade(ctx.db)
+    calendars.ensure_default_calendars(ctx)
     click.echo("database is up to date")
 
 
@@ -278,6 +280,7 @@ def serve(ctx: EngineContext, host: str, port: int, demo: bool, library: str) ->
     from webui import create_app
 
     schema.upgrade(ctx.db)
+    calendars.ensure_default_calendars(ctx)
     if demo and Path(library).is_dir():
         report = seed(ctx, Path(library))
         click.echo(f"demo data: {len(report['definitions'])} process definitions, "
@@ -292,13 +295,61 @@ def serve(ctx: EngineContext, host: str, port: int, demo: bool, library: str) ->
 @click.option("--worker-id", default=None, help="Name used when locking jobs (default: host:pid).")
 @service_command
 def worker(ctx: EngineContext, once: bool, interval: float, worker_id: str | None) -> None:
-    """Answer external service tasks with the registered connectors."""
+    """Fire due timers, start periodic processes, check SLAs and answer service tasks."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     name = worker_id or f"{socket.gethostname()}:{os.getpid()}"
     registry = default_registry()
     while True:
+        due = run_due_jobs(ctx, name)
         counts = run_connectors(ctx, registry, name)
-        click.echo(f"{name}: {counts['completed']} jobs completed, {counts['failed']} failed", err=True)
+        click.echo(f"{name}: {due['timers']} timers fired, {due['starts']} processes started, "
+                   f"{due['sla_checks']} SLA checks, {counts['completed']} service jobs completed, "
+                   f"{counts['failed'] + due['errors']} failed", err=True)
         if once:
             return
         time.sleep(interval)
+
+
+@main.group("calendars")
+def calendars_group() -> None:
+    """Business calendars for SLAs and working-time timers."""
+
+
+@calendars_group.command("load")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+@click.option("--user")
+@service_command
+def calendars_load(ctx: EngineContext, file: str, user: str | None) -> None:
+    """Add or replace the calendars defined in a TOML file."""
+    rows = calendars.load_calendars(ctx, Path(file).read_text(encoding="utf-8"), Path(file).name, user)
+    click.echo("calendars: " + ", ".join(f"{c['name']}{' (default)' if c['default'] else ''}" for c in rows))
+
+
+@calendars_group.command("list")
+@click.option("--json", "as_json", is_flag=True)
+@service_command
+def calendars_list(ctx: EngineContext, as_json: bool) -> None:
+    emit(calendars.list_calendars(ctx), as_json, lambda rows: "\n".join(
+        f"{c['name']:<20} {c['timezone']:<18} holidays: {c['holidays'] or '-':<8} {'default' if c['default'] else ''}"
+        for c in rows))
+
+
+@main.group("sla")
+def sla_group() -> None:
+    """SLA targets."""
+
+
+@sla_group.command("set")
+@click.argument("key")
+@click.argument("duration")
+@click.option("--version", type=int, help="Definition version (default: the newest).")
+@click.option("--task", "element_id", help="User task element id (default: the whole process).")
+@click.option("--calendar", help="Calendar name or 24x7 (default: the default calendar).")
+@click.option("--user")
+@service_command
+def sla_set(ctx: EngineContext, key: str, duration: str, version: int | None, element_id: str | None,
+            calendar: str | None, user: str | None) -> None:
+    """Override the SLA target of a process or one of its tasks."""
+    r = sla_settings.set_target(ctx, key, duration, version, element_id, calendar, user)
+    click.echo(f"SLA of {r['key']} v{r['version']} {r['task'] or '(whole process)'}: {r['duration']} "
+               f"on {r['calendar'] or 'the default calendar'}")

@@ -11,7 +11,8 @@ from typing import Callable
 
 from lxml import etree
 
-from engine.bpmn.elements import NS, local_name, properties, service_topic
+from engine.bpmn.elements import NS, local_name, properties, service_topic, timer_of
+from engine.sla.durations import DurationError, parse_duration
 from engine.bpmn.forms import FIELD_TYPES
 from engine.errors import DeployProblem
 
@@ -29,7 +30,7 @@ def check_process(
     def problem(node: etree._Element, message: str) -> DeployProblem:
         return DeployProblem(file_name, message, element=node.get("id"), line=node.sourceline)
 
-    problems: list[DeployProblem] = []
+    problems: list[DeployProblem] = [problem(process, m) for m in _sla_problems(process)]
     if process.find("bpmn:startEvent", NS) is None:
         problems.append(problem(process, f"process '{process.get('id')}' has no start event"))
     flows = {f.get("id"): f for f in process.iter("{%s}sequenceFlow" % NS["bpmn"])}
@@ -60,7 +61,11 @@ def check_process(
             problems.append(problem(
                 node, "service task has no implementation: set camunda:type=\"external\" and a camunda:topic "
                       "that a connector or an external worker serves"))
-        elif kind == "userTask":
+        elif kind == "startEvent" and node.find("bpmn:timerEventDefinition", NS) is not None:
+            problems.extend(problem(node, m) for m in _start_timer_problems(node))
+        if kind in ("userTask", "manualTask"):
+            problems.extend(problem(node, m) for m in _sla_problems(node))
+        if kind == "userTask":
             problems.extend(problem(node, m) for m in _form_problems(node))
             problems.extend(problem(node, m) for m in _four_eyes_problems(node, process))
     return problems
@@ -129,3 +134,26 @@ def _form_problems(task: etree._Element) -> list[str]:
         elif field_type == "enum" and field.find("camunda:value", NS) is None:
             messages.append(f"form field '{field_id}' is an enum without values")
     return messages
+
+
+def _sla_problems(node: etree._Element) -> list[str]:
+    sla = properties(node).get("sla")
+    if sla is None:
+        return []
+    try:
+        parse_duration(sla)
+    except DurationError as exc:
+        return [f"the sla property: {exc}"]
+    return []
+
+
+def _start_timer_problems(event: etree._Element) -> list[str]:
+    """A periodic process is scheduled from its start timer at deploy, before any data exists."""
+    timer = timer_of(event)
+    if timer is None or not timer["expression"]:
+        return []
+    text = timer["expression"]
+    if text.startswith(("${", "#{", "=")):
+        return [f"the timer start event's value '{text}' is an expression; a start timer needs a literal "
+                "ISO 8601 value such as R/P30D or 2026-12-01T09:00:00Z"]
+    return []

@@ -1,4 +1,5 @@
-"""Rewrite Camunda 7 (JUEL) and Camunda 8 (FEEL) expressions into sandboxed Python.
+"""Rewrite Camunda 7 (JUEL) and Camunda 8 (FEEL) expressions and bare ISO 8601 timer
+values into the Python expressions SpiffWorkflow evaluates.
 
 Done on the parsed XML before SpiffWorkflow sees it, at deploy and again whenever
 a spec is rebuilt from the stored file, so the stored file stays exactly what the
@@ -7,10 +8,12 @@ designer uploaded.
 from __future__ import annotations
 
 from lxml import etree
+from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 
 from engine.bpmn.elements import NS
 from engine.bpmn.expressions import ExpressionError, translate
 from engine.errors import DeployProblem
+from engine.runtime.timers import cycle_parts
 
 
 def _owner(node: etree._Element) -> etree._Element:
@@ -35,4 +38,59 @@ def translate_conditions(tree: etree._ElementTree, file_name: str) -> list[Deplo
             node.text = translate(text)
         except ExpressionError as exc:
             problems.append(DeployProblem(file_name, exc.message, element=owner.get("id"), line=node.sourceline))
+    return problems
+
+
+TIMER_TAGS = ("timeDate", "timeDuration", "timeCycle")
+
+
+def _check_iso(tag: str, text: str) -> None:
+    """Raise ValueError when a literal timer value does not parse as its kind."""
+    if tag == "timeDuration":
+        TimerEventDefinition.parse_iso_duration(text.upper())
+    elif tag == "timeDate":
+        TimerEventDefinition.get_datetime(text)
+    else:
+        cycle_parts(text)
+
+
+def _timer_literal(tag: str, text: str) -> str | None:
+    """The ISO 8601 value a timer states literally (bare or quoted), or None for an expression."""
+    if len(text) >= 2 and text[0] == text[-1] and text[0] in ("'", '"'):
+        return text[1:-1].strip()
+    if text[:1].upper() in ("P", "R") or text[:1].isdigit():
+        return text
+    return None
+
+
+def translate_timers(tree: etree._ElementTree, file_name: str) -> list[DeployProblem]:
+    """Make every timer value a Python expression: ISO 8601 literals are checked and quoted,
+    JUEL/FEEL expressions translated; empty or unparseable values are deploy problems."""
+    problems = []
+    for tag in TIMER_TAGS:
+        for node in tree.getroot().iter("{%s}%s" % (NS["bpmn"], tag)):
+            owner = _owner(node)
+            text = (node.text or "").strip()
+
+            def problem(message: str) -> None:
+                problems.append(DeployProblem(file_name, message, element=owner.get("id"), line=node.sourceline))
+
+            if not text:
+                problem(f"the timer's {tag} is empty: give an ISO 8601 value such as PT4H, P10D, "
+                        "2026-12-01T09:00:00Z or R/P1D")
+                continue
+            literal = _timer_literal(tag, text)
+            if literal is not None:
+                try:
+                    _check_iso(tag, literal)
+                except Exception:
+                    problem(f"the timer's {tag} '{text}' is not a valid ISO 8601 "
+                            f"{ {'timeDate': 'date-time', 'timeDuration': 'duration', 'timeCycle': 'repeating interval'}[tag] }")
+                    continue
+                node.text = repr(literal)
+                continue
+            try:
+                node.text = translate(text)
+            except ExpressionError as exc:
+                problem(exc.message)
     return problems

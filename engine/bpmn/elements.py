@@ -122,7 +122,26 @@ def describe_node(node: etree._Element, lane: str | None) -> dict[str, Any]:
         info["decision_ref"] = camunda(node, "decisionRef")
     elif info["type"] == "serviceTask":
         info["topic"] = service_topic(node)
+    timer = timer_of(node)
+    if timer:
+        info["timer"] = timer
     return info
+
+
+TIMER_KINDS = {"timeDate": "date", "timeDuration": "duration", "timeCycle": "cycle"}
+
+
+def timer_of(node: etree._Element) -> dict[str, Any] | None:
+    """The timer of an event as written in the file: kind, value and working-time calendar."""
+    definition = node.find("bpmn:timerEventDefinition", NS)
+    if definition is None:
+        return None
+    for child in definition:
+        if isinstance(child.tag, str) and local_name(child) in TIMER_KINDS:
+            return {"kind": TIMER_KINDS[local_name(child)], "expression": (child.text or "").strip(),
+                    "calendar": properties(node).get("timerCalendar"),
+                    "interrupting": node.get("cancelActivity", "true") != "false"}
+    return None
 
 
 def service_topic(node: etree._Element) -> str | None:

@@ -6,6 +6,7 @@ everything wrong in one go.
 """
 from __future__ import annotations
 
+import copy
 import hashlib
 from dataclasses import dataclass, field
 from typing import Any, Callable
@@ -13,12 +14,12 @@ from typing import Any, Callable
 from lxml import etree
 from SpiffWorkflow.bpmn.parser.BpmnParser import BpmnValidator
 from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
-from SpiffWorkflow.camunda.parser.CamundaParser import CamundaParser
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 
 from engine.bpmn import xmlsafe
 from engine.bpmn.checks import check_process
-from engine.bpmn.dialects import translate_conditions
+from engine.bpmn.dialects import translate_conditions, translate_timers
+from engine.bpmn.parser import BankflowParser
 from engine.bpmn.elements import BPMN_NS, NS, describe_process, properties
 from engine.errors import DeployError, DeployProblem
 
@@ -58,6 +59,7 @@ class ParsedProcess:
     elements: dict[str, dict[str, Any]]
     files: list[str]  # names of the files it was built from
     sla_target: str | None = None
+    sla_calendar: str | None = None
 
 
 @dataclass
@@ -162,7 +164,7 @@ def load(
         raise DeployError(problems)
 
     own = {s.name for s in sources}
-    parser = CamundaParser()
+    parser = BankflowParser()
     for loaded in intake.files:
         problems.extend(_add_to_parser(parser, loaded, intake))
     if problems:
@@ -196,16 +198,19 @@ def load(
     return intake
 
 
-def _add_to_parser(parser: CamundaParser, loaded: LoadedFile, intake: Intake) -> list[DeployProblem]:
+def _add_to_parser(parser: BankflowParser, loaded: LoadedFile, intake: Intake) -> list[DeployProblem]:
     try:
         if loaded.kind == "bpmn":
             schema_problem = _schema_problem(loaded)
             if schema_problem:
                 return [schema_problem]
-            expression_problems = translate_conditions(loaded.tree, loaded.source.name)
+            # SpiffWorkflow gets a translated copy; checks and metadata read the file as written.
+            runnable = copy.deepcopy(loaded.tree)
+            expression_problems = (translate_conditions(runnable, loaded.source.name)
+                                   + translate_timers(runnable, loaded.source.name))
             if expression_problems:
                 return expression_problems
-            parser.add_bpmn_xml(loaded.tree, loaded.source.name)
+            parser.add_bpmn_xml(runnable, loaded.source.name)
         else:
             parser.add_dmn_xml(loaded.tree.getroot(), loaded.source.name)
             for decision in loaded.tree.getroot().iter("{*}decision"):
@@ -217,7 +222,7 @@ def _add_to_parser(parser: CamundaParser, loaded: LoadedFile, intake: Intake) ->
     return []
 
 
-def _build(parser: CamundaParser, process: etree._Element, loaded: LoadedFile, intake: Intake) -> ParsedProcess:
+def _build(parser: BankflowParser, process: etree._Element, loaded: LoadedFile, intake: Intake) -> ParsedProcess:
     key = process.get("id")
     spec = parser.get_spec(key)
     subprocess_specs = parser.get_subprocess_specs(key)
@@ -240,16 +245,18 @@ def _build(parser: CamundaParser, process: etree._Element, loaded: LoadedFile, i
         elements=elements,
         files=sorted(files),
         sla_target=properties(process).get("sla"),
+        sla_calendar=properties(process).get("slaCalendar"),
     )
 
 
 def build_specs(sources: list[SourceFile], key: str) -> tuple[Any, dict[str, Any]]:
     """Rebuild the spec of an already-validated process (cache miss at run time)."""
-    parser = CamundaParser()
+    parser = BankflowParser()
     for source in sources:
         tree = xmlsafe.parse(source.content)
         if etree.QName(tree.getroot()).namespace == BPMN_NS:
             translate_conditions(tree, source.name)
+            translate_timers(tree, source.name)
             parser.add_bpmn_xml(tree, source.name)
         else:
             parser.add_dmn_xml(tree.getroot(), source.name)

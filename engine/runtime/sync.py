@@ -6,17 +6,19 @@ costs the same number of statements however long the case has been running.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, Callable
 
 from SpiffWorkflow.bpmn import BpmnWorkflow
 from SpiffWorkflow.task import Task
 from SpiffWorkflow.util.task import TaskState
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from engine.audit import record
 from engine.runtime.runner import is_flow_node, ready_human_tasks, waiting_tasks
 from engine.runtime.serializer import json_ready
+from engine.runtime.timers import next_due
+from engine.sla.targets import SlaPlan
 from engine.store.models import Activity, HumanTask, Job, ProcessInstance, TaskCandidate
 
 OPEN_TASK_STATES = ("open", "claimed")
@@ -75,6 +77,9 @@ def _activity(instance: ProcessInstance, task: Task, now: datetime,
     )
 
 
+SlaResolver = Callable[[Task, dict[str, Any]], SlaPlan | None]
+
+
 def sync_human_tasks(
     session: Session,
     instance: ProcessInstance,
@@ -82,6 +87,7 @@ def sync_human_tasks(
     now: datetime,
     elements: dict[str, dict[str, Any]],
     is_new: bool,
+    sla_for: SlaResolver,
 ) -> list[HumanTask]:
     """Create rows for new ready user tasks, cancel rows whose task went away; return new rows."""
     ready = {str(t.id): t for t in ready_human_tasks(workflow)}
@@ -93,12 +99,17 @@ def sync_human_tasks(
             known.add(row.spiff_task_id)
             if row.spiff_task_id not in ready:
                 row.status = "cancelled"
+                session.execute(delete(Job).where(Job.task_id == row.id))
                 record(session, "task_cancelled", now, instance_id=instance.id, task_id=row.id,
                        element_id=row.element_id)
-    created = [
-        new_human_task(instance, task, elements.get(task.task_spec.bpmn_id, {}), now)
-        for spiff_id, task in ready.items() if spiff_id not in known
-    ]
+    plans: dict[str, SlaPlan | None] = {}
+    created = []
+    for spiff_id, task in ready.items():
+        if spiff_id in known:
+            continue
+        meta = elements.get(task.task_spec.bpmn_id, {})
+        plans[spiff_id] = sla_for(task, meta)
+        created.append(new_human_task(instance, task, meta, now, plans[spiff_id]))
     session.add_all(created)
     if created:
         session.flush()
@@ -108,7 +119,16 @@ def sync_human_tasks(
         if row.assignee:
             record(session, "task_assigned", now, instance_id=instance.id, task_id=row.id,
                    element_id=row.element_id, payload={"to": row.assignee})
+        sla = plans[row.spiff_task_id]
+        if sla is not None:
+            session.add_all(sla_jobs(instance.id, row.id, sla))
     return created
+
+
+def sla_jobs(instance_id: int, task_id: int | None, sla: SlaPlan) -> list[Job]:
+    """The worker's two checks for one SLA: turning at risk, and the breach itself."""
+    return [Job(kind="sla_at_risk", instance_id=instance_id, task_id=task_id, due_at=sla.at_risk_at),
+            Job(kind="sla_breach", instance_id=instance_id, task_id=task_id, due_at=sla.due_at)]
 
 
 def resolve_assignee(expression: str | None, data: dict[str, Any]) -> str | None:
@@ -122,7 +142,8 @@ def resolve_assignee(expression: str | None, data: dict[str, Any]) -> str | None
     return text
 
 
-def new_human_task(instance: ProcessInstance, task: Task, meta: dict[str, Any], now: datetime) -> HumanTask:
+def new_human_task(instance: ProcessInstance, task: Task, meta: dict[str, Any], now: datetime,
+                   sla: SlaPlan | None) -> HumanTask:
     """A work item for one ready user task; the lane names the group unless the task names candidates."""
     groups = list(meta.get("candidate_groups") or [])
     users = list(meta.get("candidate_users") or [])
@@ -146,6 +167,10 @@ def new_human_task(instance: ProcessInstance, task: Task, meta: dict[str, Any], 
         claimed_at=now if assignee else None,
         form=meta.get("form") or [],
         four_eyes_with=(meta.get("properties") or {}).get("fourEyes"),
+        due_at=sla.due_at if sla else None,
+        sla_status="on_track" if sla else None,
+        sla_target=sla.target if sla else None,
+        sla_calendar=sla.calendar if sla else None,
     )
     row.candidates = [TaskCandidate(kind="group", name=g) for g in groups] + [
         TaskCandidate(kind="user", name=u) for u in users]
@@ -179,3 +204,22 @@ def sync_external_jobs(
             element_id = task.task_spec.bpmn_id
             session.add(Job(kind="external", instance_id=instance.id, spiff_task_id=spiff_id, element_id=element_id,
                             topic=elements[element_id]["topic"], due_at=now, payload=json_ready(task.data)))
+
+
+def sync_timer_jobs(session: Session, instance: ProcessInstance, workflow: BpmnWorkflow, is_new: bool) -> None:
+    """One `timer` job per waiting timer event, due when the timer is; the worker fires it."""
+    due = {str(t.id): (t, next_due(t)) for t in workflow.get_tasks(state=TaskState.WAITING)}
+    due = {spiff_id: pair for spiff_id, pair in due.items() if pair[1] is not None}
+    existing: dict[str, Job] = {}
+    if not is_new:
+        existing = {job.spiff_task_id: job for job in session.scalars(
+            select(Job).where(Job.instance_id == instance.id, Job.kind == "timer"))}
+    for spiff_id, job in existing.items():
+        if spiff_id not in due:
+            session.delete(job)
+        elif job.due_at != due[spiff_id][1]:
+            job.due_at, job.locked_by, job.locked_until = due[spiff_id][1], None, None
+    for spiff_id, (task, when) in due.items():
+        if spiff_id not in existing:
+            session.add(Job(kind="timer", instance_id=instance.id, spiff_task_id=spiff_id,
+                            element_id=task.task_spec.bpmn_id, due_at=when))

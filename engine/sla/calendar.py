@@ -130,6 +130,43 @@ class BusinessCalendar:
             day += _ONE_DAY
         return total
 
+    def add_working_days(self, start: datetime, days: int) -> datetime:
+        """`days` working days after `start` ("P3D" on a business calendar).
+
+        From inside working hours the result is the same working moment of the
+        target day (Friday 16:00 plus one day is Monday 16:00, even when the days
+        have different hours). From outside working hours the day of the next
+        opening counts as the first day and the result is its `days`-th day's
+        close (Friday 18:00 plus two days is Tuesday's close).
+        """
+        start = _as_utc(start, "start")
+        if days <= 0:
+            return start
+        opens, _ = next(self._spans_from(start))
+        if start >= opens:
+            day = self._local_date(start)
+            used = self.between(self._spans_on(day)[0][0], start)
+            target = self._working_day_after(day, days)
+            return self.add(self._spans_on(target)[0][0], used)
+        day = self._local_date(opens)
+        target = self._working_day_after(day, days - 1)
+        return self._spans_on(target)[-1][1]
+
+    def _working_day_after(self, day: date, count: int) -> date:
+        """The `count`-th working day after `day` (`day` itself for 0)."""
+        closed_days = 0
+        while count > 0:
+            day += _ONE_DAY
+            if self.is_working_day(day):
+                count -= 1
+                closed_days = 0
+            else:
+                closed_days += 1
+                if closed_days > MAX_CLOSED_DAYS:
+                    raise CalendarError(f"calendar '{self.name}' has no working day in the "
+                                        f"{MAX_CLOSED_DAYS} days up to {day.isoformat()}")
+        return day
+
     @property
     def zone(self) -> ZoneInfo:
         """The calendar's timezone (ZoneInfo caches instances, so this is cheap)."""
@@ -193,6 +230,10 @@ class AlwaysOpenCalendar:
     def between(self, start: datetime, end: datetime) -> timedelta:
         """Elapsed real time from `start` to `end`, zero if `end` is not after `start`."""
         return max(_ZERO, _as_utc(end, "end") - _as_utc(start, "start"))
+
+    def add_working_days(self, start: datetime, days: int) -> datetime:
+        """Every day works: `days` whole days later."""
+        return _as_utc(start, "start") + days * _ONE_DAY
 
 
 Calendar = BusinessCalendar | AlwaysOpenCalendar

@@ -86,6 +86,7 @@ class ProcessDefinition(Base):
     deployment_id: Mapped[int] = mapped_column(ForeignKey("deployment.id"), index=True)
     is_executable: Mapped[bool] = mapped_column(default=True)
     sla_target: Mapped[str | None] = mapped_column(String(50))
+    sla_calendar: Mapped[str | None] = mapped_column(String(100))
     active: Mapped[bool] = mapped_column(default=True)
     source_sha256: Mapped[str] = mapped_column(String(64))
     # deployment_file ids the spec is built from (its own file, called processes, DMN).
@@ -115,6 +116,9 @@ class ProcessInstance(Base):
     next_due_at: Mapped[datetime | None]
     incident_element: Mapped[str | None] = mapped_column(String(200))
     incident_message: Mapped[str | None] = mapped_column(Text)
+    # Process-level SLA (end to end), fixed at start.
+    due_at: Mapped[datetime | None]
+    sla_status: Mapped[str | None] = mapped_column(String(20))
 
     definition: Mapped[ProcessDefinition] = relationship(lazy="joined")
 
@@ -145,6 +149,8 @@ class HumanTask(Base):
     completed_by: Mapped[str | None] = mapped_column(String(100))
     due_at: Mapped[datetime | None]
     sla_status: Mapped[str | None] = mapped_column(String(20))
+    sla_target: Mapped[str | None] = mapped_column(String(50))  # ISO 8601 duration
+    sla_calendar: Mapped[str | None] = mapped_column(String(100))
     form: Mapped[list[Any]] = mapped_column(default=list)
     data: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     # Four-eyes: whoever completed this element's task in the same case may not act on this one.
@@ -217,7 +223,8 @@ class Job(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     instance_id: Mapped[int | None] = mapped_column(ForeignKey("process_instance.id"), index=True)
     task_id: Mapped[int | None] = mapped_column(ForeignKey("human_task.id"))
-    kind: Mapped[str] = mapped_column(String(30))  # external | timer | sla
+    definition_id: Mapped[int | None] = mapped_column(ForeignKey("process_definition.id"))
+    kind: Mapped[str] = mapped_column(String(30))  # external | timer | timer_start | sla_at_risk | sla_breach
     spiff_task_id: Mapped[str | None] = mapped_column(String(36))
     element_id: Mapped[str | None] = mapped_column(String(200))
     topic: Mapped[str | None] = mapped_column(String(200))
@@ -228,6 +235,49 @@ class Job(Base):
     last_error: Mapped[str | None] = mapped_column(Text)
     # What an external worker gets: the task's variables when the job was created.
     payload: Mapped[dict[str, Any]] = mapped_column(default=dict)
+
+
+class BusinessCalendarRow(Base):
+    """A business calendar as loaded from TOML; `source` is the file it came from."""
+
+    __tablename__ = "business_calendar"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+    source: Mapped[str] = mapped_column(Text)
+    is_default: Mapped[bool] = mapped_column(default=False)
+    loaded_at: Mapped[datetime]
+
+
+class SlaOverride(Base):
+    """A manager's SLA target for a definition version (element_id None: the whole process)."""
+
+    __tablename__ = "sla_override"
+    __table_args__ = (UniqueConstraint("definition_id", "element_id", name="uq_sla_override"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    definition_id: Mapped[int] = mapped_column(ForeignKey("process_definition.id"))
+    element_id: Mapped[str | None] = mapped_column(String(200))
+    duration: Mapped[str] = mapped_column(String(50))
+    calendar: Mapped[str | None] = mapped_column(String(100))
+    set_by: Mapped[str | None] = mapped_column(String(100))
+    set_at: Mapped[datetime]
+
+
+class Notification(Base):
+    """An in-app message to one user (escalations, SLA breaches)."""
+
+    __tablename__ = "notification"
+    __table_args__ = (Index("ix_notification_user_read", "user_name", "read_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_name: Mapped[str] = mapped_column(String(100))
+    instance_id: Mapped[int | None] = mapped_column(ForeignKey("process_instance.id"))
+    task_id: Mapped[int | None] = mapped_column(ForeignKey("human_task.id"))
+    kind: Mapped[str] = mapped_column(String(40))
+    message: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime]
+    read_at: Mapped[datetime | None]
 
 
 class User(Base):

@@ -1,15 +1,15 @@
 """initial schema
 
-Revision ID: 1c27bdcf32d4
+Revision ID: c0bd7d26e3f9
 Revises: 
-Create Date: 2026-11-28 17:25:10.371933
+Create Date: 2026-11-28 17:31:13.298381
 """
 from alembic import op
 import sqlalchemy as sa
 import engine.store.models
 
 
-revision = '1c27bdcf32d4'
+revision = 'c0bd7d26e3f9'
 down_revision = None
 branch_labels = None
 depends_on = None
@@ -29,6 +29,15 @@ def upgrade() -> None:
     sa.Column('password_hash', sa.String(length=255), nullable=False),
     sa.Column('roles', sa.JSON(), nullable=False),
     sa.Column('created_at', engine.store.models.UtcDateTime(timezone=True), nullable=False),
+    sa.PrimaryKeyConstraint('id'),
+    sa.UniqueConstraint('name')
+    )
+    op.create_table('business_calendar',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('name', sa.String(length=100), nullable=False),
+    sa.Column('source', sa.Text(), nullable=False),
+    sa.Column('is_default', sa.Boolean(), nullable=False),
+    sa.Column('loaded_at', engine.store.models.UtcDateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('id'),
     sa.UniqueConstraint('name')
     )
@@ -68,6 +77,7 @@ def upgrade() -> None:
     sa.Column('deployment_id', sa.Integer(), nullable=False),
     sa.Column('is_executable', sa.Boolean(), nullable=False),
     sa.Column('sla_target', sa.String(length=50), nullable=True),
+    sa.Column('sla_calendar', sa.String(length=100), nullable=True),
     sa.Column('active', sa.Boolean(), nullable=False),
     sa.Column('source_sha256', sa.String(length=64), nullable=False),
     sa.Column('source_files', sa.JSON(), nullable=False),
@@ -94,6 +104,8 @@ def upgrade() -> None:
     sa.Column('next_due_at', engine.store.models.UtcDateTime(timezone=True), nullable=True),
     sa.Column('incident_element', sa.String(length=200), nullable=True),
     sa.Column('incident_message', sa.Text(), nullable=True),
+    sa.Column('due_at', engine.store.models.UtcDateTime(timezone=True), nullable=True),
+    sa.Column('sla_status', sa.String(length=20), nullable=True),
     sa.ForeignKeyConstraint(['definition_id'], ['process_definition.id'], ),
     sa.PrimaryKeyConstraint('id')
     )
@@ -103,6 +115,18 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_process_instance_definition_id'), ['definition_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_process_instance_status'), ['status'], unique=False)
 
+    op.create_table('sla_override',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('definition_id', sa.Integer(), nullable=False),
+    sa.Column('element_id', sa.String(length=200), nullable=True),
+    sa.Column('duration', sa.String(length=50), nullable=False),
+    sa.Column('calendar', sa.String(length=100), nullable=True),
+    sa.Column('set_by', sa.String(length=100), nullable=True),
+    sa.Column('set_at', engine.store.models.UtcDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['definition_id'], ['process_definition.id'], ),
+    sa.PrimaryKeyConstraint('id'),
+    sa.UniqueConstraint('definition_id', 'element_id', name='uq_sla_override')
+    )
     op.create_table('activity',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('instance_id', sa.Integer(), nullable=False),
@@ -150,6 +174,8 @@ def upgrade() -> None:
     sa.Column('completed_by', sa.String(length=100), nullable=True),
     sa.Column('due_at', engine.store.models.UtcDateTime(timezone=True), nullable=True),
     sa.Column('sla_status', sa.String(length=20), nullable=True),
+    sa.Column('sla_target', sa.String(length=50), nullable=True),
+    sa.Column('sla_calendar', sa.String(length=100), nullable=True),
     sa.Column('form', sa.JSON(), nullable=False),
     sa.Column('data', sa.JSON(), nullable=True),
     sa.Column('four_eyes_with', sa.String(length=200), nullable=True),
@@ -183,6 +209,7 @@ def upgrade() -> None:
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('instance_id', sa.Integer(), nullable=True),
     sa.Column('task_id', sa.Integer(), nullable=True),
+    sa.Column('definition_id', sa.Integer(), nullable=True),
     sa.Column('kind', sa.String(length=30), nullable=False),
     sa.Column('spiff_task_id', sa.String(length=36), nullable=True),
     sa.Column('element_id', sa.String(length=200), nullable=True),
@@ -193,6 +220,7 @@ def upgrade() -> None:
     sa.Column('attempts', sa.Integer(), nullable=False),
     sa.Column('last_error', sa.Text(), nullable=True),
     sa.Column('payload', sa.JSON(), nullable=False),
+    sa.ForeignKeyConstraint(['definition_id'], ['process_definition.id'], ),
     sa.ForeignKeyConstraint(['instance_id'], ['process_instance.id'], ),
     sa.ForeignKeyConstraint(['task_id'], ['human_task.id'], ),
     sa.PrimaryKeyConstraint('id')
@@ -201,6 +229,22 @@ def upgrade() -> None:
         batch_op.create_index('ix_job_due', ['kind', 'due_at', 'locked_until'], unique=False)
         batch_op.create_index(batch_op.f('ix_job_instance_id'), ['instance_id'], unique=False)
         batch_op.create_index('ix_job_topic', ['kind', 'topic'], unique=False)
+
+    op.create_table('notification',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('user_name', sa.String(length=100), nullable=False),
+    sa.Column('instance_id', sa.Integer(), nullable=True),
+    sa.Column('task_id', sa.Integer(), nullable=True),
+    sa.Column('kind', sa.String(length=40), nullable=False),
+    sa.Column('message', sa.Text(), nullable=False),
+    sa.Column('created_at', engine.store.models.UtcDateTime(timezone=True), nullable=False),
+    sa.Column('read_at', engine.store.models.UtcDateTime(timezone=True), nullable=True),
+    sa.ForeignKeyConstraint(['instance_id'], ['process_instance.id'], ),
+    sa.ForeignKeyConstraint(['task_id'], ['human_task.id'], ),
+    sa.PrimaryKeyConstraint('id')
+    )
+    with op.batch_alter_table('notification', schema=None) as batch_op:
+        batch_op.create_index('ix_notification_user_read', ['user_name', 'read_at'], unique=False)
 
     op.create_table('task_candidate',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -224,6 +268,10 @@ def downgrade() -> None:
         batch_op.drop_index('ix_candidate_kind_name')
 
     op.drop_table('task_candidate')
+    with op.batch_alter_table('notification', schema=None) as batch_op:
+        batch_op.drop_index('ix_notification_user_read')
+
+    op.drop_table('notification')
     with op.batch_alter_table('job', schema=None) as batch_op:
         batch_op.drop_index('ix_job_topic')
         batch_op.drop_index(batch_op.f('ix_job_instance_id'))
@@ -249,6 +297,7 @@ def downgrade() -> None:
         batch_op.drop_index('ix_activity_element')
 
     op.drop_table('activity')
+    op.drop_table('sla_override')
     with op.batch_alter_table('process_instance', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_process_instance_status'))
         batch_op.drop_index(batch_op.f('ix_process_instance_definition_id'))
@@ -268,6 +317,7 @@ def downgrade() -> None:
 
     op.drop_table('deployment_file')
     op.drop_table('deployment')
+    op.drop_table('business_calendar')
     op.drop_table('app_user')
     op.drop_table('app_group')
     # ### end Alembic commands ###

@@ -1,0 +1,1 @@
+"""Engine benchmarks (DESIGN §8): measured figures and ratios, printed, never asserted."""

@@ -1,0 +1,63 @@
+"""SpiffWorkflow's Camunda parser, with bankflow's clock- and calendar-aware timers."""
+from __future__ import annotations
+
+from lxml import etree
+from SpiffWorkflow.bpmn.parser.BpmnParser import full_tag
+from SpiffWorkflow.bpmn.parser.util import first
+from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
+from SpiffWorkflow.bpmn.specs.defaults import BoundaryEvent, IntermediateCatchEvent, StartEvent
+from SpiffWorkflow.bpmn.specs.event_definitions.simple import NoneEventDefinition
+from SpiffWorkflow.camunda.parser.CamundaParser import CamundaParser
+from SpiffWorkflow.camunda.parser.event_parsers import (
+    CamundaBoundaryEventParser,
+    CamundaIntermediateCatchEventParser,
+    CamundaStartEventParser,
+)
+
+from engine.bpmn.elements import properties
+from engine.runtime.timers import ClockedCycleTimer, ClockedDateTimer, ClockedDurationTimer
+
+TIMER_KINDS = (("timeDate", ClockedDateTimer), ("timeDuration", ClockedDurationTimer),
+               ("timeCycle", ClockedCycleTimer))
+
+
+class ClockedTimerParsing:
+    """Builds bankflow's timer definitions; `timerCalendar` on the event selects working time."""
+
+    def parse_timer_event(self, event):
+        name = self.node.get("name", self.node.get("id"))
+        calendar = properties(self.node).get("timerCalendar")
+        for tag, definition in TIMER_KINDS:
+            node = first(self.xpath(f".//bpmn:{tag}"))
+            if node is not None:
+                return definition(name, node.text, calendar=calendar,
+                                  description=self.get_event_description(event))
+        raise ValidationException("the timer has no timeDate, timeDuration or timeCycle",
+                                  node=self.node, file_name=self.filename)
+
+
+class StartEventParser(ClockedTimerParsing, CamundaStartEventParser):
+    """A process's timer start event is its schedule, kept by the worker (a `timer_start`
+    job); inside an instance it is a plain start, so every instance runs at once."""
+
+    def parse_timer_event(self, event):
+        if etree.QName(self.node.getparent()).localname == "process":
+            return NoneEventDefinition()
+        return super().parse_timer_event(event)
+
+
+class IntermediateCatchEventParser(ClockedTimerParsing, CamundaIntermediateCatchEventParser):
+    pass
+
+
+class BoundaryEventParser(ClockedTimerParsing, CamundaBoundaryEventParser):
+    pass
+
+
+class BankflowParser(CamundaParser):
+    OVERRIDE_PARSER_CLASSES = {
+        **CamundaParser.OVERRIDE_PARSER_CLASSES,
+        full_tag("startEvent"): (StartEventParser, StartEvent),
+        full_tag("intermediateCatchEvent"): (IntermediateCatchEventParser, IntermediateCatchEvent),
+        full_tag("boundaryEvent"): (BoundaryEventParser, BoundaryEvent),
+    }

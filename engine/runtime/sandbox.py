@@ -1,0 +1,207 @@
+"""The sandbox for scripts, gateway conditions and DMN cells from uploaded BPMN/DMN files.
+
+SpiffWorkflow's default PythonScriptEngine runs them with plain exec/eval, i.e. with the full
+power of the server. Here they run:
+- compiled by RestrictedPython with bankflow's policy, cached per text (sandbox_compile);
+- with guarded attribute/item access (sandbox_access), size-checked operators and text
+  formatting (sandbox_operators, sandbox_text, sandbox_sizes) and a small set of safe builtins
+  with no modules (sandbox_builtins, sandbox_namespace);
+- under a CPU-time and memory limit enforced by a watchdog thread, in any thread
+  (sandbox_limits).
+
+Known limit: the watchdog can only interrupt a script between bytecodes. The guards bound what a
+single C call can build, but not every C-level loop: comparing or searching a list that holds one
+multi-megabyte string many times (`items.count(text)`, `sorted(items)`, `text in items` with a
+distinct equal copy) does memcmp work proportional to aliases x length in one call, holding the
+GIL for minutes. Bounding that needs a process boundary (worker timeouts, or evaluating in a
+subprocess with RLIMIT_CPU).
+
+Public API:
+    check_script(source) / check_expression(source)  deploy-time checks, raise SandboxViolation
+    SandboxedEnvironment(limits=None, environment_globals=None)
+    SandboxedScriptEngine(environment=None), make_script_engine(limits=None)
+    ScriptLimits, SandboxViolation, SandboxSyntaxError, ScriptLimitExceeded
+"""
+from __future__ import annotations
+
+import ctypes
+import gc
+import traceback
+from types import CodeType
+from typing import Any, Callable, Mapping, TypeVar
+
+from SpiffWorkflow.bpmn.script_engine.python_engine import PythonScriptEngine
+from SpiffWorkflow.bpmn.script_engine.python_environment import BasePythonScriptEngineEnvironment
+
+from .sandbox_compile import check_expression, check_script, compile_expression, compile_script
+from .sandbox_errors import SandboxSyntaxError, SandboxViolation, ScriptLimitExceeded
+from .sandbox_limits import ScriptLimits, run_limited
+from .sandbox_namespace import EXPRESSION_GLOBALS, SCRIPT_GLOBALS
+from .sandbox_sizes import MAX_TEXT, data_problem, logical_size
+
+__all__ = [
+    "SandboxSyntaxError",
+    "SandboxViolation",
+    "SandboxedEnvironment",
+    "SandboxedScriptEngine",
+    "ScriptLimitExceeded",
+    "ScriptLimits",
+    "check_expression",
+    "check_script",
+    "make_script_engine",
+]
+
+MAX_MESSAGE = 2_000
+_MISSING = object()
+_T = TypeVar("_T")
+_MALLOC_TRIM = getattr(ctypes.CDLL(None), "malloc_trim", None)
+
+
+class SandboxedEnvironment(BasePythonScriptEngineEnvironment):
+    """TaskDataEnvironment's semantics, run in the sandbox.
+
+    Task data variables are readable as names. After a script, new and changed variables are
+    written back to the task data and deleted ones removed; functions never become task data,
+    other values must be plain data (numbers, text, Decimal, dates, lists, dicts, sets). When the
+    script fails no variable is written back (changes made inside existing lists and dicts stay,
+    as with TaskDataEnvironment). Expressions cannot change task data at all.
+    `environment_globals` are trusted names (functions) the application offers to scripts.
+    """
+
+    def __init__(self, limits: ScriptLimits | None = None, environment_globals: dict[str, Any] | None = None):
+        super().__init__(environment_globals)
+        self.limits = limits or ScriptLimits()
+
+    def evaluate(self, expression: str, context: dict[str, Any], external_context: Mapping[str, Any] | None = None) -> Any:
+        code = compile_expression(expression)
+        namespace = {**self.globals, **(external_context or {}), **context, **EXPRESSION_GLOBALS}
+        return self._run(namespace, lambda: _checked_result(eval(code, namespace)))
+
+    def execute(self, script: str, context: dict[str, Any], external_context: Mapping[str, Any] | None = None) -> bool:
+        external = external_context or {}
+        self._check_for_overwrite(context, external)
+        code = compile_script(script)
+        namespace = {**self.globals, **external, **context, **SCRIPT_GLOBALS}
+        hidden = self.globals.keys() | external.keys()
+        updates, removed = self._run(namespace, lambda: _run_script(code, namespace, context, hidden))
+        context.update(updates)
+        for name in removed:
+            del context[name]
+        return True
+
+    def _check_for_overwrite(self, context: Mapping[str, Any], external: Mapping[str, Any]) -> None:
+        """As TaskDataEnvironment: task data must not hide a predefined function."""
+        clashes = (self.globals.keys() | external.keys()) & context.keys()
+        if clashes:
+            raise ValueError(
+                "You have task data that overwrites a predefined function(s). Please change the "
+                f"following variable or field name(s) to something else: {sorted(clashes)}"
+            )
+
+    def _run(self, namespace: dict[str, Any], action: Callable[[], _T]) -> _T:
+        """Run `action` under the limits; leave no script memory behind, whatever happens."""
+        try:
+            return run_limited(self.limits, action)
+        except ScriptLimitExceeded:
+            namespace.clear()
+            _return_memory_to_os()
+            raise
+        except Exception as err:
+            _make_reportable(err)
+            raise
+        finally:
+            namespace.clear()
+
+
+def _run_script(
+    code: CodeType, namespace: dict[str, Any], context: Mapping[str, Any], hidden: set[str]
+) -> tuple[dict[str, Any], list[str]]:
+    """Run the script and work out its task data changes, all within the limits."""
+    exec(code, namespace)
+    return _task_data_changes(namespace, context, hidden)
+
+
+def _task_data_changes(
+    namespace: dict[str, Any], context: Mapping[str, Any], hidden: set[str]
+) -> tuple[dict[str, Any], list[str]]:
+    """(new or rebound variables, removed variables) after a script ran in `namespace`."""
+
+    def is_variable(name: str) -> bool:
+        return not name.startswith("_") and name not in hidden
+
+    removed = [name for name in context if is_variable(name) and name not in namespace]
+    updates: dict[str, Any] = {}
+    for name, value in namespace.items():
+        if not is_variable(name) or value is context.get(name, _MISSING):
+            continue
+        if callable(value):
+            if name in context:
+                removed.append(name)
+            continue
+        problem = data_problem(value)
+        if problem:
+            raise TypeError(f"variable '{name}' holds {problem}, which cannot be stored in task data")
+        updates[name] = value
+    data = [value for name, value in namespace.items() if is_variable(name) and not callable(value)]
+    if logical_size(data, MAX_TEXT) > MAX_TEXT:
+        raise ScriptLimitExceeded(f"the task data would grow beyond {MAX_TEXT:,} characters and items")
+    return updates, removed
+
+
+def _checked_result(value: Any) -> Any:
+    """An expression's result must be plain data of a sane size (it may be stored, e.g. by DMN)."""
+    if type(value) is bool:
+        return value
+    if logical_size(value, MAX_TEXT) > MAX_TEXT:
+        raise ScriptLimitExceeded(f"the result is larger than {MAX_TEXT:,} characters and items")
+    problem = data_problem(value)
+    if problem:
+        raise TypeError(f"the expression gives {problem}, not a value")
+    return value
+
+
+def _make_reportable(err: Exception) -> None:
+    """Make an error leaving the sandbox cheap to print and free of the script's memory.
+
+    Clearing the frames drops the script's local variables but keeps the line numbers that
+    SpiffWorkflow reports. SpiffWorkflow also does `name + ":" + err.args[0]`, so the message
+    must be a short str (a script can `raise ValueError(huge_list)`).
+    """
+    traceback.clear_frames(err.__traceback__)
+    args = err.args
+    if args and not (len(args) == 1 and isinstance(args[0], str) and len(args[0]) <= MAX_MESSAGE):
+        err.args = (_short_text(args[0] if len(args) == 1 else args),)
+
+
+def _short_text(value: object) -> str:
+    if isinstance(value, str):
+        return value[:MAX_MESSAGE]
+    if logical_size(value, MAX_MESSAGE) > MAX_MESSAGE:
+        return "(message too large to show)"
+    try:
+        return str(value)
+    except ValueError:  # e.g. an integer beyond CPython's digit limit
+        return "(message cannot be shown)"
+
+
+def _return_memory_to_os() -> None:
+    """After a limit hit: free the script's objects now and give the heap back (glibc only)."""
+    gc.collect()
+    if _MALLOC_TRIM is not None:
+        _MALLOC_TRIM(0)
+
+
+class SandboxedScriptEngine(PythonScriptEngine):
+    """SpiffWorkflow's script engine with every script, condition and DMN cell sandboxed."""
+
+    def __init__(self, environment: SandboxedEnvironment | None = None):
+        super().__init__(environment or SandboxedEnvironment())
+
+    def validate(self, expression: str) -> None:
+        """Used by SpiffWorkflow's DMN engine; raises SandboxSyntaxError (a SyntaxError) or SandboxViolation."""
+        check_expression(expression)
+
+
+def make_script_engine(limits: ScriptLimits | None = None) -> PythonScriptEngine:
+    """The script engine for `BpmnWorkflow(spec, script_engine=make_script_engine())`."""
+    return SandboxedScriptEngine(SandboxedEnvironment(limits))

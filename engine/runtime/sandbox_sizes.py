@@ -1,0 +1,124 @@
+"""Caps on what a single operation in a sandboxed script may produce, and the checks behind them.
+
+The watchdog (sandbox_limits) can only interrupt a script between bytecodes, so one C-level call
+such as `'a' * 10**10`, `10**10**10`, `int(Decimal('9e999999'))` (32 s of CPU) or `str()` of a
+list holding one big string a million times would allocate gigabytes or run for minutes before it
+is noticed. The guards call these checks *before* such a call, from cheap estimates of its result.
+"""
+from __future__ import annotations
+
+from datetime import date, datetime, time, timedelta, timezone
+from decimal import Decimal
+import re
+
+from .sandbox_errors import ScriptLimitExceeded
+
+MAX_ITEMS = 10_000_000       # characters of a string or items of a list/tuple made by one operation
+MAX_INT_BITS = 100_000       # size of an integer made by one operation
+MAX_INT_DIGITS = 4_300       # CPython's own limit for int <-> str conversion
+MAX_WIDTH = 10_000           # widths and precisions: format specs, %-formatting, ljust, zfill...
+MAX_SPEC_LENGTH = 200        # a format spec, or a strftime format
+MAX_TEXT = 10_000_000        # characters str()/repr()/format() may produce; size of task data
+MAX_NESTING = 100            # nesting depth of task data
+
+_SHORT_TEXT_TYPES = frozenset(
+    {type(None), bool, int, float, complex, str, Decimal, date, datetime, time, timedelta, timezone}
+)
+_CONTAINERS = (list, tuple, set, frozenset, type({}.keys()), type({}.values()), type({}.items()))
+_DATA_LEAVES = (type(None), bool, int, float, str, Decimal, date, time, timedelta)
+_DATA_CONTAINERS = (list, tuple, dict, set, frozenset)
+_NUMBER = re.compile(r"\d+")
+
+
+def check_length(length: int) -> None:
+    if length > MAX_ITEMS:
+        raise ScriptLimitExceeded(
+            f"the result would be too large (more than {MAX_ITEMS:,} characters or items)"
+        )
+
+
+def check_int_bits(bits: float) -> None:
+    if bits > MAX_INT_BITS:
+        raise ScriptLimitExceeded(f"the result would be a number with more than {MAX_INT_BITS:,} bits")
+
+
+def check_width(width: object) -> None:
+    if isinstance(width, int) and width > MAX_WIDTH:
+        raise ScriptLimitExceeded(f"widths and precisions above {MAX_WIDTH:,} are not allowed")
+
+
+def check_format_spec(spec: str) -> None:
+    """Refuse format specs whose width or precision would make a huge string (`'>999999999'`)."""
+    if len(spec) > MAX_SPEC_LENGTH:
+        raise ScriptLimitExceeded(f"format specifications longer than {MAX_SPEC_LENGTH} characters are not allowed")
+    for number in _NUMBER.findall(spec):
+        check_width(int(number))
+
+
+def check_integral(value: object) -> None:
+    """Refuse converting a huge Decimal to int: `int(Decimal('9e999999'))` runs for half a minute."""
+    if isinstance(value, Decimal) and value.is_finite() and value.adjusted() > MAX_INT_DIGITS:
+        raise ScriptLimitExceeded(f"numbers with more than {MAX_INT_DIGITS:,} digits cannot be made integers")
+
+
+def logical_size(value: object, limit: int) -> int:
+    """Characters and items that printing or serializing `value` produces, roughly.
+
+    Counts every reference to a shared object again, as repr() and JSON do: a list holding one
+    10 MB string a million times is 10 TB of text. Stops once past `limit`, so the cost is at most
+    proportional to `limit` whatever `value` is.
+    """
+    total = 0
+    pending = [value]
+    while pending and total <= limit:
+        item = pending.pop()
+        if isinstance(item, str):
+            total += len(item) + 2
+            continue
+        parts = _parts(item)
+        if parts is None:
+            total += 8
+            continue
+        total += len(parts) + 2
+        if total <= limit:
+            pending.extend(parts)
+    return total
+
+
+def _parts(item: object) -> object:
+    if isinstance(item, dict):
+        return (item.keys(), item.values())
+    if isinstance(item, _CONTAINERS):
+        return item
+    if isinstance(item, BaseException):
+        return item.args
+    return None
+
+
+def check_text_size(value: object) -> None:
+    """Refuse turning `value` into text when the text would be huge."""
+    if type(value) in _SHORT_TEXT_TYPES:
+        return
+    if logical_size(value, MAX_TEXT) > MAX_TEXT:
+        raise ScriptLimitExceeded(f"the value is too large to turn into text (over {MAX_TEXT:,} characters)")
+
+
+def data_problem(value: object) -> str | None:
+    """Why `value` cannot be kept in task data (it must serialize), or None if it can."""
+    seen: set[int] = set()
+    pending = [(value, 0)]
+    while pending:
+        item, depth = pending.pop()
+        if isinstance(item, _DATA_LEAVES):
+            if isinstance(item, int) and item.bit_length() > MAX_INT_DIGITS * 3.32:
+                return f"a number with more than {MAX_INT_DIGITS:,} digits"
+            continue
+        if not isinstance(item, _DATA_CONTAINERS):
+            return f"a {type(item).__name__}"
+        if depth >= MAX_NESTING:
+            return f"data nested more than {MAX_NESTING} levels deep"
+        if id(item) not in seen:
+            seen.add(id(item))
+            children = (*item.keys(), *item.values()) if isinstance(item, dict) else item
+            pending.extend((child, depth + 1) for child in children)
+    return None
