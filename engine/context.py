@@ -1,6 +1,7 @@
 """What every service call needs, built once per process and passed explicitly."""
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -8,6 +9,7 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from engine.clock import Clock, SystemClock
+from engine.runtime.sandbox import ScriptLimits
 from engine.runtime.script_engine import BankflowScriptEngine
 from engine.runtime.serializer import StateSerializer
 from engine.runtime.specs import SpecCache
@@ -29,18 +31,23 @@ class EngineContext:
     specs: SpecCache = field(default_factory=SpecCache)
     calendars: CalendarRegistry = field(default_factory=CalendarRegistry)
     serializer: StateSerializer = field(default_factory=StateSerializer)
+    limits: ScriptLimits = field(default_factory=ScriptLimits)
     script_engine: Any = None
     # werkzeug's method string; tests use a cheap one, production keeps scrypt.
     password_method: str = "scrypt"
 
     def __post_init__(self) -> None:
         if self.script_engine is None:
-            self.script_engine = BankflowScriptEngine(None, self.clock, self.calendars)
+            self.script_engine = BankflowScriptEngine(self.limits, self.clock, self.calendars)
 
     @classmethod
     def from_url(cls, url: str, clock: Clock | None = None) -> "EngineContext":
+        """A context for `url`; script limits come from BANKFLOW_SCRIPT_CPU_SECONDS and
+        BANKFLOW_SCRIPT_MEMORY_MB (defaults: 2 s and 256 MB per step)."""
         db = make_engine(url)
-        return cls(db=db, session_factory=make_session_factory(db), clock=clock or SystemClock())
+        limits = ScriptLimits(cpu_seconds=float(os.environ.get("BANKFLOW_SCRIPT_CPU_SECONDS", 2.0)),
+                              memory_mb=int(os.environ.get("BANKFLOW_SCRIPT_MEMORY_MB", 256)))
+        return cls(db=db, session_factory=make_session_factory(db), clock=clock or SystemClock(), limits=limits)
 
     def close(self) -> None:
         self.db.dispose()

@@ -18,6 +18,8 @@ from sqlalchemy import create_engine, make_url, text
 
 from engine.clock import ManualClock
 from engine.context import EngineContext
+from engine.runtime.sandbox import ScriptLimits
+from engine.runtime.script_engine import BankflowScriptEngine
 from engine.store import schema
 from engine.store.db import make_engine
 from engine.store.models import Base
@@ -95,6 +97,13 @@ def ctx(database_url: str, clock: ManualClock) -> Iterator[EngineContext]:
     context.password_method = "pbkdf2:sha256:1000"  # fast hashing: tests create many users
     yield context
     context.close()
+
+
+@pytest.fixture
+def tight_limits(ctx):
+    """Small script limits, so resource attacks end in a fraction of a second."""
+    ctx.script_engine = BankflowScriptEngine(ScriptLimits(cpu_seconds=0.3, memory_mb=64), ctx.clock, ctx.calendars)
+    return ctx
 
 
 @pytest.fixture

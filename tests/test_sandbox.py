@@ -28,7 +28,7 @@ from engine.runtime.sandbox import (
     check_script,
     make_script_engine,
 )
-from engine.runtime.sandbox_compile import compile_expression
+from engine.runtime.sandbox.compiler import compile_expression
 
 FAST_LIMITS = ScriptLimits(cpu_seconds=0.3, memory_mb=64)
 

@@ -15,6 +15,7 @@ from engine.bpmn.elements import NS, local_name, properties, service_topic, time
 from engine.sla.durations import DurationError, parse_duration
 from engine.bpmn.forms import FIELD_TYPES
 from engine.errors import DeployProblem
+from engine.runtime.sandbox import SandboxViolation, check_script
 
 CONDITIONAL_GATEWAYS = ("exclusiveGateway", "inclusiveGateway")
 
@@ -82,6 +83,10 @@ def _script_problems(task: etree._Element) -> list[str]:
     script = task.find("bpmn:script", NS)
     if script is None or not (script.text or "").strip():
         return ["script task has no script"]
+    try:
+        check_script(script.text)
+    except SandboxViolation as exc:
+        return [f"the script is not allowed: {exc}"]
     return []
 
 

@@ -13,6 +13,7 @@ from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinitio
 from engine.bpmn.elements import NS
 from engine.bpmn.expressions import ExpressionError, translate
 from engine.errors import DeployProblem
+from engine.runtime.sandbox import SandboxViolation, check_expression
 from engine.runtime.timers import cycle_parts
 
 
@@ -35,10 +36,19 @@ def translate_conditions(tree: etree._ElementTree, file_name: str) -> list[Deplo
             text = "=" + text
         owner = _owner(node)
         try:
-            node.text = translate(text)
+            node.text = sandboxed(translate(text), text)
         except ExpressionError as exc:
             problems.append(DeployProblem(file_name, exc.message, element=owner.get("id"), line=node.sourceline))
     return problems
+
+
+def sandboxed(python: str, written: str) -> str:
+    """`python` if the sandbox will run it, else an ExpressionError quoting what the designer wrote."""
+    try:
+        check_expression(python)
+    except SandboxViolation as exc:
+        raise ExpressionError(written, f"this is not allowed: {exc.message}") from None
+    return python
 
 
 TIMER_TAGS = ("timeDate", "timeDuration", "timeCycle")
@@ -90,7 +100,7 @@ def translate_timers(tree: etree._ElementTree, file_name: str) -> list[DeployPro
                 node.text = repr(literal)
                 continue
             try:
-                node.text = translate(text)
+                node.text = sandboxed(translate(text), text)
             except ExpressionError as exc:
                 problem(exc.message)
     return problems

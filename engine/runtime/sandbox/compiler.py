@@ -4,11 +4,11 @@ RestrictedPython rewrites attribute, item, iteration and unpacking operations in
 and refuses names starting with '_'. On top of that, `_Policy`:
 - refuses imports, class definitions, global/nonlocal, yield, with, bytes literals, and names
   that only serve escapes (exec, eval, open, getattr, globals, vars, dir, ...);
-- refuses what could swallow the limit signal (sandbox_limits): a bare `except:`, catching
+- refuses what could swallow the limit signal (limits): a bare `except:`, catching
   BaseException and friends, and return/break/continue inside `finally:`. Except clauses must
   name error types the sandbox offers;
 - routes `+ * ** << %` and f-string fields through size-checking hooks, and wraps every function
-  and lambda in a call-depth guard (sandbox_namespace).
+  and lambda in a call-depth guard (namespace).
 
 Compiled code is cached per (source, mode): gateway conditions and DMN cells are evaluated over
 and over, and SpiffWorkflow's DMN engine validates each cell on every evaluation.
@@ -24,9 +24,9 @@ from typing import Literal
 from RestrictedPython import RestrictingNodeTransformer, compile_restricted_eval, compile_restricted_exec
 from RestrictedPython.transformer import copy_locations
 
-from .sandbox_access import attribute_problem
-from .sandbox_builtins import CATCHABLE_ERROR_NAMES
-from .sandbox_errors import SandboxSyntaxError, SandboxViolation
+from .access import attribute_problem
+from .safe_builtins import CATCHABLE_ERROR_NAMES
+from .errors import SandboxSyntaxError, SandboxViolation
 
 MAX_SOURCE_LENGTH = 100_000
 FILENAME = "<string>"   # SpiffWorkflow looks for this name in tracebacks to report the line

@@ -2,7 +2,7 @@
 
 RestrictedPython's compiled code calls hooks by name (`_getattr_`, `_getitem_`, `_getiter_`,
 `_write_`, `_inplacevar_`, `_unpack_sequence_`, `_iter_unpack_sequence_`, `_apply_`, `_print_`),
-and so does the code sandbox_compile adds (`_add_`, `_mul_`, `_pow_`, `_lshift_`, `_mod_`,
+and so does the code the compiler adds (`_add_`, `_mul_`, `_pow_`, `_lshift_`, `_mod_`,
 `_format_`, `_guard_call_`). Scripts cannot name any of them (names starting with '_' are refused
 at compile time), and the environment puts them over the task data so data cannot replace them.
 """
@@ -13,9 +13,9 @@ from typing import Any, Callable
 
 from RestrictedPython.Guards import full_write_guard, guarded_iter_unpack_sequence, guarded_unpack_sequence
 
-from .sandbox_access import guarded_getattr, guarded_getitem, readonly_getattr
-from .sandbox_builtins import SAFE_BUILTINS
-from .sandbox_operators import (
+from .access import guarded_getattr, guarded_getitem, readonly_getattr
+from .safe_builtins import SAFE_BUILTINS
+from .operators import (
     guarded_add,
     guarded_inplace,
     guarded_lshift,
@@ -23,7 +23,7 @@ from .sandbox_operators import (
     guarded_mul,
     guarded_pow,
 )
-from .sandbox_text import format_field
+from .text import format_field
 
 MAX_CALL_DEPTH = 100
 

@@ -6,7 +6,7 @@ exposed as plain functions, never through the math module.
 
 `str`, `int` and `Decimal` are stand-ins: calling one checks its argument first (str() of a
 huge aliased list, int() of Decimal('9e999999'), Decimal() of a megabyte of digits), while
-`isinstance(x, str)` and attribute access (`str.lower`, see sandbox_access) see the real type.
+`isinstance(x, str)` and attribute access (`str.lower`, see access) see the real type.
 """
 from __future__ import annotations
 
@@ -17,8 +17,8 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any, Callable
 
-from .sandbox_errors import ScriptLimitExceeded
-from .sandbox_operators import (
+from .errors import ScriptLimitExceeded
+from .operators import (
     guarded_ceil,
     guarded_floor,
     guarded_pow,
@@ -26,8 +26,8 @@ from .sandbox_operators import (
     guarded_round,
     guarded_sum,
 )
-from .sandbox_sizes import check_integral, check_text_size, logical_size
-from .sandbox_text import guarded_format, guarded_repr
+from .sizes import check_integral, check_text_size, logical_size
+from .text import guarded_format, guarded_repr
 
 MAX_DECIMAL_TEXT = 1_000   # digits accepted by Decimal(); arithmetic then rounds to 28 digits
 _MODULES_FOR_C_CODE = frozenset({"time", "_strptime"})

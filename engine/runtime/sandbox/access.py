@@ -9,7 +9,7 @@ RestrictedPython compiles `obj.name` to `_getattr_(obj, 'name')` and `obj[key]` 
   exposed classes, and errors (`args` only). Modules, functions, methods, generators, other
   classes and any other object give nothing: there is nothing to pivot through;
 - a few methods are refused (`encode`, `to_bytes`, `translate`, ...) or wrapped with size checks
-  (sandbox_text); `str.format`/`format_map` run through a Formatter that resolves fields with
+  (text); `str.format`/`format_map` run through a Formatter that resolves fields with
   these same rules;
 - expressions (gateway conditions, DMN cells) cannot call methods that change data in place.
 """
@@ -24,9 +24,9 @@ from typing import Any, Callable, Mapping
 import _string
 from RestrictedPython.transformer import INSPECT_ATTRIBUTES
 
-from .sandbox_builtins import StandIn
-from .sandbox_errors import SandboxViolation
-from .sandbox_text import (
+from .safe_builtins import StandIn
+from .errors import SandboxViolation
+from .text import (
     DATE_METHOD_GUARDS,
     DATETIME_CLASS_GUARDS,
     DATETIME_METHOD_GUARDS,

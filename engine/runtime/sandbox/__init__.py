@@ -2,12 +2,12 @@
 
 SpiffWorkflow's default PythonScriptEngine runs them with plain exec/eval, i.e. with the full
 power of the server. Here they run:
-- compiled by RestrictedPython with bankflow's policy, cached per text (sandbox_compile);
-- with guarded attribute/item access (sandbox_access), size-checked operators and text
-  formatting (sandbox_operators, sandbox_text, sandbox_sizes) and a small set of safe builtins
-  with no modules (sandbox_builtins, sandbox_namespace);
+- compiled by RestrictedPython with bankflow's policy, cached per text (compiler);
+- with guarded attribute/item access (access), size-checked operators and text
+  formatting (operators, text, sizes) and a small set of safe builtins
+  with no modules (safe_builtins, namespace);
 - under a CPU-time and memory limit enforced by a watchdog thread, in any thread
-  (sandbox_limits).
+  (limits).
 
 Known limit: the watchdog can only interrupt a script between bytecodes. The guards bound what a
 single C call can build, but not every C-level loop: comparing or searching a list that holds one
@@ -33,11 +33,11 @@ from typing import Any, Callable, Mapping, TypeVar
 from SpiffWorkflow.bpmn.script_engine.python_engine import PythonScriptEngine
 from SpiffWorkflow.bpmn.script_engine.python_environment import BasePythonScriptEngineEnvironment
 
-from .sandbox_compile import check_expression, check_script, compile_expression, compile_script
-from .sandbox_errors import SandboxSyntaxError, SandboxViolation, ScriptLimitExceeded
-from .sandbox_limits import ScriptLimits, run_limited
-from .sandbox_namespace import EXPRESSION_GLOBALS, SCRIPT_GLOBALS
-from .sandbox_sizes import MAX_TEXT, data_problem, logical_size
+from .compiler import check_expression, check_script, compile_expression, compile_script
+from .errors import SandboxSyntaxError, SandboxViolation, ScriptLimitExceeded
+from .limits import ScriptLimits, run_limited
+from .namespace import EXPRESSION_GLOBALS, SCRIPT_GLOBALS
+from .sizes import MAX_TEXT, data_problem, logical_size
 
 __all__ = [
     "SandboxSyntaxError",

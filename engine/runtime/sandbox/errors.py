@@ -34,5 +34,5 @@ class ScriptLimitExceeded(Exception):
     """A script used more CPU time or memory than allowed, or asked for a result that is too large.
 
     An ordinary Exception at the API boundary; the signal that interrupts a running script is a
-    private BaseException (see sandbox_limits) that is converted into this one.
+    private BaseException (see limits) that is converted into this one.
     """

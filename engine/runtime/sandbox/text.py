@@ -1,14 +1,14 @@
 """Turning values into text inside the sandbox without building gigabyte strings.
 
 Used by f-strings (the compiler routes every `{value!conv:spec}` through `format_field`), by the
-`format`/`repr`/`str` builtins, by str.format (sandbox_access) and by the str methods that can
+`format`/`repr`/`str` builtins, by str.format (access) and by the str methods that can
 grow a string far beyond their inputs (`'x'.ljust(10**10)`, `s.replace('a', s)`).
 """
 from __future__ import annotations
 
 from typing import Any, Callable, Iterable
 
-from .sandbox_sizes import check_format_spec, check_length, check_text_size, check_width
+from .sizes import check_format_spec, check_length, check_text_size, check_width
 
 _CONVERSIONS: dict[str, Callable[[object], str]] = {"s": str, "r": repr, "a": ascii}
 

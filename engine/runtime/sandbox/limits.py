@@ -33,7 +33,7 @@ import time
 from dataclasses import dataclass
 from typing import Callable, TypeVar
 
-from .sandbox_errors import ScriptLimitExceeded
+from .errors import ScriptLimitExceeded
 
 TICK_SECONDS = 0.01
 _PAGE_SIZE = os.sysconf("SC_PAGE_SIZE")

@@ -1,6 +1,6 @@
 """Caps on what a single operation in a sandboxed script may produce, and the checks behind them.
 
-The watchdog (sandbox_limits) can only interrupt a script between bytecodes, so one C-level call
+The watchdog (limits) can only interrupt a script between bytecodes, so one C-level call
 such as `'a' * 10**10`, `10**10**10`, `int(Decimal('9e999999'))` (32 s of CPU) or `str()` of a
 list holding one big string a million times would allocate gigabytes or run for minutes before it
 is noticed. The guards call these checks *before* such a call, from cheap estimates of its result.
@@ -11,7 +11,7 @@ from datetime import date, datetime, time, timedelta, timezone
 from decimal import Decimal
 import re
 
-from .sandbox_errors import ScriptLimitExceeded
+from .errors import ScriptLimitExceeded
 
 MAX_ITEMS = 10_000_000       # characters of a string or items of a list/tuple made by one operation
 MAX_INT_BITS = 100_000       # size of an integer made by one operation

@@ -1,6 +1,6 @@
 """Arithmetic operators and number builtins for sandboxed code, each checking its result size first.
 
-The compiler (sandbox_compile) turns `a + b`, `a * b`, `a ** b`, `a << b` and `a % b` into calls
+The compiler (compiler) turns `a + b`, `a * b`, `a ** b`, `a << b` and `a % b` into calls
 of the guarded_* functions here, and `x op= y` into `guarded_inplace`, because each of these can
 build a gigabyte string, list or integer in a single C call that the watchdog cannot interrupt.
 Other operators never produce a result much larger than their operands and stay native.
@@ -14,8 +14,8 @@ from decimal import Decimal
 from datetime import timedelta
 from typing import Any, Callable, Iterable
 
-from .sandbox_errors import ScriptLimitExceeded
-from .sandbox_sizes import (
+from .errors import ScriptLimitExceeded
+from .sizes import (
     MAX_INT_BITS,
     check_int_bits,
     check_integral,
