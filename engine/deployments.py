@@ -11,8 +11,8 @@ from sqlalchemy.orm import Session
 
 from engine.audit import record
 from engine.bpmn import xmlsafe
-from engine.bpmn.elements import NS
-from engine.bpmn.intake import Intake, ParsedProcess, SourceFile, load
+from engine.bpmn.elements import NS, called_element, decision_ref
+from engine.bpmn.intake import Intake, ParsedProcess, SourceFile, load, mark_executable
 from engine.context import EngineContext
 from engine.errors import DeployError, DeployProblem, NotFound
 from engine.runtime.specs import ProcessSpecs
@@ -54,17 +54,34 @@ def latest_definition(session: Session, key: str) -> ProcessDefinition | None:
         .order_by(ProcessDefinition.version.desc()).limit(1))
 
 
-def _called_elements(sources: list[SourceFile]) -> set[str]:
-    """Processes that the uploaded files call but do not define."""
-    called, defined = set(), set()
+def _missing_references(sources: list[SourceFile]) -> tuple[set[str], set[str]]:
+    """Processes and DMN decisions that the uploaded files use but do not define."""
+    called, processes, decisions, used = set(), set(), set(), set()
     for source in sources:
         try:
             root = xmlsafe.parse(source.content).getroot()
         except xmlsafe.UnsafeXml:
             continue  # intake reports it with the file name
-        called.update(c.get("calledElement") for c in root.iter("{%s}callActivity" % NS["bpmn"]) if c.get("calledElement"))
-        defined.update(p.get("id") for p in root.iterfind("bpmn:process", NS))
-    return called - defined
+        called.update(filter(None, (called_element(c) for c in root.iter("{%s}callActivity" % NS["bpmn"]))))
+        used.update(filter(None, (decision_ref(t) for t in root.iter("{%s}businessRuleTask" % NS["bpmn"]))))
+        processes.update(p.get("id") for p in root.iterfind("bpmn:process", NS))
+        decisions.update(d.get("id") for d in root.iter("{*}decision"))
+    return called - processes, used - decisions
+
+
+def _deployed_decisions(session: Session, wanted: set[str]) -> tuple[list[SourceFile], dict[str, int]]:
+    """The newest stored DMN files that define `wanted` decisions."""
+    sources, ids = [], {}
+    for file in session.scalars(select(DeploymentFile).where(DeploymentFile.kind == "dmn")
+                                .order_by(DeploymentFile.id.desc())):
+        if not wanted:
+            break
+        defined = {d.get("id") for d in xmlsafe.parse(file.content).getroot().iter("{*}decision")}
+        if defined & wanted and file.name not in ids:
+            sources.append(SourceFile(file.name, file.content))
+            ids[file.name] = file.id
+            wanted -= defined
+    return sources, ids
 
 
 def _deployed_sources(session: Session, keys: set[str]) -> tuple[list[SourceFile], dict[str, int]]:
@@ -88,19 +105,25 @@ def source_hash(process: ParsedProcess, intake: Intake) -> str:
 
 
 def deploy(ctx: EngineContext, sources: list[SourceFile], name: str | None = None,
-           user: str | None = None) -> dict[str, Any]:
+           user: str | None = None, make_executable: bool = False) -> dict[str, Any]:
     """Deploy files as one deployment; identical re-uploads change nothing.
 
+    `make_executable` marks the single process of each BPMN file executable first.
     Returns the deployment id (None when nothing changed) and, per process, its
     version and whether it is new. Raises DeployError, storing nothing.
     """
     if not sources:
         raise DeployError([DeployProblem("(none)", "no files to deploy")])
+    if make_executable:
+        sources = [mark_executable(s) if not s.name.lower().endswith(".dmn") else s for s in sources]
     built: list[tuple[int, ProcessSpecs]] = []
     with unit_of_work(ctx) as session:
         if user:
             load_user(session, user)
-        extra, extra_ids = _deployed_sources(session, _called_elements(sources))
+        missing_processes, missing_decisions = _missing_references(sources)
+        extra, extra_ids = _deployed_sources(session, missing_processes)
+        dmn_extra, dmn_ids = _deployed_decisions(session, missing_decisions)
+        extra, extra_ids = extra + [s for s in dmn_extra if s.name not in extra_ids], {**dmn_ids, **extra_ids}
 
         def known(key: str) -> bool:
             return latest_definition(session, key) is not None

@@ -171,3 +171,17 @@ def test_bad_form_field_type(ctx):
         '<camunda:formField id="x" type="money"/></camunda:formData></bpmn:extensionElements>')
     [problem] = refused(ctx, ("form.bpmn", bpmn(body)))
     assert problem.element == "work" and "type 'money'" in problem.message
+
+
+def test_executable_flag_marks_a_single_pool_executable(ctx):
+    result = deployments.deploy(ctx, [SourceFile("draft.bpmn", bpmn(STRAIGHT, executable="false"))],
+                                make_executable=True)
+    assert result["definitions"][0]["key"] == "simple"
+
+
+def test_executable_flag_refuses_files_with_several_processes(ctx):
+    two = bpmn(STRAIGHT, "one", "false").replace(
+        b"</bpmn:definitions>", b'<bpmn:process id="two" isExecutable="false"/></bpmn:definitions>')
+    with pytest.raises(DeployError, match="exactly one process; this one has 2 \\(one, two\\)"):
+        deployments.deploy(ctx, [SourceFile("pair.bpmn", two)], make_executable=True)
+    assert stored_counts(ctx) == (0, 0, 0)

@@ -112,11 +112,14 @@ def init_db(ctx: EngineContext) -> None:
 @click.argument("paths", nargs=-1, required=True, type=click.Path())
 @click.option("--name", help="Name of the deployment.")
 @click.option("--user", help="Who deploys.")
+@click.option("--executable", is_flag=True, help="Mark the single process of each BPMN file executable.")
 @click.option("--json", "as_json", is_flag=True)
 @service_command
-def deploy(ctx: EngineContext, paths: tuple[str, ...], name: str | None, user: str | None, as_json: bool) -> None:
+def deploy(ctx: EngineContext, paths: tuple[str, ...], name: str | None, user: str | None, executable: bool,
+           as_json: bool) -> None:
     """Deploy BPMN/DMN files or folders as one deployment."""
-    result = deployments.deploy(ctx, deployments.read_sources(paths), name=name, user=user)
+    result = deployments.deploy(ctx, deployments.read_sources(paths), name=name, user=user,
+                                make_executable=executable)
     emit(result, as_json, lambda r: "\n".join(
         f"{d['key']} v{d['version']} ({d['status']})" for d in r["definitions"]) or "nothing to deploy")
 

@@ -11,7 +11,7 @@ from typing import Callable
 
 from lxml import etree
 
-from engine.bpmn.elements import NS, local_name, properties, service_topic, timer_of
+from engine.bpmn.elements import NS, called_element, decision_ref, local_name, properties, service_topic, timer_of
 from engine.sla.durations import DurationError, parse_duration
 from engine.bpmn.forms import FIELD_TYPES
 from engine.errors import DeployProblem
@@ -42,7 +42,7 @@ def check_process(
         if kind in CONDITIONAL_GATEWAYS:
             problems.extend(problem(node, m) for m in _gateway_problems(node, flows))
         elif kind == "callActivity":
-            called = node.get("calledElement")
+            called = called_element(node)
             if not called:
                 problems.append(problem(node, "call activity has no calledElement (the process to call)"))
             elif not known_process(called):
@@ -50,7 +50,7 @@ def check_process(
                     node, f"call activity calls process '{called}', which is neither in this upload "
                           "nor deployed before; upload it together with this file"))
         elif kind == "businessRuleTask":
-            ref = node.get("{http://camunda.org/schema/1.0/bpmn}decisionRef")
+            ref = decision_ref(node)
             if not ref:
                 problems.append(problem(node, "business rule task has no camunda:decisionRef (the DMN decision to evaluate)"))
             elif ref not in decisions:

@@ -94,6 +94,10 @@ def translate_timers(tree: etree._ElementTree, file_name: str) -> list[DeployPro
                 try:
                     _check_iso(tag, literal)
                 except Exception:
+                    if tag == "timeCycle" and (" " in literal or "*" in literal):
+                        problem(f"the timer's timeCycle '{text}' is a cron expression, which bankflow does not "
+                                "support; use an ISO 8601 repeating interval such as R/PT5M or R/P1D")
+                        continue
                     problem(f"the timer's {tag} '{text}' is not a valid ISO 8601 "
                             f"{ {'timeDate': 'date-time', 'timeDuration': 'duration', 'timeCycle': 'repeating interval'}[tag] }")
                     continue

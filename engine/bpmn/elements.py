@@ -14,7 +14,8 @@ from lxml import etree
 BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
 CAMUNDA_NS = "http://camunda.org/schema/1.0/bpmn"
 SPIFF_NS = "http://spiffworkflow.org/bpmn/schema/1.0/core"
-NS = {"bpmn": BPMN_NS, "camunda": CAMUNDA_NS, "spiffworkflow": SPIFF_NS}
+ZEEBE_NS = "http://camunda.org/schema/zeebe/1.0"
+NS = {"bpmn": BPMN_NS, "camunda": CAMUNDA_NS, "spiffworkflow": SPIFF_NS, "zeebe": ZEEBE_NS}
 
 FLOW_NODE_TAGS = {
     "startEvent", "endEvent", "intermediateCatchEvent", "intermediateThrowEvent", "boundaryEvent",
@@ -119,7 +120,7 @@ def describe_node(node: etree._Element, lane: str | None) -> dict[str, Any]:
             form=form_fields(node),
         )
     elif info["type"] == "businessRuleTask":
-        info["decision_ref"] = camunda(node, "decisionRef")
+        info["decision_ref"] = decision_ref(node)
     elif info["type"] == "serviceTask":
         info["topic"] = service_topic(node)
     timer = timer_of(node)
@@ -147,13 +148,17 @@ def timer_of(node: etree._Element) -> dict[str, Any] | None:
 def service_topic(node: etree._Element) -> str | None:
     """The connector topic a service task waits on.
 
-    `camunda:type="external"` names it with `camunda:topic`; a Java delegate
+    `camunda:type="external"` names it with `camunda:topic` (Camunda 8:
+    `zeebe:taskDefinition type`); a Java delegate
     reference (`camunda:delegateExpression="${interestService}"`, `camunda:class`,
     `camunda:expression`) cannot run here, so its name becomes the topic and a
     connector registered in code answers it instead.
     """
     if camunda(node, "type") == "external":
         return (camunda(node, "topic") or "").strip() or None
+    zeebe_task = node.find("bpmn:extensionElements/zeebe:taskDefinition", NS)
+    if zeebe_task is not None and (zeebe_task.get("type") or "").strip():
+        return zeebe_task.get("type").strip()
     for attribute in ("delegateExpression", "class", "expression"):
         value = (camunda(node, attribute) or "").strip()
         if value.startswith(("${", "#{")) and value.endswith("}"):
@@ -182,3 +187,22 @@ def _lane_of(node: etree._Element, process: etree._Element, lanes: dict[str, str
             return lanes[node.get("id")]
         node = node.getparent()
     return None
+
+
+def decision_ref(node: etree._Element) -> str | None:
+    """The DMN decision a business rule task evaluates: `camunda:decisionRef`, or
+    SpiffWorkflow's `spiffworkflow:calledDecisionId`."""
+    ref = (camunda(node, "decisionRef") or "").strip()
+    if not ref:
+        called = node.find("bpmn:extensionElements/spiffworkflow:calledDecisionId", NS)
+        ref = (called.text or "").strip() if called is not None else ""
+    return ref or None
+
+
+def called_element(node: etree._Element) -> str | None:
+    """The process a call activity calls: `calledElement`, or Camunda 8's `zeebe:calledElement processId`."""
+    called = (node.get("calledElement") or "").strip()
+    if not called:
+        zeebe = node.find("bpmn:extensionElements/zeebe:calledElement", NS)
+        called = (zeebe.get("processId") or "").strip() if zeebe is not None else ""
+    return called or None

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import copy
 import hashlib
+import logging
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
@@ -70,6 +71,9 @@ class Intake:
 
 
 _VALIDATOR: BpmnValidator | None = None
+log = logging.getLogger("bankflow.deploy")
+UNREADABLE = ("the file uses a construct the BPMN engine cannot read; the server log has the details "
+              "(search for this file name)")
 
 
 def _validator() -> BpmnValidator:
@@ -98,6 +102,24 @@ def classify(source: SourceFile) -> LoadedFile:
         f"'{qname.namespace or 'none'}', expected <definitions> in '{BPMN_NS}'",
         line=root.sourceline,
     )])
+
+
+def mark_executable(source: SourceFile) -> SourceFile:
+    """The file with its single process marked executable (`bankflow deploy --executable`)."""
+    try:
+        tree = xmlsafe.parse(source.content)
+    except xmlsafe.UnsafeXml:
+        return source  # `load` reports the file as it is
+    processes = tree.getroot().findall("bpmn:process", NS)
+    if len(processes) != 1:
+        raise DeployError([DeployProblem(
+            source.name, f"--executable needs a file with exactly one process; this one has {len(processes)} "
+                         f"({', '.join(p.get('id') or '?' for p in processes) or 'none'}): mark the process to run "
+                         "as executable in the modeller instead")])
+    if processes[0].get("isExecutable") == "true":
+        return source
+    processes[0].set("isExecutable", "true")
+    return SourceFile(source.name, etree.tostring(tree, xml_declaration=True, encoding="UTF-8"))
 
 
 def element_line(tree: etree._ElementTree, element_id: str | None) -> int | None:
@@ -139,7 +161,8 @@ def non_executable_problem(loaded: LoadedFile) -> DeployProblem:
     return DeployProblem(
         loaded.source.name,
         f"process '{first.get('id')}' is not executable: set isExecutable=\"true\" on the process "
-        "(in Camunda Modeler: select the pool or canvas and tick 'Executable' in the properties panel)",
+        "(in Camunda Modeler: select the pool or canvas and tick 'Executable' in the properties panel), "
+        "or deploy with --executable",
         element=first.get("id"), line=first.sourceline)
 
 
@@ -189,10 +212,10 @@ def load(
                 intake.processes[process.get("id")] = _build(parser, process, loaded, intake)
             except (SpiffWorkflowException, ValidationException) as exc:
                 problems.append(_problem_from_spiff(exc, loaded))
-            except Exception as exc:  # a library bug must still read as a deploy error
+            except Exception:  # a library bug must still read as a deploy error
+                log.exception("building process %s of %s failed", process.get("id"), loaded.source.name)
                 problems.append(DeployProblem(
-                    loaded.source.name, f"the process could not be built ({type(exc).__name__}: {exc})",
-                    element=process.get("id"), line=process.sourceline))
+                    loaded.source.name, UNREADABLE, element=process.get("id"), line=process.sourceline))
     if problems:
         raise DeployError(problems)
     return intake
@@ -217,8 +240,9 @@ def _add_to_parser(parser: BankflowParser, loaded: LoadedFile, intake: Intake) -
                 intake.decisions[decision.get("id")] = loaded.source.name
     except (SpiffWorkflowException, ValidationException) as exc:
         return [_problem_from_spiff(exc, loaded)]
-    except Exception as exc:
-        return [DeployProblem(loaded.source.name, f"could not be read ({type(exc).__name__}: {exc})")]
+    except Exception:  # never show a library's exception to a designer; keep it in the log
+        log.exception("reading %s failed", loaded.source.name)
+        return [DeployProblem(loaded.source.name, UNREADABLE, line=loaded.tree.getroot().sourceline)]
     return []
 
 

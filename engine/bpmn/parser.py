@@ -5,16 +5,19 @@ from lxml import etree
 from SpiffWorkflow.bpmn.parser.BpmnParser import full_tag
 from SpiffWorkflow.bpmn.parser.util import first
 from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
-from SpiffWorkflow.bpmn.specs.defaults import BoundaryEvent, IntermediateCatchEvent, StartEvent
+from SpiffWorkflow.bpmn.specs.defaults import BoundaryEvent, CallActivity, IntermediateCatchEvent, StartEvent
 from SpiffWorkflow.bpmn.specs.event_definitions.simple import NoneEventDefinition
 from SpiffWorkflow.camunda.parser.CamundaParser import CamundaParser
+from SpiffWorkflow.camunda.parser.task_spec import BusinessRuleTaskParser as CamundaBusinessRuleTaskParser
+from SpiffWorkflow.camunda.parser.task_spec import CallActivityParser as CamundaCallActivityParser
+from SpiffWorkflow.camunda.specs.business_rule_task import BusinessRuleTask
 from SpiffWorkflow.camunda.parser.event_parsers import (
     CamundaBoundaryEventParser,
     CamundaIntermediateCatchEventParser,
     CamundaStartEventParser,
 )
 
-from engine.bpmn.elements import properties
+from engine.bpmn.elements import called_element, decision_ref, properties
 from engine.runtime.timers import ClockedCycleTimer, ClockedDateTimer, ClockedDurationTimer
 
 TIMER_KINDS = (("timeDate", ClockedDateTimer), ("timeDuration", ClockedDurationTimer),
@@ -54,9 +57,33 @@ class BoundaryEventParser(ClockedTimerParsing, CamundaBoundaryEventParser):
     pass
 
 
+class BusinessRuleTaskParser(CamundaBusinessRuleTaskParser):
+    """Accepts SpiffWorkflow's `calledDecisionId` beside Camunda's `decisionRef`."""
+
+    @staticmethod
+    def get_decision_ref(node):
+        ref = decision_ref(node)
+        if ref is None:
+            raise ValidationException("business rule task has no camunda:decisionRef (the DMN decision to evaluate)",
+                                      node=node)
+        return ref
+
+
+class CallActivityParser(CamundaCallActivityParser):
+    """Reads Camunda 8's `zeebe:calledElement` beside the standard `calledElement`."""
+
+    def create_task(self):
+        called = called_element(self.node)
+        if called and not self.node.get("calledElement"):
+            self.node.set("calledElement", called)
+        return super().create_task()
+
+
 class BankflowParser(CamundaParser):
     OVERRIDE_PARSER_CLASSES = {
         **CamundaParser.OVERRIDE_PARSER_CLASSES,
+        full_tag("businessRuleTask"): (BusinessRuleTaskParser, BusinessRuleTask),
+        full_tag("callActivity"): (CallActivityParser, CallActivity),
         full_tag("startEvent"): (StartEventParser, StartEvent),
         full_tag("intermediateCatchEvent"): (IntermediateCatchEventParser, IntermediateCatchEvent),
         full_tag("boundaryEvent"): (BoundaryEventParser, BoundaryEvent),
