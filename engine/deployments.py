@@ -48,6 +48,12 @@ def read_sources(paths: Iterable[str | Path]) -> list[SourceFile]:
     return sources
 
 
+def deployment_name(name: str | None, sources: list[SourceFile]) -> str:
+    """The given name, or the file names, shortened to fit the column."""
+    text = name or ", ".join(s.name for s in sources)
+    return text if len(text) <= 200 else text[:180].rsplit(",", 1)[0] + f" (+{len(sources)} files)"
+
+
 def latest_definition(session: Session, key: str) -> ProcessDefinition | None:
     return session.scalar(
         select(ProcessDefinition).where(ProcessDefinition.key == key)
@@ -142,7 +148,7 @@ def deploy(ctx: EngineContext, sources: list[SourceFile], name: str | None = Non
         dmn_only = not intake.processes and intake.decisions
         if not changed and not dmn_only:
             return {"deployment_id": None, "definitions": results}
-        deployment = Deployment(name=name or ", ".join(s.name for s in sources), deployed_by=user, deployed_at=now)
+        deployment = Deployment(name=deployment_name(name, sources), deployed_by=user, deployed_at=now)
         file_rows = {
             f.source.name: DeploymentFile(name=f.source.name, kind=f.kind, sha256=f.source.sha256,
                                           content=f.source.content)

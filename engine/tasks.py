@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from engine.audit import record
 from engine.bpmn import forms
+from engine.bpmn.elements import split_list
 from engine.context import EngineContext
 from engine.errors import Conflict, FieldProblem, InvalidData, NotFound, PermissionDenied
 from engine.execution import advance, record_breach_if_late, restore
@@ -40,7 +41,7 @@ def four_eyes_violation(session: Session, task: HumanTask, user: User) -> str | 
     if not task.four_eyes_with:
         return None
     prepared = session.scalar(select(HumanTask.name).where(
-        HumanTask.instance_id == task.instance_id, HumanTask.element_id == task.four_eyes_with,
+        HumanTask.instance_id == task.instance_id, HumanTask.element_id.in_(split_list(task.four_eyes_with)),
         HumanTask.status == "completed", HumanTask.completed_by == user.name).limit(1))
     if prepared is None:
         return None

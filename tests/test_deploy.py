@@ -185,3 +185,24 @@ def test_executable_flag_refuses_files_with_several_processes(ctx):
     with pytest.raises(DeployError, match="exactly one process; this one has 2 \\(one, two\\)"):
         deployments.deploy(ctx, [SourceFile("pair.bpmn", two)], make_executable=True)
     assert stored_counts(ctx) == (0, 0, 0)
+
+
+BAD_CELL_DMN = b"""<?xml version="1.0" encoding="UTF-8"?>
+<definitions xmlns="https://www.omg.org/spec/DMN/20191111/MODEL/" id="defs" name="d" namespace="http://bankflow.test">
+  <decision id="segment_fee" name="Fee">
+    <decisionTable id="table">
+      <input id="i1"><inputExpression id="ie1"><text>segment</text></inputExpression></input>
+      <output id="o1" name="fee" />
+      <rule id="ok_rule"><inputEntry id="e1"><text>"retail"</text></inputEntry><outputEntry id="o1e"><text>5</text></outputEntry></rule>
+      <rule id="bad_rule"><inputEntry id="e2"><text>not in ("sme", "corporate")</text></inputEntry><outputEntry id="o2e"><text>9</text></outputEntry></rule>
+      <rule id="evil_rule"><inputEntry id="e3"><text>"x"</text></inputEntry><outputEntry id="o3e"><text>().__class__</text></outputEntry></rule>
+    </decisionTable>
+  </decision>
+</definitions>"""
+
+
+def test_dmn_cells_that_cannot_run_are_refused_at_deploy(ctx):
+    problems = refused(ctx, ("fees.dmn", BAD_CELL_DMN))
+    assert [(p.file, p.element) for p in problems] == [("fees.dmn", "bad_rule"), ("fees.dmn", "evil_rule")]
+    assert "rule 2, input 1" in problems[0].message and "not in" in problems[0].message
+    assert "rule 3, output 1" in problems[1].message and "__class__" in problems[1].message

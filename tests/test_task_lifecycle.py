@@ -203,3 +203,44 @@ def test_unknown_things_are_clear_errors(review):
         tasks.claim(ctx, 999, "olga")
     with pytest.raises(InvalidData, match="_secret"):
         instances.start(ctx, "loan_review", {"_secret": 1})
+
+
+TYPED_FORM = b"""<?xml version="1.0" encoding="UTF-8"?>
+<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL" xmlns:camunda="http://camunda.org/schema/1.0/bpmn" id="typed_defs" targetNamespace="http://bankflow.test">
+  <bpmn:process id="typed" isExecutable="true">
+    <bpmn:startEvent id="s"><bpmn:outgoing>a</bpmn:outgoing></bpmn:startEvent>
+    <bpmn:userTask id="offer" name="Make offer">
+      <bpmn:extensionElements><camunda:formData>
+        <camunda:formField id="amount" type="decimal" />
+        <camunda:formField id="valid_until" type="date" />
+        <camunda:formField id="urgent" type="boolean" defaultValue="false" />
+      </camunda:formData></bpmn:extensionElements>
+      <bpmn:incoming>a</bpmn:incoming><bpmn:outgoing>b</bpmn:outgoing></bpmn:userTask>
+    <bpmn:scriptTask id="n" scriptFormat="python"><bpmn:incoming>b</bpmn:incoming><bpmn:outgoing>c</bpmn:outgoing>
+      <bpmn:script>total = amount * 2
+days_left = (valid_until - date(2026, 1, 1)).days</bpmn:script></bpmn:scriptTask>
+    <bpmn:userTask id="check" name="Check"><bpmn:incoming>c</bpmn:incoming><bpmn:outgoing>d</bpmn:outgoing></bpmn:userTask>
+    <bpmn:endEvent id="e"><bpmn:incoming>d</bpmn:incoming></bpmn:endEvent>
+    <bpmn:sequenceFlow id="a" sourceRef="s" targetRef="offer"/><bpmn:sequenceFlow id="b" sourceRef="offer" targetRef="n"/>
+    <bpmn:sequenceFlow id="c" sourceRef="n" targetRef="check"/><bpmn:sequenceFlow id="d" sourceRef="check" targetRef="e"/>
+  </bpmn:process>
+</bpmn:definitions>"""
+
+
+def test_decimal_and_date_values_survive_saves(ctx):
+    from decimal import Decimal
+
+    from engine.bpmn.intake import SourceFile
+
+    users.add_user(ctx, "ann", "secret123")
+    deployments.deploy(ctx, [SourceFile("typed.bpmn", TYPED_FORM)])
+    case = instances.start(ctx, "typed", user="ann")
+    offer = only_task(ctx, case["id"])
+    tasks.claim(ctx, offer["id"], "ann")
+    tasks.complete(ctx, offer["id"], "ann", {"amount": "1250.10", "valid_until": "2026-01-31"})
+    check = only_task(ctx, case["id"])  # the state with Decimal and date was saved and restored
+    tasks.claim(ctx, check["id"], "ann")
+    tasks.complete(ctx, check["id"], "ann")
+    variables = instances.get_instance(ctx, case["id"])["variables"]
+    assert variables["total"] == str(Decimal("2500.20")) and variables["days_left"] == 30
+    assert variables["valid_until"] == "2026-01-31" and variables["urgent"] is False

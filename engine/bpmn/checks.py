@@ -11,7 +11,8 @@ from typing import Callable
 
 from lxml import etree
 
-from engine.bpmn.elements import NS, called_element, decision_ref, local_name, properties, service_topic, timer_of
+from engine.bpmn.elements import (
+    NS, called_element, decision_ref, local_name, properties, service_topic, split_list, timer_of)
 from engine.sla.durations import DurationError, parse_duration
 from engine.bpmn.forms import FIELD_TYPES
 from engine.errors import DeployProblem
@@ -91,14 +92,16 @@ def _script_problems(task: etree._Element) -> list[str]:
 
 
 def _four_eyes_problems(task: etree._Element, process: etree._Element) -> list[str]:
-    """`fourEyes` names the user task whose performer may not act on this one."""
-    other = properties(task).get("fourEyes")
-    if other is None:
+    """`fourEyes` names the user tasks (comma-separated) whose performers may not act on this one."""
+    named = properties(task).get("fourEyes")
+    if named is None:
         return []
-    user_tasks = {t.get("id") for t in process.iter("{%s}userTask" % NS["bpmn"])}
-    if other not in user_tasks or other == task.get("id"):
-        return [f"fourEyes names '{other}', which is not another user task of this process"]
-    return []
+    user_tasks = {t.get("id") for t in process.iter("{%s}userTask" % NS["bpmn"])} - {task.get("id")}
+    others = split_list(named)
+    if not others:
+        return ["fourEyes is empty: name the user task(s) whose performer may not act on this one"]
+    return [f"fourEyes names '{other}', which is not another user task of this process"
+            for other in others if other not in user_tasks]
 
 
 def _gateway_problems(gateway: etree._Element, flows: dict[str, etree._Element]) -> list[str]:

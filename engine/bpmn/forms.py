@@ -134,6 +134,8 @@ def validate(form: list[dict[str, Any]], data: dict[str, Any]) -> dict[str, Any]
         if raw is None:
             if field.get("required"):
                 problems.append(FieldProblem(field["id"], "is required"))
+            elif field.get("default") is not None:
+                values[field["id"]] = FIELD_TYPES[field["type"]](field["default"])
             continue
         try:
             value = FIELD_TYPES[field["type"]](raw)

@@ -19,6 +19,7 @@ from SpiffWorkflow.exceptions import SpiffWorkflowException
 
 from engine.bpmn import xmlsafe
 from engine.bpmn.checks import check_process
+from engine.bpmn.dmn_checks import check_decisions
 from engine.bpmn.dialects import translate_conditions, translate_timers
 from engine.bpmn.parser import BankflowParser
 from engine.bpmn.elements import BPMN_NS, NS, describe_process, properties
@@ -235,6 +236,9 @@ def _add_to_parser(parser: BankflowParser, loaded: LoadedFile, intake: Intake) -
                 return expression_problems
             parser.add_bpmn_xml(runnable, loaded.source.name)
         else:
+            cell_problems = check_decisions(loaded.tree, loaded.source.name)
+            if cell_problems:
+                return cell_problems
             parser.add_dmn_xml(loaded.tree.getroot(), loaded.source.name)
             for decision in loaded.tree.getroot().iter("{*}decision"):
                 intake.decisions[decision.get("id")] = loaded.source.name

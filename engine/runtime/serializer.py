@@ -14,7 +14,8 @@ from typing import Any
 from uuid import UUID
 
 from SpiffWorkflow.bpmn import BpmnWorkflow
-from SpiffWorkflow.bpmn.serializer.default.workflow import BpmnWorkflowConverter, WorkflowConverter
+from SpiffWorkflow.bpmn.serializer.default.workflow import BpmnWorkflowConverter, TaskConverter, WorkflowConverter
+from SpiffWorkflow.task import Task
 from SpiffWorkflow.bpmn.serializer.workflow import VERSION, BpmnWorkflowSerializer
 from SpiffWorkflow.camunda.serializer.config import CAMUNDA_CONFIG
 
@@ -42,11 +43,25 @@ class SpecFreeWorkflowConverter(BpmnWorkflowConverter):
         return workflow
 
 
+class TypedDataTaskConverter(TaskConverter):
+    """SpiffWorkflow stores each task's data as a delta against its parent but restores the
+    delta through the registry without converting it on the way out; convert it, so dates
+    and Decimals from forms survive a save."""
+
+    def to_dict(self, task: Task) -> dict[str, Any]:
+        dct = super().to_dict(task)
+        dct["data"] = self.registry.convert(dct["data"])
+        if dct["delta"]:
+            dct["delta"]["updates"] = self.registry.convert(dct["delta"]["updates"])
+        return dct
+
+
 def _registry():
     registry = BpmnWorkflowSerializer.configure(CAMUNDA_CONFIG)
     registry.register(Decimal, lambda v: {"value": str(v)}, lambda v: Decimal(v["value"]))
     registry.register(date, lambda v: {"value": v.isoformat()}, lambda v: date.fromisoformat(v["value"]))
     SpecFreeWorkflowConverter(BpmnWorkflow, registry)
+    TypedDataTaskConverter(Task, registry)
     return registry
 
 

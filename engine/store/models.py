@@ -153,7 +153,7 @@ class HumanTask(Base):
     sla_calendar: Mapped[str | None] = mapped_column(String(100))
     form: Mapped[list[Any]] = mapped_column(default=list)
     data: Mapped[dict[str, Any] | None] = mapped_column(JSON)
-    # Four-eyes: whoever completed this element's task in the same case may not act on this one.
+    # Four-eyes: whoever completed these elements' tasks (comma-separated) in the case may not act on this one.
     four_eyes_with: Mapped[str | None] = mapped_column(String(200))
     lock_version: Mapped[int] = mapped_column(Integer, default=1)
 
