@@ -9,10 +9,12 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from engine.clock import Clock, SystemClock
+from engine.mail import mailer_from_env
 from engine.runtime.sandbox import ScriptLimits
 from engine.runtime.script_engine import BankflowScriptEngine
 from engine.runtime.serializer import StateSerializer
 from engine.runtime.specs import SpecCache
+from engine.sla.overrides import OverrideCache
 from engine.sla.registry import CalendarRegistry
 from engine.store.db import make_engine, make_session_factory
 
@@ -30,9 +32,11 @@ class EngineContext:
     clock: Clock = field(default_factory=SystemClock)
     specs: SpecCache = field(default_factory=SpecCache)
     calendars: CalendarRegistry = field(default_factory=CalendarRegistry)
+    sla_overrides: OverrideCache = field(default_factory=OverrideCache)
     serializer: StateSerializer = field(default_factory=StateSerializer)
     limits: ScriptLimits = field(default_factory=ScriptLimits)
     script_engine: Any = None
+    mailer: Any = None  # engine.mail.SmtpMailer when SMTP is configured
     # werkzeug's method string; tests use a cheap one, production keeps scrypt.
     password_method: str = "scrypt"
 
@@ -47,7 +51,8 @@ class EngineContext:
         db = make_engine(url)
         limits = ScriptLimits(cpu_seconds=float(os.environ.get("BANKFLOW_SCRIPT_CPU_SECONDS", 2.0)),
                               memory_mb=int(os.environ.get("BANKFLOW_SCRIPT_MEMORY_MB", 256)))
-        return cls(db=db, session_factory=make_session_factory(db), clock=clock or SystemClock(), limits=limits)
+        return cls(db=db, session_factory=make_session_factory(db), clock=clock or SystemClock(), limits=limits,
+                   mailer=mailer_from_env())
 
     def close(self) -> None:
         self.db.dispose()

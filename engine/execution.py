@@ -29,7 +29,8 @@ from engine.runtime.sync import (
     sync_timer_jobs,
 )
 from engine.sla.targets import plan
-from engine.store.models import DeploymentFile, Job, ProcessDefinition, ProcessInstance, SlaOverride
+from engine.sla.overrides import Override
+from engine.store.models import DeploymentFile, Job, ProcessDefinition, ProcessInstance
 
 SLA_JOB_KINDS = ("sla_at_risk", "sla_breach")
 
@@ -60,19 +61,14 @@ def current_variables(workflow: BpmnWorkflow) -> dict[str, Any]:
     return dict(latest.data) if latest is not None else dict(workflow.data)
 
 
-def sla_overrides(session: Session, definition_id: int) -> dict[str | None, SlaOverride]:
-    return {o.element_id: o for o in session.scalars(
-        select(SlaOverride).where(SlaOverride.definition_id == definition_id))}
-
-
 def _task_sla_resolver(ctx: EngineContext, session: Session, instance: ProcessInstance, now: datetime) -> SlaResolver:
     """Resolves each new task's SLA; overrides are read once, and only when a task is created."""
-    overrides: dict[str | None, SlaOverride] | None = None
+    overrides: dict[str | None, Override] | None = None
 
     def resolve(task: Task, meta: dict[str, Any]):
         nonlocal overrides
         if overrides is None:
-            overrides = sla_overrides(session, instance.definition_id)
+            overrides = ctx.sla_overrides.get(session, instance.definition_id)
         override = overrides.get(task.task_spec.bpmn_id)
         props = meta.get("properties") or {}
         return plan(now, override.duration if override else props.get("sla"),
@@ -121,6 +117,10 @@ def advance(
         instance.incident_element = instance.incident_message = None
     instance.state = ctx.serializer.dump(workflow)
     instance.variables = ctx.serializer.data_to_json(current_variables(workflow))
+    if instance.status == "completed":
+        # Last, so the instance row is written once, with its final state.
+        session.execute(delete(Job).where(Job.instance_id == instance.id,
+                                          Job.kind.in_(("timer", "external", *SLA_JOB_KINDS))))
     return outcome
 
 
@@ -128,7 +128,6 @@ def _finish(session: Session, instance: ProcessInstance, now: datetime, actor: s
     instance.status = "completed"
     instance.ended_at = now
     record_breach_if_late(session, instance, None, now)
-    session.execute(delete(Job).where(Job.instance_id == instance.id, Job.kind.in_(("timer", "external", *SLA_JOB_KINDS))))
     record(session, "instance_completed", now, instance_id=instance.id, actor=actor)
 
 
@@ -146,7 +145,7 @@ def record_breach_if_late(session: Session, instance: ProcessInstance, task: Any
 def start_process_sla(ctx: EngineContext, session: Session, instance: ProcessInstance) -> None:
     """Fix the end-to-end due time of a new instance and schedule its checks."""
     definition = instance.definition
-    override = sla_overrides(session, definition.id).get(None)
+    override = ctx.sla_overrides.get(session, definition.id).get(None)
     duration = override.duration if override else definition.sla_target
     calendar = (override.calendar if override and override.calendar else definition.sla_calendar)
     if not duration:

@@ -58,5 +58,8 @@ def set_target(ctx: EngineContext, key: str, duration: str, version: int | None 
         session.add(override)
         record(session, "sla_target_set", override.set_at, actor=user, element_id=element_id,
                payload={"key": key, "version": definition.version, "duration": duration, "calendar": calendar})
-        return {"key": key, "version": definition.version, "task": element_id, "duration": duration,
-                "calendar": calendar}
+        result = {"key": key, "version": definition.version, "task": element_id, "duration": duration,
+                  "calendar": calendar}
+        definition_id = definition.id
+    ctx.sla_overrides.forget(definition_id)
+    return result

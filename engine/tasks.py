@@ -185,9 +185,9 @@ def complete(ctx: EngineContext, task_id: int, user: str, data: dict[str, Any] |
             raise Conflict(f"task {task_id} is no longer waiting in instance {instance.id}") from None
         now = ctx.clock.now()
         task.status, task.completed_at, task.completed_by = "completed", now, actor.name
+        task.data = ctx.serializer.data_to_json(values)
         record_breach_if_late(session, instance, task, now)
         session.execute(delete(Job).where(Job.task_id == task.id))
-        task.data = ctx.serializer.data_to_json(values)
         record(session, "task_completed", now, instance_id=instance.id, task_id=task.id,
                element_id=task.element_id, actor=actor.name, payload={"data": task.data})
         advance(ctx, session, instance, workflow, outcome, actor.name)

@@ -23,6 +23,7 @@ from engine.errors import BankflowError
 from engine.escalation import escalate_breach
 from engine.execution import advance, restore
 from engine.instances import start_in_session
+from engine.notifications import deliver_pending
 from engine.runtime.runner import StepOutcome
 from engine.runtime.timers import due_after, next_due
 from engine.store.models import HumanTask, Job, ProcessDefinition, ProcessInstance
@@ -151,11 +152,13 @@ RUNNERS = {
 
 
 def run_due_jobs(ctx: EngineContext, worker_id: str = "bankflow-worker", batch: int = 100) -> dict[str, int]:
-    """Run every job due now: fire timers, start periodic processes, check SLAs; return counts."""
-    counts = {"timers": 0, "starts": 0, "sla_checks": 0, "errors": 0}
+    """Run every job due now: fire timers, start periodic processes, check SLAs, mail
+    escalations; return counts."""
+    counts = {"timers": 0, "starts": 0, "sla_checks": 0, "errors": 0, "emails": 0}
     while True:
         job_ids = claim_due(ctx, tuple(RUNNERS), worker_id, batch)
         if not job_ids:
+            counts["emails"] = deliver_pending(ctx)
             return counts
         with unit_of_work(ctx) as session:
             kinds = dict(session.execute(select(Job.id, Job.kind).where(Job.id.in_(job_ids))).all())

@@ -1,6 +1,7 @@
 """Users, groups and roles: who may do what."""
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from sqlalchemy import select
@@ -14,10 +15,12 @@ from engine.unit_of_work import unit_of_work
 
 ROLES = ("admin", "designer", "manager", "staff")
 MIN_PASSWORD_LENGTH = 8
+EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 
 
 def user_view(user: User) -> dict[str, Any]:
-    return {"name": user.name, "roles": list(user.roles), "groups": [g.name for g in user.groups]}
+    return {"name": user.name, "email": user.email, "roles": list(user.roles),
+            "groups": [g.name for g in user.groups]}
 
 
 def load_user(session: Session, name: str | None) -> User:
@@ -44,7 +47,7 @@ def _groups(session: Session, names: list[str]) -> list[Group]:
 
 
 def add_user(ctx: EngineContext, name: str, password: str, groups: list[str] = (),
-             roles: list[str] = ()) -> dict[str, Any]:
+             roles: list[str] = (), email: str | None = None) -> dict[str, Any]:
     problems = []
     if not name or not name.strip() or len(name) > 100:
         problems.append(FieldProblem("name", "must be 1 to 100 characters"))
@@ -53,12 +56,14 @@ def add_user(ctx: EngineContext, name: str, password: str, groups: list[str] = (
     bad_roles = [r for r in roles if r not in ROLES]
     if bad_roles:
         problems.append(FieldProblem("role", f"unknown role {', '.join(bad_roles)}; roles are {', '.join(ROLES)}"))
+    if email is not None and not EMAIL.fullmatch(email):
+        problems.append(FieldProblem("email", "is not an email address"))
     if problems:
         raise InvalidData(problems, summary="cannot add user")
     with unit_of_work(ctx) as session:
         if session.scalar(select(User.id).where(User.name == name)) is not None:
             raise Conflict(f"user '{name}' already exists")
-        user = User(name=name, password_hash=generate_password_hash(password, method=ctx.password_method), roles=list(roles) or ["staff"],
+        user = User(name=name, email=email, password_hash=generate_password_hash(password, method=ctx.password_method), roles=list(roles) or ["staff"],
                     created_at=ctx.clock.now())
         user.groups = _groups(session, list(dict.fromkeys(groups)))
         session.add(user)

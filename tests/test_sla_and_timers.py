@@ -1,6 +1,7 @@
 """SLA clocks on a business calendar, timers fired by the worker, periodic starts."""
 from __future__ import annotations
 
+import socket
 from datetime import datetime, timedelta, timezone
 
 import pytest
@@ -175,3 +176,37 @@ def test_periodic_process_starts_on_schedule(office, clock):
     clock.advance(days=6)
     assert run_due_jobs(ctx)["starts"] == 1
     assert len(tasks.list_tasks(ctx, group="reviewers")) == 2
+
+
+def test_breach_escalation_is_mailed_when_smtp_is_configured(office, clock):
+    from aiosmtpd.controller import Controller
+
+    from engine.mail import SmtpMailer
+
+    class Inbox:
+        def __init__(self):
+            self.messages = []
+
+        async def handle_DATA(self, server, session, envelope):
+            self.messages.append((envelope.rcpt_tos, envelope.content.decode()))
+            return "250 OK"
+
+    ctx = office()
+    users.add_user(ctx, "mona", "secret123", groups=["reviewers"], roles=["manager"], email="mona@bank.test")
+    inbox = Inbox()
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    server = Controller(inbox, hostname="127.0.0.1", port=port)
+    server.start()
+    try:
+        ctx.mailer = SmtpMailer("127.0.0.1", port, sender="bankflow@bank.test")
+        case = instances.start(ctx, "sla_review")
+        clock.set(utc(2026, 1, 12, 16, 0))
+        assert run_due_jobs(ctx)["emails"] == 1  # mo has no address; mona gets one mail
+        [(recipients, content)] = inbox.messages
+        assert recipients == ["mona@bank.test"] and "SLA breached: task 'Review request'" in content
+        assert run_due_jobs(ctx)["emails"] == 0  # never twice
+        assert [e["payload"]["notified"] for e in history(ctx, case["id"], "escalated")] == [["mo", "mona"]]
+    finally:
+        server.stop()

@@ -68,4 +68,4 @@ def test_two_workers_record_a_breach_once(ctx, clock, database_url, fixture_path
     breaches = event_counts(ctx, "sla_breached")
     assert set(breaches) == set(ids) and set(breaches.values()) == {1}
     clock.set(due)
-    assert run_due_jobs(ctx) == {"timers": 0, "starts": 0, "sla_checks": 0, "errors": 0}
+    assert run_due_jobs(ctx) == {"timers": 0, "starts": 0, "sla_checks": 0, "errors": 0, "emails": 0}

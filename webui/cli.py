@@ -256,9 +256,12 @@ def users_group() -> None:
 @click.option("--password", required=True)
 @click.option("--group", "groups", multiple=True)
 @click.option("--role", "roles", multiple=True, type=click.Choice(users.ROLES))
+@click.option("--email", help="Where SLA escalations are mailed (when SMTP is configured).")
 @service_command
-def users_add(ctx: EngineContext, name: str, password: str, groups: tuple[str, ...], roles: tuple[str, ...]) -> None:
-    u = users.add_user(ctx, name, password, list(groups), list(roles))
+def users_add(ctx: EngineContext, name: str, password: str, groups: tuple[str, ...], roles: tuple[str, ...],
+              email: str | None) -> None:
+    """Add a user (default role: staff)."""
+    u = users.add_user(ctx, name, password, list(groups), list(roles), email)
     click.echo(f"user {u['name']} added (roles: {', '.join(u['roles'])}; groups: {', '.join(u['groups']) or '-'})")
 
 
@@ -306,7 +309,8 @@ def worker(ctx: EngineContext, once: bool, interval: float, worker_id: str | Non
         due = run_due_jobs(ctx, name)
         counts = run_connectors(ctx, registry, name)
         click.echo(f"{name}: {due['timers']} timers fired, {due['starts']} processes started, "
-                   f"{due['sla_checks']} SLA checks, {counts['completed']} service jobs completed, "
+                   f"{due['sla_checks']} SLA checks, {due['emails']} emails, "
+                   f"{counts['completed']} service jobs completed, "
                    f"{counts['failed'] + due['errors']} failed", err=True)
         if once:
             return

@@ -177,6 +177,14 @@ def new_human_task(instance: ProcessInstance, task: Task, meta: dict[str, Any], 
     return row
 
 
+def _jobs_of(session: Session, instance: ProcessInstance, kind: str, is_new: bool) -> dict[str, Job]:
+    """An instance's jobs of one kind by SpiffWorkflow task id (none to read for a new instance)."""
+    if is_new:
+        return {}
+    return {job.spiff_task_id: job for job in session.scalars(
+        select(Job).where(Job.instance_id == instance.id, Job.kind == kind))}
+
+
 def sync_external_jobs(
     session: Session,
     instance: ProcessInstance,
@@ -192,10 +200,7 @@ def sync_external_jobs(
         str(t.id): t for t in workflow.get_tasks(state=TaskState.STARTED)
         if is_flow_node(t) and elements.get(t.task_spec.bpmn_id, {}).get("topic")
     }
-    existing: dict[str, Job] = {}
-    if not is_new:
-        existing = {job.spiff_task_id: job for job in session.scalars(
-            select(Job).where(Job.instance_id == instance.id, Job.kind == "external"))}
+    existing = _jobs_of(session, instance, "external", is_new)
     for spiff_id, job in existing.items():
         if spiff_id not in waiting:
             session.delete(job)
@@ -210,10 +215,7 @@ def sync_timer_jobs(session: Session, instance: ProcessInstance, workflow: BpmnW
     """One `timer` job per waiting timer event, due when the timer is; the worker fires it."""
     due = {str(t.id): (t, next_due(t)) for t in workflow.get_tasks(state=TaskState.WAITING)}
     due = {spiff_id: pair for spiff_id, pair in due.items() if pair[1] is not None}
-    existing: dict[str, Job] = {}
-    if not is_new:
-        existing = {job.spiff_task_id: job for job in session.scalars(
-            select(Job).where(Job.instance_id == instance.id, Job.kind == "timer"))}
+    existing = _jobs_of(session, instance, "timer", is_new)
     for spiff_id, job in existing.items():
         if spiff_id not in due:
             session.delete(job)

@@ -42,44 +42,42 @@ def due_after(start: datetime, duration_text: str, calendar_name: str | None, ta
     return add_calendar_duration(start, duration_text)
 
 
-class ClockedDateTimer(TimeDateEventDefinition):
+class CalendarAware:
+    """Timer definitions that remember the `timerCalendar` of their event."""
+
     def __init__(self, name: str, expression: str, calendar: str | None = None, **kwargs: Any):
         super().__init__(name, expression, **kwargs)
         self.calendar = calendar
 
-    def has_fired(self, my_task: Task) -> bool:
-        event_value = my_task._get_internal_data("event_value")
-        if event_value is None:
-            event_value = my_task.workflow.script_engine.evaluate(my_task, self.expression)
-            due = TimerEventDefinition.parse_time_or_duration(event_value)
-            my_task._set_internal_data(event_value=due.isoformat())
-            event_value = due.isoformat()
-        if TimerEventDefinition.get_datetime(event_value) <= _now(my_task):
-            my_task._set_internal_data(event_fired=True)
-        return my_task._get_internal_data("event_fired", False)
 
+class FiresOnce(CalendarAware):
+    """A timer due at one instant, computed the first time it is asked and kept in the task."""
 
-class ClockedDurationTimer(DurationTimerEventDefinition):
-    def __init__(self, name: str, expression: str, calendar: str | None = None, **kwargs: Any):
-        super().__init__(name, expression, **kwargs)
-        self.calendar = calendar
+    def due(self, my_task: Task, value: str) -> datetime:
+        raise NotImplementedError
 
     def has_fired(self, my_task: Task) -> bool:
         event_value = my_task._get_internal_data("event_value")
         if event_value is None:
-            expression = my_task.workflow.script_engine.evaluate(my_task, self.expression)
-            event_value = due_after(_now(my_task), expression, self.calendar, my_task).isoformat()
+            value = my_task.workflow.script_engine.evaluate(my_task, self.expression)
+            event_value = self.due(my_task, value).isoformat()
             my_task._set_internal_data(event_value=event_value)
         if TimerEventDefinition.get_datetime(event_value) <= _now(my_task):
             my_task._set_internal_data(event_fired=True)
         return my_task._get_internal_data("event_fired", False)
 
 
-class ClockedCycleTimer(CycleTimerEventDefinition):
-    def __init__(self, name: str, expression: str, calendar: str | None = None, **kwargs: Any):
-        super().__init__(name, expression, **kwargs)
-        self.calendar = calendar
+class ClockedDateTimer(FiresOnce, TimeDateEventDefinition):
+    def due(self, my_task: Task, value: str) -> datetime:
+        return TimerEventDefinition.parse_time_or_duration(value)
 
+
+class ClockedDurationTimer(FiresOnce, DurationTimerEventDefinition):
+    def due(self, my_task: Task, value: str) -> datetime:
+        return due_after(_now(my_task), value, self.calendar, my_task)
+
+
+class ClockedCycleTimer(CalendarAware, CycleTimerEventDefinition):
     def cycle_complete(self, my_task: Task) -> bool:
         event_value = my_task._get_internal_data("event_value")
         if event_value is None:

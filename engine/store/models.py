@@ -222,7 +222,7 @@ class Job(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     instance_id: Mapped[int | None] = mapped_column(ForeignKey("process_instance.id"), index=True)
-    task_id: Mapped[int | None] = mapped_column(ForeignKey("human_task.id"))
+    task_id: Mapped[int | None] = mapped_column(ForeignKey("human_task.id"), index=True)
     definition_id: Mapped[int | None] = mapped_column(ForeignKey("process_definition.id"))
     kind: Mapped[str] = mapped_column(String(30))  # external | timer | timer_start | sla_at_risk | sla_breach
     spiff_task_id: Mapped[str | None] = mapped_column(String(36))
@@ -278,6 +278,7 @@ class Notification(Base):
     message: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime]
     read_at: Mapped[datetime | None]
+    emailed_at: Mapped[datetime | None]
 
 
 class User(Base):
@@ -285,6 +286,7 @@ class User(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(100), unique=True)
+    email: Mapped[str | None] = mapped_column(String(255))
     password_hash: Mapped[str] = mapped_column(String(255))
     roles: Mapped[list[Any]] = mapped_column(default=list)
     created_at: Mapped[datetime]

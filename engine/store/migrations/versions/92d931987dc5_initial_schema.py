@@ -1,15 +1,15 @@
 """initial schema
 
-Revision ID: c0bd7d26e3f9
+Revision ID: 92d931987dc5
 Revises: 
-Create Date: 2026-11-28 17:31:13.298381
+Create Date: 2026-11-28 18:01:44.195219
 """
 from alembic import op
 import sqlalchemy as sa
 import engine.store.models
 
 
-revision = 'c0bd7d26e3f9'
+revision = '92d931987dc5'
 down_revision = None
 branch_labels = None
 depends_on = None
@@ -26,6 +26,7 @@ def upgrade() -> None:
     op.create_table('app_user',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('name', sa.String(length=100), nullable=False),
+    sa.Column('email', sa.String(length=255), nullable=True),
     sa.Column('password_hash', sa.String(length=255), nullable=False),
     sa.Column('roles', sa.JSON(), nullable=False),
     sa.Column('created_at', engine.store.models.UtcDateTime(timezone=True), nullable=False),
@@ -239,6 +240,7 @@ def upgrade() -> None:
     sa.Column('message', sa.Text(), nullable=False),
     sa.Column('created_at', engine.store.models.UtcDateTime(timezone=True), nullable=False),
     sa.Column('read_at', engine.store.models.UtcDateTime(timezone=True), nullable=True),
+    sa.Column('emailed_at', engine.store.models.UtcDateTime(timezone=True), nullable=True),
     sa.ForeignKeyConstraint(['instance_id'], ['process_instance.id'], ),
     sa.ForeignKeyConstraint(['task_id'], ['human_task.id'], ),
     sa.PrimaryKeyConstraint('id')
