@@ -36,7 +36,8 @@ def main(argv: list[str]) -> int:
     ensure_venv("test" if command == "test" else None)
     if command == "serve":
         return subprocess.call([str(BIN / "bankflow"), "serve", *rest], cwd=ROOT)
-    return subprocess.call([str(BIN / "python"), "-m", "pytest", *rest], cwd=ROOT)
+    # Tests run on every core (pytest-xdist); each worker gets its own databases.
+    return subprocess.call([str(BIN / "python"), "-m", "pytest", "-n", "auto", *rest], cwd=ROOT)
 
 
 if __name__ == "__main__":

@@ -59,7 +59,7 @@ def calendar_view(name: str, calendar: Any, is_default: bool) -> dict[str, Any]:
 
 
 def list_calendars(ctx: EngineContext) -> list[dict[str, Any]]:
-    with unit_of_work(ctx) as session:
+    with unit_of_work(ctx, read_only=True) as session:
         rows = session.scalars(select(BusinessCalendarRow).order_by(BusinessCalendarRow.name)).all()
         views = [calendar_view(r.name, parse_calendars(r.source, r.name)[r.name], r.is_default) for r in rows]
     views.append(calendar_view("24x7", AlwaysOpenCalendar(), not any(v["default"] for v in views)))

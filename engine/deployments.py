@@ -207,7 +207,7 @@ def schedule_timer_starts(ctx: EngineContext, session: Session, definition: Proc
 
 
 def list_definitions(ctx: EngineContext, latest_only: bool = False) -> list[dict[str, Any]]:
-    with unit_of_work(ctx) as session:
+    with unit_of_work(ctx, read_only=True) as session:
         query = select(ProcessDefinition).order_by(ProcessDefinition.key, ProcessDefinition.version)
         if latest_only:
             newest = (select(ProcessDefinition.key, func.max(ProcessDefinition.version).label("v"))

@@ -66,7 +66,7 @@ def start_in_session(ctx: EngineContext, session: Session, definition: ProcessDe
 
 
 def get_instance(ctx: EngineContext, instance_id: int) -> dict[str, Any]:
-    with unit_of_work(ctx) as session:
+    with unit_of_work(ctx, read_only=True) as session:
         instance = session.get(ProcessInstance, instance_id)
         if instance is None:
             raise NotFound(f"instance {instance_id} does not exist")

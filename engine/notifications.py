@@ -21,7 +21,7 @@ def notification_view(n: Notification) -> dict[str, Any]:
 
 
 def list_for(ctx: EngineContext, user: str, unread_only: bool = False, limit: int = 100) -> list[dict[str, Any]]:
-    with unit_of_work(ctx) as session:
+    with unit_of_work(ctx, read_only=True) as session:
         query = select(Notification).where(Notification.user_name == user)
         if unread_only:
             query = query.where(Notification.read_at.is_(None))

@@ -82,7 +82,7 @@ def list_tasks(ctx: EngineContext, user: str | None = None, group: str | None = 
     """Tasks by status (default: open and claimed), visible to `user`, offered to `group`, of an instance."""
     if status is not None and status not in TASK_STATUSES:
         raise InvalidData([FieldProblem("status", f"must be one of {', '.join(TASK_STATUSES)}")])
-    with unit_of_work(ctx) as session:
+    with unit_of_work(ctx, read_only=True) as session:
         query = select(HumanTask).order_by(HumanTask.priority.desc(), HumanTask.created_at, HumanTask.id)
         query = query.where(HumanTask.status == status) if status else query.where(HumanTask.status.in_(ACTIVE_STATUSES))
         if instance_id is not None:

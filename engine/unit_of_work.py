@@ -10,14 +10,20 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from engine.context import EngineContext
 from engine.errors import Conflict
+from engine.store.db import READ_ONLY
 
 CHANGED_BY_SOMEONE_ELSE = "it was changed by someone else at the same time; reload it and try again"
 
 
 @contextmanager
-def unit_of_work(ctx: EngineContext) -> Iterator[Session]:
-    """Commit on success, roll back on any error; lost updates surface as Conflict."""
+def unit_of_work(ctx: EngineContext, read_only: bool = False) -> Iterator[Session]:
+    """Commit on success, roll back on any error; lost updates surface as Conflict.
+
+    `read_only` units of work only read, and on SQLite do not take the write lock.
+    """
     session = ctx.session_factory()
+    if read_only:
+        session.connection(execution_options={READ_ONLY: True})
     try:
         yield session
         session.commit()

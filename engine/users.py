@@ -72,13 +72,13 @@ def add_user(ctx: EngineContext, name: str, password: str, groups: list[str] = (
 
 
 def list_users(ctx: EngineContext) -> list[dict[str, Any]]:
-    with unit_of_work(ctx) as session:
+    with unit_of_work(ctx, read_only=True) as session:
         return [user_view(u) for u in session.scalars(select(User).order_by(User.name))]
 
 
 def authenticate(ctx: EngineContext, name: str, password: str) -> dict[str, Any] | None:
     """The user's view when the password matches, else None (no hint which part was wrong)."""
-    with unit_of_work(ctx) as session:
+    with unit_of_work(ctx, read_only=True) as session:
         user = session.scalar(select(User).where(User.name == name))
         if user is None or not check_password_hash(user.password_hash, password):
             return None

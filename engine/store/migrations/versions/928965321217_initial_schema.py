@@ -1,15 +1,15 @@
 """initial schema
 
-Revision ID: 92d931987dc5
+Revision ID: 928965321217
 Revises: 
-Create Date: 2026-11-28 18:01:44.195219
+Create Date: 2026-11-28 18:07:00.410557
 """
 from alembic import op
 import sqlalchemy as sa
 import engine.store.models
 
 
-revision = '92d931987dc5'
+revision = '928965321217'
 down_revision = None
 branch_labels = None
 depends_on = None
@@ -229,6 +229,7 @@ def upgrade() -> None:
     with op.batch_alter_table('job', schema=None) as batch_op:
         batch_op.create_index('ix_job_due', ['kind', 'due_at', 'locked_until'], unique=False)
         batch_op.create_index(batch_op.f('ix_job_instance_id'), ['instance_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_job_task_id'), ['task_id'], unique=False)
         batch_op.create_index('ix_job_topic', ['kind', 'topic'], unique=False)
 
     op.create_table('notification',
@@ -276,6 +277,7 @@ def downgrade() -> None:
     op.drop_table('notification')
     with op.batch_alter_table('job', schema=None) as batch_op:
         batch_op.drop_index('ix_job_topic')
+        batch_op.drop_index(batch_op.f('ix_job_task_id'))
         batch_op.drop_index(batch_op.f('ix_job_instance_id'))
         batch_op.drop_index('ix_job_due')
 
