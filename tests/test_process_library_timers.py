@@ -12,7 +12,8 @@ from datetime import datetime, timezone
 
 import pytest
 
-from engine import calendars, demo, instances, tasks
+from engine import calendars, demo, instances, tasks, users
+from engine.errors import PermissionDenied
 from engine.timers import run_due_jobs
 from tests.test_process_library import (LIBRARY, BRIEF, COMPLAINT, CONTENT, RESPONSE, finished, loan_intake,
                                         loan_to_underwriting, open_tasks, performed, serve, underwrite, work,
@@ -69,6 +70,21 @@ def test_underwriting_sla_breach_escalates_to_a_credit_manager(bank, clock):
     assert detail["variables"]["escalated"] is True and detail["variables"]["disbursed"] is True
     assert ("escalated_review", "mona") in performed(detail) and ("committee_approval", "cecil") in performed(detail)
     assert "underwriter_review" not in [e for e, _ in performed(detail)]
+
+
+def test_who_underwrote_an_escalated_loan_cannot_approve_it_in_committee(bank, clock):
+    users.add_user(bank, "dual", "secret123", groups=["credit_managers", "credit_committee"])
+    case_id = loan_to_underwriting(bank, loan_intake())
+    serve(bank)
+    clock.set(utc(2026, 3, 4, 2, 0))
+    run_due_jobs(bank)
+    work(bank, case_id, "escalated_review", "dual",
+         {"underwriter_decision": "approve", "approved_amount": 200000, "interest_rate_pct": 4.5,
+          "underwriting_notes": "Taken over after the SLA breach."})
+    committee = open_tasks(bank, case_id)["committee_approval"]
+    with pytest.raises(PermissionDenied, match="four-eyes rule: dual completed 'Underwrite escalated loan'"):
+        tasks.claim(bank, committee["id"], "dual")
+    work(bank, case_id, "committee_approval", "cecil", {"approval_decision": "approve", "approval_comment": "OK"})
 
 
 def test_loan_withdrawn_when_the_customer_misses_10_business_days(bank, clock):
