@@ -22,6 +22,7 @@ from engine.runtime.runner import StepOutcome, run_engine_steps
 from engine.runtime.specs import ProcessSpecs
 from engine.runtime.sync import (
     SlaResolver,
+    Step,
     sla_jobs,
     sync_activities,
     sync_external_jobs,
@@ -95,14 +96,13 @@ def advance(
     ctx.calendars.refresh(session)
     run_engine_steps(workflow, outcome)
     now = ctx.clock.now()
-    elements = instance.definition.elements
-    sync_activities(session, instance, workflow, outcome.completed, now, elements, is_new)
-    sync_human_tasks(session, instance, workflow, now, elements, is_new,
-                     _task_sla_resolver(ctx, session, instance, now))
-    if _has(elements, "topic"):
-        sync_external_jobs(session, instance, workflow, now, elements, is_new)
-    if _has(elements, "timer"):
-        sync_timer_jobs(session, instance, workflow, is_new)
+    step = Step(session, instance, workflow, now, instance.definition.elements, is_new)
+    sync_activities(step, outcome.completed)
+    sync_human_tasks(step, _task_sla_resolver(ctx, session, instance, now))
+    if _has(step.elements, "topic"):
+        sync_external_jobs(step)
+    if _has(step.elements, "timer"):
+        sync_timer_jobs(step)
     if outcome.failure is not None:
         instance.status = "incident"
         instance.incident_element = outcome.failure.element_id

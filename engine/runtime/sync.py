@@ -5,6 +5,7 @@ costs the same number of statements however long the case has been running.
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Callable
 
@@ -22,25 +23,29 @@ from engine.sla.targets import SlaPlan
 from engine.store.models import Activity, HumanTask, Job, ProcessInstance, TaskCandidate
 
 OPEN_TASK_STATES = ("open", "claimed")
+
+
+@dataclass(frozen=True)
+class Step:
+    """One engine run of one instance, as the sync functions see it."""
+
+    session: Session
+    instance: ProcessInstance
+    workflow: BpmnWorkflow
+    now: datetime
+    elements: dict[str, dict[str, Any]]
+    is_new: bool  # a new instance has no rows to read yet
 DEFAULT_PRIORITY = 50
 
 
-def sync_activities(
-    session: Session,
-    instance: ProcessInstance,
-    workflow: BpmnWorkflow,
-    completed: list[Task],
-    now: datetime,
-    elements: dict[str, dict[str, Any]],
-    is_new: bool,
-) -> None:
+def sync_activities(step: Step, completed: list[Task]) -> None:
     """Open a row when a node starts waiting or becomes a human task; close it when it ends."""
     open_rows: dict[str, Activity] = {}
-    if not is_new:
+    if not step.is_new:
         open_rows = {
             row.spiff_task_id: row
-            for row in session.scalars(
-                select(Activity).where(Activity.instance_id == instance.id, Activity.ended_at.is_(None)))
+            for row in step.session.scalars(
+                select(Activity).where(Activity.instance_id == step.instance.id, Activity.ended_at.is_(None)))
         }
     new_rows: dict[str, Activity] = {}
     for task in completed:
@@ -48,17 +53,17 @@ def sync_activities(
             continue
         row = open_rows.pop(str(task.id), None)
         if row is not None:
-            row.ended_at, row.state = now, "completed"
+            row.ended_at, row.state = step.now, "completed"
         else:
-            new_rows[str(task.id)] = _activity(instance, task, now, elements, ended=True)
-    active = {str(t.id): t for t in [*ready_human_tasks(workflow), *waiting_tasks(workflow)] if is_flow_node(t)}
+            new_rows[str(task.id)] = _activity(step.instance, task, step.now, step.elements, ended=True)
+    active = {str(t.id): t for t in [*ready_human_tasks(step.workflow), *waiting_tasks(step.workflow)] if is_flow_node(t)}
     for spiff_id, task in active.items():
         if spiff_id not in open_rows and spiff_id not in new_rows:
-            new_rows[spiff_id] = _activity(instance, task, now, elements, ended=False)
+            new_rows[spiff_id] = _activity(step.instance, task, step.now, step.elements, ended=False)
     for spiff_id, row in open_rows.items():
         if spiff_id not in active:
-            row.ended_at, row.state = now, "cancelled"
-    session.add_all(new_rows.values())
+            row.ended_at, row.state = step.now, "cancelled"
+    step.session.add_all(new_rows.values())
 
 
 def _activity(instance: ProcessInstance, task: Task, now: datetime,
@@ -80,48 +85,40 @@ def _activity(instance: ProcessInstance, task: Task, now: datetime,
 SlaResolver = Callable[[Task, dict[str, Any]], SlaPlan | None]
 
 
-def sync_human_tasks(
-    session: Session,
-    instance: ProcessInstance,
-    workflow: BpmnWorkflow,
-    now: datetime,
-    elements: dict[str, dict[str, Any]],
-    is_new: bool,
-    sla_for: SlaResolver,
-) -> list[HumanTask]:
+def sync_human_tasks(step: Step, sla_for: SlaResolver) -> list[HumanTask]:
     """Create rows for new ready user tasks, cancel rows whose task went away; return new rows."""
-    ready = {str(t.id): t for t in ready_human_tasks(workflow)}
+    ready = {str(t.id): t for t in ready_human_tasks(step.workflow)}
     known: set[str] = set()
-    if not is_new:
-        for row in session.scalars(
-            select(HumanTask).where(HumanTask.instance_id == instance.id, HumanTask.status.in_(OPEN_TASK_STATES))
+    if not step.is_new:
+        for row in step.session.scalars(
+            select(HumanTask).where(HumanTask.instance_id == step.instance.id, HumanTask.status.in_(OPEN_TASK_STATES))
         ):
             known.add(row.spiff_task_id)
             if row.spiff_task_id not in ready:
                 row.status = "cancelled"
-                session.execute(delete(Job).where(Job.task_id == row.id))
-                record(session, "task_cancelled", now, instance_id=instance.id, task_id=row.id,
+                step.session.execute(delete(Job).where(Job.task_id == row.id))
+                record(step.session, "task_cancelled", step.now, instance_id=step.instance.id, task_id=row.id,
                        element_id=row.element_id)
     plans: dict[str, SlaPlan | None] = {}
     created = []
     for spiff_id, task in ready.items():
         if spiff_id in known:
             continue
-        meta = elements.get(task.task_spec.bpmn_id, {})
+        meta = step.elements.get(task.task_spec.bpmn_id, {})
         plans[spiff_id] = sla_for(task, meta)
-        created.append(new_human_task(instance, task, meta, now, plans[spiff_id]))
-    session.add_all(created)
+        created.append(new_human_task(step.instance, task, meta, step.now, plans[spiff_id]))
+    step.session.add_all(created)
     if created:
-        session.flush()
+        step.session.flush()
     for row in created:
-        record(session, "task_created", now, instance_id=instance.id, task_id=row.id, element_id=row.element_id,
+        record(step.session, "task_created", step.now, instance_id=step.instance.id, task_id=row.id, element_id=row.element_id,
                payload={"candidate_groups": row.candidate_groups, "candidate_users": row.candidate_users})
         if row.assignee:
-            record(session, "task_assigned", now, instance_id=instance.id, task_id=row.id,
+            record(step.session, "task_assigned", step.now, instance_id=step.instance.id, task_id=row.id,
                    element_id=row.element_id, payload={"to": row.assignee})
         sla = plans[row.spiff_task_id]
         if sla is not None:
-            session.add_all(sla_jobs(instance.id, row.id, sla))
+            step.session.add_all(sla_jobs(step.instance.id, row.id, sla))
     return created
 
 
@@ -177,51 +174,42 @@ def new_human_task(instance: ProcessInstance, task: Task, meta: dict[str, Any], 
     return row
 
 
-def _jobs_of(session: Session, instance: ProcessInstance, kind: str, is_new: bool) -> dict[str, Job]:
+def _jobs_of(step: Step, kind: str) -> dict[str, Job]:
     """An instance's jobs of one kind by SpiffWorkflow task id (none to read for a new instance)."""
-    if is_new:
+    if step.is_new:
         return {}
-    return {job.spiff_task_id: job for job in session.scalars(
-        select(Job).where(Job.instance_id == instance.id, Job.kind == kind))}
+    return {job.spiff_task_id: job for job in step.session.scalars(
+        select(Job).where(Job.instance_id == step.instance.id, Job.kind == kind))}
 
 
-def sync_external_jobs(
-    session: Session,
-    instance: ProcessInstance,
-    workflow: BpmnWorkflow,
-    now: datetime,
-    elements: dict[str, dict[str, Any]],
-    is_new: bool,
-) -> None:
+def sync_external_jobs(step: Step) -> None:
     """One `external` job per service task the workflow waits on; jobs whose task went away are dropped."""
-    if not any(meta.get("topic") for meta in elements.values()):
-        return
     waiting = {
-        str(t.id): t for t in workflow.get_tasks(state=TaskState.STARTED)
-        if is_flow_node(t) and elements.get(t.task_spec.bpmn_id, {}).get("topic")
+        str(t.id): t for t in step.workflow.get_tasks(state=TaskState.STARTED)
+        if is_flow_node(t) and step.elements.get(t.task_spec.bpmn_id, {}).get("topic")
     }
-    existing = _jobs_of(session, instance, "external", is_new)
+    existing = _jobs_of(step, "external")
     for spiff_id, job in existing.items():
         if spiff_id not in waiting:
-            session.delete(job)
+            step.session.delete(job)
     for spiff_id, task in waiting.items():
         if spiff_id not in existing:
             element_id = task.task_spec.bpmn_id
-            session.add(Job(kind="external", instance_id=instance.id, spiff_task_id=spiff_id, element_id=element_id,
-                            topic=elements[element_id]["topic"], due_at=now, payload=json_ready(task.data)))
+            step.session.add(Job(kind="external", instance_id=step.instance.id, spiff_task_id=spiff_id, element_id=element_id,
+                            topic=step.elements[element_id]["topic"], due_at=step.now, payload=json_ready(task.data)))
 
 
-def sync_timer_jobs(session: Session, instance: ProcessInstance, workflow: BpmnWorkflow, is_new: bool) -> None:
+def sync_timer_jobs(step: Step) -> None:
     """One `timer` job per waiting timer event, due when the timer is; the worker fires it."""
-    due = {str(t.id): (t, next_due(t)) for t in workflow.get_tasks(state=TaskState.WAITING)}
+    due = {str(t.id): (t, next_due(t)) for t in step.workflow.get_tasks(state=TaskState.WAITING)}
     due = {spiff_id: pair for spiff_id, pair in due.items() if pair[1] is not None}
-    existing = _jobs_of(session, instance, "timer", is_new)
+    existing = _jobs_of(step, "timer")
     for spiff_id, job in existing.items():
         if spiff_id not in due:
-            session.delete(job)
+            step.session.delete(job)
         elif job.due_at != due[spiff_id][1]:
             job.due_at, job.locked_by, job.locked_until = due[spiff_id][1], None, None
     for spiff_id, (task, when) in due.items():
         if spiff_id not in existing:
-            session.add(Job(kind="timer", instance_id=instance.id, spiff_task_id=spiff_id,
+            step.session.add(Job(kind="timer", instance_id=step.instance.id, spiff_task_id=spiff_id,
                             element_id=task.task_spec.bpmn_id, due_at=when))
