@@ -1,12 +1,20 @@
-"""The append-only audit log: one helper so every event has the same shape."""
+"""The append-only audit log: one helper so every event has the same shape.
+
+Events are only ever inserted, so they are collected on the session and written
+in one multi-row INSERT when the unit of work commits (`write_pending`), instead
+of one ORM insert each.
+"""
 from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import insert
 from sqlalchemy.orm import Session
 
 from engine.store.models import Event
+
+PENDING = "bankflow_pending_events"
 
 
 def record(
@@ -19,8 +27,15 @@ def record(
     element_id: str | None = None,
     actor: str | None = None,
     payload: dict[str, Any] | None = None,
-) -> Event:
-    event = Event(type=type_, at=at, instance_id=instance_id, task_id=task_id,
-                  element_id=element_id, actor=actor, payload=payload or {})
-    session.add(event)
-    return event
+) -> None:
+    session.info.setdefault(PENDING, []).append({
+        "type": type_, "at": at, "instance_id": instance_id, "task_id": task_id,
+        "element_id": element_id, "actor": actor, "payload": payload or {},
+    })
+
+
+def write_pending(session: Session) -> None:
+    """Insert the events recorded in this transaction, in the order they happened."""
+    rows = session.info.pop(PENDING, None)
+    if rows:
+        session.execute(insert(Event), rows)

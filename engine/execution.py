@@ -12,7 +12,7 @@ from typing import Any
 
 from SpiffWorkflow.bpmn import BpmnWorkflow
 from SpiffWorkflow.task import Task
-from sqlalchemy import delete, select
+from sqlalchemy import delete, insert, select
 from sqlalchemy.orm import Session
 
 from engine.audit import record
@@ -153,4 +153,4 @@ def start_process_sla(ctx: EngineContext, session: Session, instance: ProcessIns
     ctx.calendars.refresh(session)
     sla = plan(instance.started_at, duration, calendar, ctx.calendars)
     instance.due_at, instance.sla_status = sla.due_at, "on_track"
-    session.add_all(sla_jobs(instance.id, None, sla))
+    session.execute(insert(Job), sla_jobs(instance.id, None, sla))

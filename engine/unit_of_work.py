@@ -8,6 +8,7 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
+from engine.audit import write_pending
 from engine.context import EngineContext
 from engine.errors import Conflict
 from engine.store.db import READ_ONLY
@@ -26,6 +27,7 @@ def unit_of_work(ctx: EngineContext, read_only: bool = False) -> Iterator[Sessio
         session.connection(execution_options={READ_ONLY: True})
     try:
         yield session
+        write_pending(session)
         session.commit()
     except StaleDataError:
         session.rollback()

@@ -5,7 +5,7 @@ import re
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from engine.context import EngineContext
@@ -27,7 +27,7 @@ def load_user(session: Session, name: str | None) -> User:
     """The acting user; every action names a known user."""
     if not name:
         raise InvalidData([FieldProblem("user", "is required: say who is acting")])
-    user = session.scalar(select(User).where(User.name == name))
+    user = session.scalars(select(User).options(joinedload(User.groups)).where(User.name == name)).unique().first()
     if user is None:
         raise NotFound(f"unknown user '{name}'")
     return user

@@ -12,7 +12,7 @@ from typing import Any, Callable
 from SpiffWorkflow.bpmn import BpmnWorkflow
 from SpiffWorkflow.task import Task
 from SpiffWorkflow.util.task import TaskState
-from sqlalchemy import delete, select
+from sqlalchemy import delete, insert, select, update
 from sqlalchemy.orm import Session
 
 from engine.audit import record
@@ -39,47 +39,52 @@ DEFAULT_PRIORITY = 50
 
 
 def sync_activities(step: Step, completed: list[Task]) -> None:
-    """Open a row when a node starts waiting or becomes a human task; close it when it ends."""
-    open_rows: dict[str, Activity] = {}
+    """Open a row when a node starts waiting or becomes a human task; close it when it ends.
+
+    Written with Core statements: activity rows are never loaded as objects, only
+    their open ids are read.
+    """
+    open_ids: set[str] = set()
     if not step.is_new:
-        open_rows = {
-            row.spiff_task_id: row
-            for row in step.session.scalars(
-                select(Activity).where(Activity.instance_id == step.instance.id, Activity.ended_at.is_(None)))
-        }
-    new_rows: dict[str, Activity] = {}
+        open_ids = set(step.session.scalars(select(Activity.spiff_task_id).where(
+            Activity.instance_id == step.instance.id, Activity.ended_at.is_(None))))
+    new_rows: dict[str, dict[str, Any]] = {}
+    finished: list[str] = []
     for task in completed:
         if not is_flow_node(task):
             continue
-        row = open_rows.pop(str(task.id), None)
-        if row is not None:
-            row.ended_at, row.state = step.now, "completed"
+        if str(task.id) in open_ids:
+            finished.append(str(task.id))
         else:
-            new_rows[str(task.id)] = _activity(step.instance, task, step.now, step.elements, ended=True)
-    active = {str(t.id): t for t in [*ready_human_tasks(step.workflow), *waiting_tasks(step.workflow)] if is_flow_node(t)}
+            new_rows[str(task.id)] = _activity(step, task, ended=True)
+    active = {str(t.id): t for t in [*ready_human_tasks(step.workflow), *waiting_tasks(step.workflow)]
+              if is_flow_node(t)}
     for spiff_id, task in active.items():
-        if spiff_id not in open_rows and spiff_id not in new_rows:
-            new_rows[spiff_id] = _activity(step.instance, task, step.now, step.elements, ended=False)
-    for spiff_id, row in open_rows.items():
-        if spiff_id not in active:
-            row.ended_at, row.state = step.now, "cancelled"
-    step.session.add_all(new_rows.values())
+        if spiff_id not in open_ids and spiff_id not in new_rows:
+            new_rows[spiff_id] = _activity(step, task, ended=False)
+    cancelled = [spiff_id for spiff_id in open_ids - set(finished) if spiff_id not in active]
+    for state, ids in (("completed", finished), ("cancelled", cancelled)):
+        if ids:
+            step.session.execute(update(Activity).where(
+                Activity.instance_id == step.instance.id, Activity.spiff_task_id.in_(ids),
+                Activity.ended_at.is_(None)).values(ended_at=step.now, state=state))
+    if new_rows:
+        step.session.execute(insert(Activity), list(new_rows.values()))
 
 
-def _activity(instance: ProcessInstance, task: Task, now: datetime,
-              elements: dict[str, dict[str, Any]], ended: bool) -> Activity:
+def _activity(step: Step, task: Task, ended: bool) -> dict[str, Any]:
     element_id = task.task_spec.bpmn_id
-    meta = elements.get(element_id, {})
-    return Activity(
-        instance_id=instance.id,
-        spiff_task_id=str(task.id),
-        element_id=element_id,
-        element_type=meta.get("type") or type(task.task_spec).__name__,
-        name=task.task_spec.bpmn_name,
-        started_at=now,
-        ended_at=now if ended else None,
-        state="completed" if ended else "active",
-    )
+    meta = step.elements.get(element_id, {})
+    return {
+        "instance_id": step.instance.id,
+        "spiff_task_id": str(task.id),
+        "element_id": element_id,
+        "element_type": meta.get("type") or type(task.task_spec).__name__,
+        "name": task.task_spec.bpmn_name,
+        "started_at": step.now,
+        "ended_at": step.now if ended else None,
+        "state": "completed" if ended else "active",
+    }
 
 
 SlaResolver = Callable[[Task, dict[str, Any]], SlaPlan | None]
@@ -116,16 +121,17 @@ def sync_human_tasks(step: Step, sla_for: SlaResolver) -> list[HumanTask]:
         if row.assignee:
             record(step.session, "task_assigned", step.now, instance_id=step.instance.id, task_id=row.id,
                    element_id=row.element_id, payload={"to": row.assignee})
-        sla = plans[row.spiff_task_id]
-        if sla is not None:
-            step.session.add_all(sla_jobs(step.instance.id, row.id, sla))
+    jobs = [job for row in created if plans[row.spiff_task_id] is not None
+            for job in sla_jobs(step.instance.id, row.id, plans[row.spiff_task_id])]
+    if jobs:
+        step.session.execute(insert(Job), jobs)
     return created
 
 
-def sla_jobs(instance_id: int, task_id: int | None, sla: SlaPlan) -> list[Job]:
-    """The worker's two checks for one SLA: turning at risk, and the breach itself."""
-    return [Job(kind="sla_at_risk", instance_id=instance_id, task_id=task_id, due_at=sla.at_risk_at),
-            Job(kind="sla_breach", instance_id=instance_id, task_id=task_id, due_at=sla.due_at)]
+def sla_jobs(instance_id: int, task_id: int | None, sla: SlaPlan) -> list[dict[str, Any]]:
+    """The worker's two checks for one SLA (rows for a Core insert): turning at risk, and the breach."""
+    return [{"kind": kind, "instance_id": instance_id, "task_id": task_id, "due_at": due, "attempts": 0,
+             "payload": {}} for kind, due in (("sla_at_risk", sla.at_risk_at), ("sla_breach", sla.due_at))]
 
 
 def resolve_assignee(expression: str | None, data: dict[str, Any]) -> str | None:
