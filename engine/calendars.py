@@ -1,14 +1,14 @@
 """Load and list business calendars (DESIGN §5)."""
 from __future__ import annotations
 
-from importlib import resources
 from typing import Any
 
 from sqlalchemy import select, update
 
 from engine.audit import record
 from engine.context import EngineContext
-from engine.sla.calendar import AlwaysOpenCalendar, parse_calendars
+from engine.sla.calendar import (
+    DEFAULT_CALENDARS_FILE, AlwaysOpenCalendar, default_calendars_text, parse_calendars)
 from engine.store.models import BusinessCalendarRow
 from engine.unit_of_work import unit_of_work
 
@@ -39,8 +39,7 @@ def ensure_default_calendars(ctx: EngineContext) -> None:
     with unit_of_work(ctx) as session:
         if session.scalar(select(BusinessCalendarRow.id).limit(1)) is not None:
             return
-    text = resources.files("engine.sla").joinpath("default_calendars.toml").read_text(encoding="utf-8")
-    load_calendars(ctx, text, "default_calendars.toml")
+    load_calendars(ctx, default_calendars_text(), DEFAULT_CALENDARS_FILE)
 
 
 def calendar_view(name: str, calendar: Any, is_default: bool) -> dict[str, Any]:

@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import and_, delete, exists, or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 
 from engine.audit import record
 from engine.bpmn import forms
@@ -57,12 +57,14 @@ def _require_eligible(session: Session, user: User, task: HumanTask) -> None:
         raise PermissionDenied(violation)
 
 
-def load_task(session: Session, task_id: int, lock: bool = False) -> HumanTask:
+def load_task(session: Session, task_id: int, lock: bool = False, with_instance: bool = False) -> HumanTask:
     query = select(HumanTask).where(HumanTask.id == task_id)
+    if with_instance:
+        query = query.options(joinedload(HumanTask.instance))
     if lock:
         # On PostgreSQL concurrent actions on one task queue here, so the second one sees
         # the first one's result and gets a clear message instead of a lost update.
-        query = query.with_for_update()
+        query = query.with_for_update(of=HumanTask)
     task = session.scalar(query)
     if task is None:
         raise NotFound(f"task {task_id} does not exist")
@@ -165,7 +167,7 @@ def complete(ctx: EngineContext, task_id: int, user: str, data: dict[str, Any] |
     """Complete a claimed task with form data and run the process to its next wait state."""
     with unit_of_work(ctx) as session:
         actor = load_user(session, user)
-        task = load_task(session, task_id, lock=True)
+        task = load_task(session, task_id, lock=True, with_instance=True)
         _require_active(task)
         if task.assignee != actor.name:
             who = f"claimed by {task.assignee}" if task.assignee else "not claimed; claim it first"
@@ -187,7 +189,8 @@ def complete(ctx: EngineContext, task_id: int, user: str, data: dict[str, Any] |
         task.status, task.completed_at, task.completed_by = "completed", now, actor.name
         task.data = ctx.serializer.data_to_json(values)
         record_breach_if_late(session, instance, task, now)
-        session.execute(delete(Job).where(Job.task_id == task.id))
+        if task.due_at is not None:  # only tasks with an SLA have checks scheduled
+            session.execute(delete(Job).where(Job.task_id == task.id))
         record(session, "task_completed", now, instance_id=instance.id, task_id=task.id,
                element_id=task.element_id, actor=actor.name, payload={"data": task.data})
         advance(ctx, session, instance, workflow, outcome, actor.name)

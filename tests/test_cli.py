@@ -85,3 +85,21 @@ def test_installed_console_script_runs(database_url, fixture_path, tmp_path):
                          env=env, capture_output=True, text=True, cwd=tmp_path, timeout=120)
     assert out.returncode == 0, out.stderr
     assert json.loads(out.stdout)["definitions"][0]["key"] == "loan_review"
+
+
+def test_notifications_command_lists_escalations(bankflow, database_url):
+    from datetime import datetime, timezone
+
+    from engine.store.db import make_engine, make_session_factory
+    from engine.store.models import Notification
+
+    bankflow("users", "add", "mo", "--password", "secret123", "--group", "reviewers", "--role", "manager")
+    assert bankflow("notifications", "--user", "mo").stdout.strip() == "no notifications"
+    engine = make_engine(database_url)
+    with make_session_factory(engine).begin() as session:  # as the worker's escalation writes it
+        session.add(Notification(user_name="mo", kind="sla_breached", message="SLA breached: task 'Review'",
+                                 created_at=datetime(2026, 1, 12, 16, tzinfo=timezone.utc)))
+    engine.dispose()
+    [row] = as_json(bankflow("notifications", "--user", "mo", "--unread", "--json"))
+    assert row["message"] == "SLA breached: task 'Review'" and row["read_at"] is None
+    assert "2026-01-12T16:00:00Z  SLA breached" in bankflow("notifications", "--user", "mo").stdout

@@ -18,7 +18,7 @@ from typing import Any, Callable
 
 import click
 
-from engine import calendars, deployments, instances, sla_settings, tasks, users
+from engine import calendars, deployments, instances, notifications, sla_settings, tasks, users
 from engine.connectors import default_registry
 from engine.context import EngineContext
 from engine.demo import seed
@@ -244,6 +244,17 @@ def retry(ctx: EngineContext, instance_id: int, data: str | None, user: str | No
     click.echo(f"instance {r['id']} is {r['status']}")
     if r["incident"]:
         fail([f"still in incident at {r['incident']['element_id']}: {r['incident']['message']}"])
+
+
+@main.command("notifications")
+@click.option("--user", required=True)
+@click.option("--unread", is_flag=True, help="Only notifications not read yet.")
+@click.option("--json", "as_json", is_flag=True)
+@service_command
+def notifications_list(ctx: EngineContext, user: str, unread: bool, as_json: bool) -> None:
+    """A user's in-app notifications (SLA escalations), newest first."""
+    emit(notifications.list_for(ctx, user, unread_only=unread), as_json, lambda rows: "\n".join(
+        f"{n['created_at']}  {n['message']}" for n in rows) or "no notifications")
 
 
 @main.group("users")

@@ -101,7 +101,8 @@ def sync_human_tasks(step: Step, sla_for: SlaResolver) -> list[HumanTask]:
             known.add(row.spiff_task_id)
             if row.spiff_task_id not in ready:
                 row.status = "cancelled"
-                step.session.execute(delete(Job).where(Job.task_id == row.id))
+                if row.due_at is not None:  # only tasks with an SLA have checks scheduled
+                    step.session.execute(delete(Job).where(Job.task_id == row.id))
                 record(step.session, "task_cancelled", step.now, instance_id=step.instance.id, task_id=row.id,
                        element_id=row.element_id)
     plans: dict[str, SlaPlan | None] = {}
@@ -215,6 +216,7 @@ def sync_timer_jobs(step: Step) -> None:
             step.session.delete(job)
         elif job.due_at != due[spiff_id][1]:
             job.due_at, job.locked_by, job.locked_until = due[spiff_id][1], None, None
+    step.instance.next_due_at = min((when for _, when in due.values()), default=None)
     for spiff_id, (task, when) in due.items():
         if spiff_id not in existing:
             step.session.add(Job(kind="timer", instance_id=step.instance.id, spiff_task_id=spiff_id,

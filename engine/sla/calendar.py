@@ -244,10 +244,17 @@ def builtin_24x7() -> AlwaysOpenCalendar:
     return AlwaysOpenCalendar()
 
 
+DEFAULT_CALENDARS_FILE = "default_calendars.toml"
+
+
+def default_calendars_text() -> str:
+    """The TOML of the calendars shipped with bankflow (engine/sla/default_calendars.toml)."""
+    return resources.files("engine.sla").joinpath(DEFAULT_CALENDARS_FILE).read_text(encoding="utf-8")
+
+
 def default_calendars() -> dict[str, BusinessCalendar]:
-    """The calendars shipped with bankflow (engine/sla/default_calendars.toml)."""
-    resource = resources.files("engine.sla").joinpath("default_calendars.toml")
-    return parse_calendars(resource.read_text(encoding="utf-8"), source="default_calendars.toml")
+    """The calendars shipped with bankflow, parsed."""
+    return parse_calendars(default_calendars_text(), source=DEFAULT_CALENDARS_FILE)
 
 
 def parse_calendars(toml_text: str, source: str = "<calendars>") -> dict[str, BusinessCalendar]:

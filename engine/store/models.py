@@ -113,7 +113,7 @@ class ProcessInstance(Base):
     # The latest process variables as plain JSON, for display and search without a restore.
     variables: Mapped[dict[str, Any]] = mapped_column(default=dict)
     lock_version: Mapped[int] = mapped_column(Integer, default=1)
-    next_due_at: Mapped[datetime | None]
+    next_due_at: Mapped[datetime | None]  # the earliest timer this instance waits for (jobs fire it)
     incident_element: Mapped[str | None] = mapped_column(String(200))
     incident_message: Mapped[str | None] = mapped_column(Text)
     # Process-level SLA (end to end), fixed at start.
