@@ -38,4 +38,4 @@ def write_pending(session: Session) -> None:
     """Insert the events recorded in this transaction, in the order they happened."""
     rows = session.info.pop(PENDING, None)
     if rows:
-        session.execute(insert(Event), rows)
+        session.execute(insert(Event).execution_options(render_nulls=True), rows)

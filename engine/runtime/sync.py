@@ -69,7 +69,7 @@ def sync_activities(step: Step, completed: list[Task]) -> None:
                 Activity.instance_id == step.instance.id, Activity.spiff_task_id.in_(ids),
                 Activity.ended_at.is_(None)).values(ended_at=step.now, state=state))
     if new_rows:
-        step.session.execute(insert(Activity), list(new_rows.values()))
+        step.session.execute(insert(Activity).execution_options(render_nulls=True), list(new_rows.values()))
 
 
 def _activity(step: Step, task: Task, ended: bool) -> dict[str, Any]:
@@ -125,7 +125,7 @@ def sync_human_tasks(step: Step, sla_for: SlaResolver) -> list[HumanTask]:
     jobs = [job for row in created if plans[row.spiff_task_id] is not None
             for job in sla_jobs(step.instance.id, row.id, plans[row.spiff_task_id])]
     if jobs:
-        step.session.execute(insert(Job), jobs)
+        step.session.execute(insert(Job).execution_options(render_nulls=True), jobs)
     return created
 
 
