@@ -103,3 +103,14 @@ def test_notifications_command_lists_escalations(bankflow, database_url):
     [row] = as_json(bankflow("notifications", "--user", "mo", "--unread", "--json"))
     assert row["message"] == "SLA breached: task 'Review'" and row["read_at"] is None
     assert "2026-01-12T16:00:00Z  SLA breached" in bankflow("notifications", "--user", "mo").stdout
+
+
+def test_database_problems_are_one_line_not_a_traceback(tmp_path):
+    runner = CliRunner()
+    empty = runner.invoke(main, ["--database-url", f"sqlite:///{tmp_path / 'empty.sqlite'}", "tasks"])
+    assert empty.exit_code == 1
+    assert empty.stderr.strip() == "error: the database has no bankflow schema yet: run `bankflow init-db` first"
+    unreachable = runner.invoke(main, ["--database-url", "postgresql+psycopg://nobody@127.0.0.1:1/none", "tasks"])
+    assert unreachable.exit_code == 1
+    assert unreachable.stderr.startswith("error: cannot reach the database:")
+    assert "Traceback" not in unreachable.output

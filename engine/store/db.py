@@ -53,3 +53,14 @@ def _sqlite_begin_immediate(connection) -> None:
 
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:
     return sessionmaker(engine, expire_on_commit=False)
+
+
+def describe_database_error(exc: Exception) -> str:
+    """One line for a database failure a user can act on, without the driver's traceback."""
+    text = str(getattr(exc, "orig", exc)).strip().splitlines()[0] if str(getattr(exc, "orig", exc)).strip() else ""
+    lowered = text.lower()
+    if "no such table" in lowered or ("relation" in lowered and "does not exist" in lowered):
+        return "the database has no bankflow schema yet: run `bankflow init-db` first"
+    if "connection" in lowered or "could not connect" in lowered or "unable to open" in lowered:
+        return f"cannot reach the database: {text}"
+    return f"database error: {text}"
