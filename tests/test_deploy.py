@@ -206,3 +206,12 @@ def test_dmn_cells_that_cannot_run_are_refused_at_deploy(ctx):
     assert [(p.file, p.element) for p in problems] == [("fees.dmn", "bad_rule"), ("fees.dmn", "evil_rule")]
     assert "rule 2, input 1" in problems[0].message and "not in" in problems[0].message
     assert "rule 3, output 1" in problems[1].message and "__class__" in problems[1].message
+
+
+def test_camunda_listeners_are_refused_not_ignored(ctx):
+    body = STRAIGHT.replace(
+        '<bpmn:userTask id="work" name="Work">',
+        '<bpmn:userTask id="work" name="Work"><bpmn:extensionElements>'
+        '<camunda:taskListener event="create" class="org.example.Notify"/></bpmn:extensionElements>')
+    [problem] = refused(ctx, ("listener.bpmn", bpmn(body)))
+    assert problem.element == "work" and "camunda:taskListener (task listeners) cannot run" in problem.message

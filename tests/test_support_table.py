@@ -113,6 +113,9 @@ SAMPLES: dict[str, tuple[list[SourceFile], dict]] = {
     "Timer event with an ISO 8601 duration, date or cycle": ([SourceFile("p.bpmn", flow(
         timer_event("timeDuration", "PT1H")))], {}),
     "Timer with a cron expression": ([SourceFile("p.bpmn", flow(timer_event("timeCycle", "0 0 9 * * ?")))], {}),
+    "Camunda listeners, input/output mappings and connectors": ([SourceFile("p.bpmn", flow(task(
+        "task", extensions='<bpmn:extensionElements><camunda:executionListener event="start" '
+                           'class="org.example.Audit"/></bpmn:extensionElements>')))], {}),
     "Process not marked executable": ([SourceFile("p.bpmn", flow(task("task"), executable="false"))], {}),
 }
 

@@ -40,6 +40,7 @@ def check_process(
         if not isinstance(node.tag, str):
             continue
         kind = local_name(node)
+        problems.extend(problem(node, m) for m in _unsupported_extensions(node))
         if kind in CONDITIONAL_GATEWAYS:
             problems.extend(problem(node, m) for m in _gateway_problems(node, flows))
         elif kind == "callActivity":
@@ -71,6 +72,26 @@ def check_process(
             problems.extend(problem(node, m) for m in _form_problems(node))
             problems.extend(problem(node, m) for m in _four_eyes_problems(node, process))
     return problems
+
+
+UNSUPPORTED_EXTENSIONS = {
+    "executionListener": "execution listeners",
+    "taskListener": "task listeners",
+    "inputOutput": "input/output mappings",
+    "connector": "Camunda connectors",
+}
+
+
+def _unsupported_extensions(node: etree._Element) -> list[str]:
+    """Camunda extensions that would silently not run here are refused instead."""
+    found = []
+    for child in node.iterfind("bpmn:extensionElements/*", NS):
+        if isinstance(child.tag, str) and etree.QName(child).namespace == NS["camunda"]:
+            what = UNSUPPORTED_EXTENSIONS.get(local_name(child))
+            if what:
+                found.append(f"camunda:{local_name(child)} ({what}) cannot run in bankflow: move the logic into "
+                             "a script task or an external service task")
+    return found
 
 
 PYTHON_SCRIPT_FORMATS = {"", "python", "py", "python3", "text/python", "text/x-python"}
