@@ -1,0 +1,35 @@
+"""The Flask app factory and its health page (flaskr-style app/client fixtures)."""
+from __future__ import annotations
+
+import pytest
+
+from webui import create_app
+
+
+@pytest.fixture
+def app(ctx):
+    return create_app({"TESTING": True, "ENGINE_CONTEXT": ctx, "SECRET_KEY": "test"})
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+def test_health_reports_the_database(client, is_postgres):
+    response = client.get("/health")
+    assert response.status_code == 200
+    assert response.get_json() == {"status": "ok", "database": "ok",
+                                   "dialect": "postgresql" if is_postgres else "sqlite"}
+
+
+def test_health_says_when_the_database_is_unreachable():
+    app = create_app({"TESTING": True, "DATABASE_URL": "postgresql+psycopg://nobody@127.0.0.1:1/none",
+                      "SECRET_KEY": "test"})
+    response = app.test_client().get("/health")
+    assert response.status_code == 503
+    assert response.get_json()["status"] == "degraded"
+
+
+def test_unknown_pages_are_404(client):
+    assert client.get("/nope").status_code == 404
