@@ -24,6 +24,10 @@ class PermissionDenied(BankflowError):
     pass
 
 
+class DatabaseProblem(BankflowError):
+    """The database cannot be used (unreachable, no schema); the message says what to do."""
+
+
 class Conflict(BankflowError):
     """The object was changed by someone else, or is no longer in a state that allows the action."""
 

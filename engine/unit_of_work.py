@@ -4,14 +4,14 @@ from __future__ import annotations
 from contextlib import contextmanager
 from typing import Iterator
 
-from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.exc import IntegrityError, OperationalError, ProgrammingError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
 from engine.audit import write_pending
 from engine.context import EngineContext
-from engine.errors import Conflict
-from engine.store.db import READ_ONLY
+from engine.errors import Conflict, DatabaseProblem
+from engine.store.db import READ_ONLY, describe_database_error
 
 CHANGED_BY_SOMEONE_ELSE = "it was changed by someone else at the same time; reload it and try again"
 
@@ -23,9 +23,9 @@ def unit_of_work(ctx: EngineContext, read_only: bool = False) -> Iterator[Sessio
     `read_only` units of work only read, and on SQLite do not take the write lock.
     """
     session = ctx.session_factory()
-    if read_only:
-        session.connection(execution_options={READ_ONLY: True})
     try:
+        if read_only:
+            session.connection(execution_options={READ_ONLY: True})
         yield session
         write_pending(session)
         session.commit()
@@ -36,7 +36,10 @@ def unit_of_work(ctx: EngineContext, read_only: bool = False) -> Iterator[Sessio
         session.rollback()
         if "locked" in str(exc.orig).lower() or "could not serialize" in str(exc.orig).lower():
             raise Conflict(CHANGED_BY_SOMEONE_ELSE) from None
-        raise
+        raise DatabaseProblem(describe_database_error(exc)) from exc
+    except ProgrammingError as exc:  # e.g. PostgreSQL without the schema
+        session.rollback()
+        raise DatabaseProblem(describe_database_error(exc)) from exc
     except IntegrityError:
         session.rollback()
         raise Conflict(CHANGED_BY_SOMEONE_ELSE) from None

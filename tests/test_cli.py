@@ -114,3 +114,8 @@ def test_database_problems_are_one_line_not_a_traceback(tmp_path):
     assert unreachable.exit_code == 1
     assert unreachable.stderr.startswith("error: cannot reach the database:")
     assert "Traceback" not in unreachable.output
+
+
+def test_init_db_on_an_unreachable_server_is_one_line():
+    result = CliRunner().invoke(main, ["--database-url", "postgresql+psycopg://nobody@127.0.0.1:1/none", "init-db"])
+    assert result.exit_code == 1 and result.stderr.startswith("error: cannot reach the database:")

@@ -17,7 +17,6 @@ from pathlib import Path
 from typing import Any, Callable
 
 import click
-from sqlalchemy.exc import SQLAlchemyError
 
 from engine import calendars, deployments, instances, notifications, sla_settings, tasks, users
 from engine.connectors import default_registry
@@ -25,7 +24,7 @@ from engine.context import EngineContext
 from engine.demo import seed
 from engine.errors import BankflowError
 from engine.store import schema
-from engine.store.db import default_database_url, describe_database_error
+from engine.store.db import default_database_url
 from engine.timers import run_due_jobs
 from engine.worker import run_connectors
 
@@ -46,8 +45,6 @@ def service_command(func: Callable) -> Callable:
             return func(state.context(), *args, **kwargs)
         except BankflowError as exc:
             fail(exc.problems())
-        except SQLAlchemyError as exc:
-            fail([describe_database_error(exc)])
 
     return wrapper
 

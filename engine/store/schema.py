@@ -6,6 +6,10 @@ from pathlib import Path
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import Engine
+from sqlalchemy.exc import OperationalError
+
+from engine.errors import DatabaseProblem
+from engine.store.db import describe_database_error
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
@@ -20,9 +24,12 @@ def alembic_config(engine: Engine) -> Config:
 def upgrade(engine: Engine) -> None:
     """Bring the database to the newest schema; a no-op when it is already there."""
     config = alembic_config(engine)
-    with engine.begin() as connection:
-        config.attributes["connection"] = connection
-        command.upgrade(config, "head")
+    try:
+        with engine.begin() as connection:
+            config.attributes["connection"] = connection
+            command.upgrade(config, "head")
+    except OperationalError as exc:
+        raise DatabaseProblem(describe_database_error(exc)) from exc
 
 
 def revision(engine: Engine, message: str) -> None:
