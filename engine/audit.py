@@ -1,8 +1,8 @@
 """The append-only audit log: one helper so every event has the same shape.
 
 Events are only ever inserted, so they are collected on the session and written
-in one multi-row INSERT when the unit of work commits (`write_pending`), instead
-of one ORM insert each.
+in one multi-row Core INSERT when the unit of work commits (`write_pending`),
+instead of one ORM insert each.
 """
 from __future__ import annotations
 
@@ -38,4 +38,4 @@ def write_pending(session: Session) -> None:
     """Insert the events recorded in this transaction, in the order they happened."""
     rows = session.info.pop(PENDING, None)
     if rows:
-        session.execute(insert(Event).execution_options(render_nulls=True), rows)
+        session.execute(insert(Event.__table__), rows)

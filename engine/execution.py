@@ -153,4 +153,4 @@ def start_process_sla(ctx: EngineContext, session: Session, instance: ProcessIns
     ctx.calendars.refresh(session)
     sla = plan(instance.started_at, duration, calendar, ctx.calendars)
     instance.due_at, instance.sla_status = sla.due_at, "on_track"
-    session.execute(insert(Job).execution_options(render_nulls=True), sla_jobs(instance.id, None, sla))
+    session.execute(insert(Job.__table__), sla_jobs(instance.id, None, sla))

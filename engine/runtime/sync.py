@@ -23,6 +23,7 @@ from engine.sla.targets import SlaPlan
 from engine.store.models import Activity, HumanTask, Job, ProcessInstance, TaskCandidate
 
 OPEN_TASK_STATES = ("open", "claimed")
+ACTIVITY, JOB = Activity.__table__, Job.__table__  # Core tables: cheaper than ORM-enabled statements
 
 
 @dataclass(frozen=True)
@@ -41,13 +42,13 @@ DEFAULT_PRIORITY = 50
 def sync_activities(step: Step, completed: list[Task]) -> None:
     """Open a row when a node starts waiting or becomes a human task; close it when it ends.
 
-    Written with Core statements: activity rows are never loaded as objects, only
-    their open ids are read.
+    Written with plain Core statements on the table (not the ORM): activity rows
+    are never loaded as objects, only their open ids are read.
     """
     open_ids: set[str] = set()
     if not step.is_new:
-        open_ids = set(step.session.scalars(select(Activity.spiff_task_id).where(
-            Activity.instance_id == step.instance.id, Activity.ended_at.is_(None))))
+        open_ids = set(step.session.scalars(select(ACTIVITY.c.spiff_task_id).where(
+            ACTIVITY.c.instance_id == step.instance.id, ACTIVITY.c.ended_at.is_(None))))
     new_rows: dict[str, dict[str, Any]] = {}
     finished: list[str] = []
     for task in completed:
@@ -65,11 +66,11 @@ def sync_activities(step: Step, completed: list[Task]) -> None:
     cancelled = [spiff_id for spiff_id in open_ids - set(finished) if spiff_id not in active]
     for state, ids in (("completed", finished), ("cancelled", cancelled)):
         if ids:
-            step.session.execute(update(Activity).where(
-                Activity.instance_id == step.instance.id, Activity.spiff_task_id.in_(ids),
-                Activity.ended_at.is_(None)).values(ended_at=step.now, state=state))
+            step.session.execute(update(ACTIVITY).where(
+                ACTIVITY.c.instance_id == step.instance.id, ACTIVITY.c.spiff_task_id.in_(ids),
+                ACTIVITY.c.ended_at.is_(None)).values(ended_at=step.now, state=state))
     if new_rows:
-        step.session.execute(insert(Activity).execution_options(render_nulls=True), list(new_rows.values()))
+        step.session.execute(insert(ACTIVITY), list(new_rows.values()))
 
 
 def _activity(step: Step, task: Task, ended: bool) -> dict[str, Any]:
@@ -125,7 +126,7 @@ def sync_human_tasks(step: Step, sla_for: SlaResolver) -> list[HumanTask]:
     jobs = [job for row in created if plans[row.spiff_task_id] is not None
             for job in sla_jobs(step.instance.id, row.id, plans[row.spiff_task_id])]
     if jobs:
-        step.session.execute(insert(Job).execution_options(render_nulls=True), jobs)
+        step.session.execute(insert(JOB), jobs)
     return created
 
 
