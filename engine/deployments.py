@@ -5,7 +5,6 @@ import hashlib
 from pathlib import Path
 from typing import Any, Iterable
 
-from lxml import etree
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 

@@ -19,6 +19,7 @@ from engine.audit import record
 from engine.bpmn.intake import SourceFile, build_specs
 from engine.context import EngineContext
 from engine.runtime.runner import StepOutcome, run_engine_steps
+from engine.runtime.serializer import json_ready
 from engine.runtime.specs import ProcessSpecs
 from engine.runtime.sync import (
     SlaResolver,
@@ -29,8 +30,8 @@ from engine.runtime.sync import (
     sync_human_tasks,
     sync_timer_jobs,
 )
+from engine.sla.overrides import Override, effective_target
 from engine.sla.targets import plan
-from engine.sla.overrides import Override
 from engine.store.models import DeploymentFile, Job, ProcessDefinition, ProcessInstance
 
 SLA_JOB_KINDS = ("sla_at_risk", "sla_breach")
@@ -70,11 +71,10 @@ def _task_sla_resolver(ctx: EngineContext, session: Session, instance: ProcessIn
         nonlocal overrides
         if overrides is None:
             overrides = ctx.sla_overrides.get(session, instance.definition_id)
-        override = overrides.get(task.task_spec.bpmn_id)
         props = meta.get("properties") or {}
-        return plan(now, override.duration if override else props.get("sla"),
-                    (override.calendar if override and override.calendar else props.get("slaCalendar")),
-                    ctx.calendars, due_date=meta.get("due_date"), data=task.data)
+        duration, calendar = effective_target(overrides.get(task.task_spec.bpmn_id), props.get("sla"),
+                                              props.get("slaCalendar"))
+        return plan(now, duration, calendar, ctx.calendars, due_date=meta.get("due_date"), data=task.data)
 
     return resolve
 
@@ -116,7 +116,7 @@ def advance(
     if outcome.failure is None:
         instance.incident_element = instance.incident_message = None
     instance.state = ctx.serializer.dump(workflow)
-    instance.variables = ctx.serializer.data_to_json(current_variables(workflow))
+    instance.variables = json_ready(current_variables(workflow))
     if instance.status == "completed":
         # Last, so the instance row is written once, with its final state.
         session.execute(delete(Job).where(Job.instance_id == instance.id,
@@ -145,9 +145,8 @@ def record_breach_if_late(session: Session, instance: ProcessInstance, task: Any
 def start_process_sla(ctx: EngineContext, session: Session, instance: ProcessInstance) -> None:
     """Fix the end-to-end due time of a new instance and schedule its checks."""
     definition = instance.definition
-    override = ctx.sla_overrides.get(session, definition.id).get(None)
-    duration = override.duration if override else definition.sla_target
-    calendar = (override.calendar if override and override.calendar else definition.sla_calendar)
+    duration, calendar = effective_target(ctx.sla_overrides.get(session, definition.id).get(None),
+                                          definition.sla_target, definition.sla_calendar)
     if not duration:
         return
     ctx.calendars.refresh(session)

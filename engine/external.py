@@ -22,6 +22,7 @@ from engine.errors import Conflict, NotFound
 from engine.execution import advance, restore
 from engine.instances import check_variable_names
 from engine.runtime.runner import StepOutcome
+from engine.runtime.serializer import json_ready
 from engine.store.models import Job, ProcessInstance
 from engine.unit_of_work import unit_of_work
 from engine.views import instance_summary, iso
@@ -78,7 +79,7 @@ def complete_job(ctx: EngineContext, job_id: int, worker_id: str,
         task.data.update(variables)
         task.complete()
         record(session, "service_completed", now, instance_id=instance.id, element_id=job.element_id,
-               actor=worker_id, payload={"topic": job.topic, "variables": ctx.serializer.data_to_json(variables)})
+               actor=worker_id, payload={"topic": job.topic, "variables": json_ready(variables)})
         session.delete(job)
         outcome = StepOutcome()
         outcome.completed.append(task)

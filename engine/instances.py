@@ -14,6 +14,7 @@ from engine.deployments import find_definition
 from engine.errors import Conflict, FieldProblem, InvalidData, NotFound
 from engine.execution import advance, definition_specs, restore, start_process_sla
 from engine.runtime.runner import StepOutcome, new_workflow
+from engine.runtime.serializer import json_ready
 from engine.store.models import Event, HumanTask, ProcessDefinition, ProcessInstance
 from engine.unit_of_work import unit_of_work
 from engine.users import load_user
@@ -53,7 +54,7 @@ def start_in_session(ctx: EngineContext, session: Session, definition: ProcessDe
     now = ctx.clock.now()
     instance = ProcessInstance(
         definition=definition, business_key=business_key, status="running", started_at=now,
-        started_by=user, state={}, variables=ctx.serializer.data_to_json(variables))
+        started_by=user, state={}, variables=json_ready(variables))
     session.add(instance)
     session.flush()
     record(session, "instance_started", now, instance_id=instance.id, actor=user,
@@ -94,7 +95,7 @@ def retry(ctx: EngineContext, instance_id: int, data: dict[str, Any] | None = No
         for task in workflow.get_tasks(state=TaskState.READY, manual=False):
             task.data.update(data)
         record(session, "retried", ctx.clock.now(), instance_id=instance.id, actor=user,
-               element_id=instance.incident_element, payload={"data": ctx.serializer.data_to_json(data)})
+               element_id=instance.incident_element, payload={"data": json_ready(data)})
         advance(ctx, session, instance, workflow, StepOutcome(), user)
         session.flush()
         return instance_summary(instance)

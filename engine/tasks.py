@@ -18,6 +18,7 @@ from engine.context import EngineContext
 from engine.errors import Conflict, FieldProblem, InvalidData, NotFound, PermissionDenied
 from engine.execution import advance, record_breach_if_late, restore
 from engine.runtime.runner import StepOutcome, TaskNotReady, complete_human_task
+from engine.runtime.serializer import json_ready
 from engine.store.models import HumanTask, Job, TaskCandidate, User
 from engine.unit_of_work import unit_of_work
 from engine.users import group_names, load_user
@@ -187,7 +188,7 @@ def complete(ctx: EngineContext, task_id: int, user: str, data: dict[str, Any] |
             raise Conflict(f"task {task_id} is no longer waiting in instance {instance.id}") from None
         now = ctx.clock.now()
         task.status, task.completed_at, task.completed_by = "completed", now, actor.name
-        task.data = ctx.serializer.data_to_json(values)
+        task.data = json_ready(values)
         record_breach_if_late(session, instance, task, now)
         if task.due_at is not None:  # only tasks with an SLA have checks scheduled
             session.execute(delete(Job).where(Job.task_id == task.id))

@@ -34,8 +34,8 @@ CLAIM_FOR = timedelta(minutes=5)
 ACTIVE_TASK = ("open", "claimed")
 
 
-def claim_due(ctx: EngineContext, kinds: tuple[str, ...], worker_id: str, batch: int) -> list[int]:
-    """Lock up to `batch` due jobs of `kinds` for this worker; their ids."""
+def claim_due(ctx: EngineContext, kinds: tuple[str, ...], worker_id: str, batch: int) -> list[tuple[int, str]]:
+    """Lock up to `batch` due jobs of `kinds` for this worker; their ids and kinds."""
     with unit_of_work(ctx) as session:
         now = ctx.clock.now()
         jobs = session.scalars(
@@ -44,7 +44,7 @@ def claim_due(ctx: EngineContext, kinds: tuple[str, ...], worker_id: str, batch:
             .order_by(Job.due_at, Job.id).limit(batch).with_for_update(skip_locked=True)).all()
         for job in jobs:
             job.locked_by, job.locked_until = worker_id, now + CLAIM_FOR
-        return [job.id for job in jobs]
+        return [(job.id, job.kind) for job in jobs]
 
 
 def release(ctx: EngineContext, job_id: int, worker_id: str) -> None:
@@ -156,16 +156,11 @@ def run_due_jobs(ctx: EngineContext, worker_id: str = "bankflow-worker", batch: 
     escalations; return counts."""
     counts = {"timers": 0, "starts": 0, "sla_checks": 0, "errors": 0, "emails": 0}
     while True:
-        job_ids = claim_due(ctx, tuple(RUNNERS), worker_id, batch)
-        if not job_ids:
+        claimed = claim_due(ctx, tuple(RUNNERS), worker_id, batch)
+        if not claimed:
             counts["emails"] = deliver_pending(ctx)
             return counts
-        with unit_of_work(ctx) as session:
-            kinds = dict(session.execute(select(Job.id, Job.kind).where(Job.id.in_(job_ids))).all())
-        for job_id in job_ids:
-            kind = kinds.get(job_id)
-            if kind is None:
-                continue
+        for job_id, kind in claimed:
             try:
                 RUNNERS[kind](ctx, job_id, worker_id)
             except BankflowError as exc:

@@ -84,9 +84,6 @@ class StateSerializer:
         self._serializer.migrate(dct)
         return self._serializer.from_dict(dct, specs=specs)
 
-    def data_to_json(self, data: dict[str, Any]) -> dict[str, Any]:
-        return json_ready(data)
-
 
 def json_ready(data: dict[str, Any]) -> dict[str, Any]:
     """Task or workflow data as plain JSON values (Decimal and dates as strings)."""

@@ -21,6 +21,14 @@ class Override:
     calendar: str | None
 
 
+def effective_target(override: Override | None, duration: str | None,
+                     calendar: str | None) -> tuple[str | None, str | None]:
+    """A manager's override wins over the model: its duration always, its calendar when it names one."""
+    if override is None:
+        return duration, calendar
+    return override.duration, override.calendar or calendar
+
+
 class OverrideCache:
     def __init__(self, ttl: float = 30.0):
         self._ttl = ttl
