@@ -12,7 +12,7 @@ from typing import Any
 from sqlalchemy import insert
 from sqlalchemy.orm import Session
 
-from engine.store.models import Event
+from engine.store.tables import EVENT
 
 PENDING = "bankflow_pending_events"
 
@@ -38,4 +38,4 @@ def write_pending(session: Session) -> None:
     """Insert the events recorded in this transaction, in the order they happened."""
     rows = session.info.pop(PENDING, None)
     if rows:
-        session.execute(insert(Event.__table__), rows)
+        session.execute(insert(EVENT), rows)

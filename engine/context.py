@@ -13,7 +13,7 @@ from engine.mail import mailer_from_env
 from engine.runtime.sandbox import ScriptLimits
 from engine.runtime.script_engine import BankflowScriptEngine
 from engine.runtime.serializer import StateSerializer
-from engine.runtime.specs import SpecCache
+from engine.runtime.specs import DefinitionCache
 from engine.sla.overrides import OverrideCache
 from engine.sla.registry import CalendarRegistry
 from engine.store.db import make_engine, make_session_factory
@@ -21,7 +21,7 @@ from engine.store.db import make_engine, make_session_factory
 
 @dataclass
 class EngineContext:
-    """The database, clock, spec cache and script engine shared by service calls.
+    """The database, clock, definition cache and script engine shared by service calls.
 
     Holds no per-request state: any number of web processes and workers can each
     build one over the same database.
@@ -30,7 +30,7 @@ class EngineContext:
     db: Engine
     session_factory: sessionmaker[Session]
     clock: Clock = field(default_factory=SystemClock)
-    specs: SpecCache = field(default_factory=SpecCache)
+    definitions: DefinitionCache = field(default_factory=DefinitionCache)
     calendars: CalendarRegistry = field(default_factory=CalendarRegistry)
     sla_overrides: OverrideCache = field(default_factory=OverrideCache)
     serializer: StateSerializer = field(default_factory=StateSerializer)

@@ -14,11 +14,12 @@ from engine.bpmn.elements import NS, called_element, decision_ref
 from engine.bpmn.intake import Intake, ParsedProcess, SourceFile, load, mark_executable
 from engine.context import EngineContext
 from engine.errors import DeployError, DeployProblem, NotFound
-from engine.runtime.specs import ProcessSpecs
+from engine.runtime.specs import ProcessSpecs, RunnableDefinition
 from engine.runtime.timers import cycle_parts, first_occurrence
 from engine.store.models import Deployment, DeploymentFile, Job, ProcessDefinition
+from engine.store.tables import DEFINITION
 from engine.unit_of_work import unit_of_work
-from engine.users import load_user
+from engine.users import load_actor
 from engine.views import definition_view
 
 DEPLOYABLE_SUFFIXES = (".bpmn", ".bpmn20.xml", ".dmn", ".xml")
@@ -121,10 +122,10 @@ def deploy(ctx: EngineContext, sources: list[SourceFile], name: str | None = Non
         raise DeployError([DeployProblem("(none)", "no files to deploy")])
     if make_executable:
         sources = [mark_executable(s) if not s.name.lower().endswith(".dmn") else s for s in sources]
-    built: list[tuple[int, ProcessSpecs]] = []
+    built: list[RunnableDefinition] = []
     with unit_of_work(ctx) as session:
         if user:
-            load_user(session, user)
+            load_actor(session, user)
         missing_processes, missing_decisions = _missing_references(sources)
         extra, extra_ids = _deployed_sources(session, missing_processes)
         dmn_extra, dmn_ids = _deployed_decisions(session, missing_decisions)
@@ -173,7 +174,9 @@ def deploy(ctx: EngineContext, sources: list[SourceFile], name: str | None = Non
             session.add(definition)
             session.flush()
             schedule_timer_starts(ctx, session, definition, now)
-            built.append((definition.id, ProcessSpecs(process.spec, process.subprocess_specs)))
+            built.append(RunnableDefinition(
+                definition.id, definition.key, definition.version, definition.name, definition.sla_target,
+                definition.sla_calendar, definition.elements, ProcessSpecs(process.spec, process.subprocess_specs)))
             results.append({"key": definition.key, "version": definition.version, "name": definition.name,
                             "status": "new"})
         record(session, "deployed", now, actor=user,
@@ -181,8 +184,8 @@ def deploy(ctx: EngineContext, sources: list[SourceFile], name: str | None = Non
                         "definitions": [r for r in results if r["status"] == "new"]})
         deployment_id = deployment.id
     # Only committed definitions enter the cache: a rolled-back id could be reused.
-    for definition_id, specs in built:
-        ctx.specs.put(definition_id, specs)
+    for runnable in built:
+        ctx.definitions.put(runnable)
     return {"deployment_id": deployment_id, "definitions": sorted(results, key=lambda r: r["key"])}
 
 
@@ -218,15 +221,20 @@ def list_definitions(ctx: EngineContext, latest_only: bool = False) -> list[dict
 
 def find_definition(session: Session, key: str, version: int | None = None) -> ProcessDefinition:
     """The given version of a process, or its newest active one."""
-    query = select(ProcessDefinition).where(ProcessDefinition.key == key)
+    return session.get(ProcessDefinition, find_definition_id(session, key, version))
+
+
+def find_definition_id(session: Session, key: str, version: int | None = None) -> int:
+    """The id of the given version of a process, or of its newest active one."""
+    query = select(DEFINITION.c.id).where(DEFINITION.c.key == key)
     if version is not None:
-        query = query.where(ProcessDefinition.version == version)
+        query = query.where(DEFINITION.c.version == version)
     else:
-        query = query.where(ProcessDefinition.active.is_(True))
-    definition = session.scalar(query.order_by(ProcessDefinition.version.desc()).limit(1))
-    if definition is None:
-        known = session.scalars(select(ProcessDefinition.key).distinct().order_by(ProcessDefinition.key)).all()
+        query = query.where(DEFINITION.c.active.is_(True))
+    definition_id = session.scalar(query.order_by(DEFINITION.c.version.desc()).limit(1))
+    if definition_id is None:
+        known = session.scalars(select(DEFINITION.c.key).distinct().order_by(DEFINITION.c.key)).all()
         hint = f"; deployed processes: {', '.join(known)}" if known else "; nothing is deployed yet"
         what = f"version {version} of process '{key}'" if version is not None else f"process '{key}'"
         raise NotFound(f"{what} is not deployed{hint}")
-    return definition
+    return definition_id

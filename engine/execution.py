@@ -18,9 +18,9 @@ from sqlalchemy.orm import Session
 from engine.audit import record
 from engine.bpmn.intake import SourceFile, build_specs
 from engine.context import EngineContext
-from engine.runtime.runner import StepOutcome, run_engine_steps
+from engine.runtime.runner import StepOutcome, new_workflow, run_engine_steps
 from engine.runtime.serializer import json_ready
-from engine.runtime.specs import ProcessSpecs
+from engine.runtime.specs import ProcessSpecs, RunnableDefinition
 from engine.runtime.sync import (
     SlaResolver,
     Step,
@@ -29,28 +29,37 @@ from engine.runtime.sync import (
     sync_external_jobs,
     sync_human_tasks,
     sync_timer_jobs,
+    timer_dues,
 )
 from engine.sla.overrides import Override, effective_target
-from engine.sla.targets import plan
-from engine.store.models import DeploymentFile, Job, ProcessDefinition, ProcessInstance
+from engine.sla.targets import SlaPlan, plan
+from engine.store.instance_rows import InstanceRecord, insert_instance, read_instance, save_instance
+from engine.store.models import DeploymentFile
+from engine.store.tables import DEFINITION, JOB
 
 SLA_JOB_KINDS = ("sla_at_risk", "sla_breach")
 
 
-def definition_specs(ctx: EngineContext, session: Session, definition: ProcessDefinition) -> ProcessSpecs:
-    """The parsed specs of a definition version, parsed at most once per process."""
+def runnable(ctx: EngineContext, session: Session, definition_id: int) -> RunnableDefinition:
+    """A definition version ready to run: read and parsed at most once per process."""
 
-    def build() -> ProcessSpecs:
-        files = session.scalars(select(DeploymentFile).where(DeploymentFile.id.in_(definition.source_files))).all()
-        spec, subprocess_specs = build_specs([SourceFile(f.name, f.content) for f in files], definition.key)
-        return ProcessSpecs(spec, subprocess_specs)
+    def build() -> RunnableDefinition:
+        row = session.execute(select(DEFINITION).where(DEFINITION.c.id == definition_id)).one()
+        files = session.execute(select(DeploymentFile.name, DeploymentFile.content)
+                                .where(DeploymentFile.id.in_(row.source_files))).all()
+        spec, subprocess_specs = build_specs([SourceFile(f.name, f.content) for f in files], row.key)
+        return RunnableDefinition(row.id, row.key, row.version, row.name, row.sla_target, row.sla_calendar,
+                                  row.elements, ProcessSpecs(spec, subprocess_specs))
 
-    return ctx.specs.get(definition.id, build)
+    return ctx.definitions.get(definition_id, build)
 
 
-def restore(ctx: EngineContext, session: Session, instance: ProcessInstance) -> BpmnWorkflow:
-    specs = definition_specs(ctx, session, instance.definition)
-    workflow = ctx.serializer.load(instance.state, specs)
+def load_instance(ctx: EngineContext, session: Session, instance_id: int, lock: bool = False) -> InstanceRecord | None:
+    return read_instance(session, instance_id, lambda definition_id: runnable(ctx, session, definition_id), lock)
+
+
+def restore(ctx: EngineContext, instance: InstanceRecord) -> BpmnWorkflow:
+    workflow = ctx.serializer.load(instance.state, instance.definition.specs)
     workflow.script_engine = ctx.script_engine
     return workflow
 
@@ -63,7 +72,7 @@ def current_variables(workflow: BpmnWorkflow) -> dict[str, Any]:
     return dict(latest.data) if latest is not None else dict(workflow.data)
 
 
-def _task_sla_resolver(ctx: EngineContext, session: Session, instance: ProcessInstance, now: datetime) -> SlaResolver:
+def _task_sla_resolver(ctx: EngineContext, session: Session, instance: InstanceRecord, now: datetime) -> SlaResolver:
     """Resolves each new task's SLA; overrides are read once, and only when a task is created."""
     overrides: dict[str | None, Override] | None = None
 
@@ -83,19 +92,65 @@ def _has(elements: dict[str, dict[str, Any]], key: str) -> bool:
     return any(meta.get(key) for meta in elements.values())
 
 
-def advance(
-    ctx: EngineContext,
-    session: Session,
-    instance: ProcessInstance,
-    workflow: BpmnWorkflow,
-    outcome: StepOutcome,
-    actor: str | None,
-    is_new: bool = False,
-) -> StepOutcome:
-    """Run engine steps to the next wait state and write everything back."""
+def begin(ctx: EngineContext, session: Session, definition: RunnableDefinition, variables: dict[str, Any],
+          business_key: str | None, user: str | None) -> InstanceRecord:
+    """Create an instance, run it to its first wait state and insert it with everything it produced."""
+    ctx.calendars.refresh(session)
+    now = ctx.clock.now()
+    workflow = new_workflow(definition.specs, ctx.script_engine, variables)
+    instance = InstanceRecord(definition=definition, status="running", started_at=now, started_by=user,
+                              business_key=business_key, variables=json_ready(variables))
+    sla = _process_sla(ctx, session, definition, now)
+    if sla is not None:
+        instance.due_at, instance.sla_status = sla.due_at, "on_track"
+    outcome = run_engine_steps(workflow)
+    _conclude(ctx, instance, workflow, outcome, now)
+    insert_instance(session, instance)
+    record(session, "instance_started", now, instance_id=instance.id, actor=user,
+           payload={"definition_key": definition.key, "version": definition.version, "business_key": business_key})
+    _write_back(ctx, session, instance, workflow, outcome, now, actor=user, is_new=True)
+    if sla is not None and instance.status != "completed":
+        session.execute(insert(JOB), sla_jobs(instance.id, None, sla))
+    return instance
+
+
+def advance(ctx: EngineContext, session: Session, instance: InstanceRecord, workflow: BpmnWorkflow,
+            outcome: StepOutcome, actor: str | None) -> StepOutcome:
+    """Run a restored instance's engine steps to the next wait state and write everything back."""
     ctx.calendars.refresh(session)
     run_engine_steps(workflow, outcome)
     now = ctx.clock.now()
+    _conclude(ctx, instance, workflow, outcome, now)
+    _write_back(ctx, session, instance, workflow, outcome, now, actor=actor, is_new=False)
+    if instance.status == "completed":
+        session.execute(delete(JOB).where(JOB.c.instance_id == instance.id,
+                                          JOB.c.kind.in_(("timer", "external", *SLA_JOB_KINDS))))
+    save_instance(session, instance)
+    return outcome
+
+
+def _conclude(ctx: EngineContext, instance: InstanceRecord, workflow: BpmnWorkflow, outcome: StepOutcome,
+              now: datetime) -> None:
+    """The instance's columns after an engine run: status, incident, state, variables, next timer."""
+    if outcome.failure is not None:
+        instance.status = "incident"
+        instance.incident_element = outcome.failure.element_id
+        instance.incident_message = outcome.failure.message
+    else:
+        instance.incident_element = instance.incident_message = None
+        if workflow.is_completed():
+            instance.status, instance.ended_at = "completed", now
+        else:
+            instance.status = "running"
+    instance.state = ctx.serializer.dump(workflow)
+    instance.variables = json_ready(current_variables(workflow))
+    if _has(instance.definition.elements, "timer"):
+        instance.next_due_at = min(timer_dues(workflow).values(), default=None)
+
+
+def _write_back(ctx: EngineContext, session: Session, instance: InstanceRecord, workflow: BpmnWorkflow,
+                outcome: StepOutcome, now: datetime, actor: str | None, is_new: bool) -> None:
+    """Mirror the run into rows (activities, human tasks, jobs) and record how it ended."""
     step = Step(session, instance, workflow, now, instance.definition.elements, is_new)
     sync_activities(step, outcome.completed)
     sync_human_tasks(step, _task_sla_resolver(ctx, session, instance, now))
@@ -104,52 +159,29 @@ def advance(
     if _has(step.elements, "timer"):
         sync_timer_jobs(step)
     if outcome.failure is not None:
-        instance.status = "incident"
-        instance.incident_element = outcome.failure.element_id
-        instance.incident_message = outcome.failure.message
         record(session, "incident", now, instance_id=instance.id, element_id=outcome.failure.element_id,
                actor=actor, payload={"message": outcome.failure.message})
-    elif workflow.is_completed():
-        _finish(session, instance, now, actor)
-    else:
-        instance.status = "running"
-    if outcome.failure is None:
-        instance.incident_element = instance.incident_message = None
-    instance.state = ctx.serializer.dump(workflow)
-    instance.variables = json_ready(current_variables(workflow))
-    if instance.status == "completed":
-        # Last, so the instance row is written once, with its final state.
-        session.execute(delete(Job).where(Job.instance_id == instance.id,
-                                          Job.kind.in_(("timer", "external", *SLA_JOB_KINDS))))
-    return outcome
+    elif instance.status == "completed":
+        if breached_on_completion(instance.due_at, instance.sla_status, now):
+            instance.sla_status = "breached"
+            record_breach(session, now, instance.id, instance.due_at)
+        record(session, "instance_completed", now, instance_id=instance.id, actor=actor)
 
 
-def _finish(session: Session, instance: ProcessInstance, now: datetime, actor: str | None) -> None:
-    instance.status = "completed"
-    instance.ended_at = now
-    record_breach_if_late(session, instance, None, now)
-    record(session, "instance_completed", now, instance_id=instance.id, actor=actor)
+def breached_on_completion(due_at: datetime | None, sla_status: str | None, now: datetime) -> bool:
+    """Finished after its due time counts as breached, recorded once."""
+    return due_at is not None and sla_status != "breached" and now > due_at
 
 
-def record_breach_if_late(session: Session, instance: ProcessInstance, task: Any, now: datetime) -> None:
-    """At completion: finished after its due time counts as breached, recorded once."""
-    subject = task if task is not None else instance
-    if subject.due_at is None or subject.sla_status == "breached" or now <= subject.due_at:
-        return
-    subject.sla_status = "breached"
-    record(session, "sla_breached", now, instance_id=instance.id, task_id=getattr(task, "id", None),
-           element_id=getattr(task, "element_id", None),
-           payload={"due_at": subject.due_at.isoformat(), "detected": "at completion"})
+def record_breach(session: Session, now: datetime, instance_id: int, due_at: datetime,
+                  task_id: int | None = None, element_id: str | None = None) -> None:
+    record(session, "sla_breached", now, instance_id=instance_id, task_id=task_id, element_id=element_id,
+           payload={"due_at": due_at.isoformat(), "detected": "at completion"})
 
 
-def start_process_sla(ctx: EngineContext, session: Session, instance: ProcessInstance) -> None:
-    """Fix the end-to-end due time of a new instance and schedule its checks."""
-    definition = instance.definition
+def _process_sla(ctx: EngineContext, session: Session, definition: RunnableDefinition,
+                 now: datetime) -> SlaPlan | None:
+    """The end-to-end SLA of a case started now, or None when its process has no target."""
     duration, calendar = effective_target(ctx.sla_overrides.get(session, definition.id).get(None),
                                           definition.sla_target, definition.sla_calendar)
-    if not duration:
-        return
-    ctx.calendars.refresh(session)
-    sla = plan(instance.started_at, duration, calendar, ctx.calendars)
-    instance.due_at, instance.sla_status = sla.due_at, "on_track"
-    session.execute(insert(Job.__table__), sla_jobs(instance.id, None, sla))
+    return plan(now, duration, calendar, ctx.calendars) if duration else None

@@ -19,7 +19,7 @@ from sqlalchemy import or_, select
 from engine.audit import record
 from engine.context import EngineContext
 from engine.errors import Conflict, NotFound
-from engine.execution import advance, restore
+from engine.execution import advance, load_instance, restore
 from engine.instances import check_variable_names
 from engine.runtime.runner import StepOutcome
 from engine.runtime.serializer import json_ready
@@ -71,8 +71,8 @@ def complete_job(ctx: EngineContext, job_id: int, worker_id: str,
     with unit_of_work(ctx) as session:
         now = ctx.clock.now()
         job = _locked_job(session, job_id, worker_id, now)
-        instance = session.get(ProcessInstance, job.instance_id)
-        workflow = restore(ctx, session, instance)
+        instance = load_instance(ctx, session, job.instance_id)
+        workflow = restore(ctx, instance)
         task = workflow.get_task_from_id(UUID(job.spiff_task_id))
         if task is None or not task.has_state(TaskState.STARTED):
             raise Conflict(f"instance {instance.id} no longer waits for {job.element_id}")
@@ -84,7 +84,6 @@ def complete_job(ctx: EngineContext, job_id: int, worker_id: str,
         outcome = StepOutcome()
         outcome.completed.append(task)
         advance(ctx, session, instance, workflow, outcome, worker_id)
-        session.flush()
         return instance_summary(instance)
 
 

@@ -10,14 +10,15 @@ from sqlalchemy.orm import Session
 
 from engine.audit import record
 from engine.context import EngineContext
-from engine.deployments import find_definition
+from engine.deployments import find_definition_id
 from engine.errors import Conflict, FieldProblem, InvalidData, NotFound
-from engine.execution import advance, definition_specs, restore, start_process_sla
-from engine.runtime.runner import StepOutcome, new_workflow
+from engine.execution import advance, begin, load_instance, restore, runnable
+from engine.runtime.runner import StepOutcome
 from engine.runtime.serializer import json_ready
-from engine.store.models import Event, HumanTask, ProcessDefinition, ProcessInstance
+from engine.store.instance_rows import InstanceRecord
+from engine.store.tables import EVENT, TASK
 from engine.unit_of_work import unit_of_work
-from engine.users import load_user
+from engine.users import load_actor
 from engine.views import instance_detail, instance_summary
 
 
@@ -41,40 +42,25 @@ def start(ctx: EngineContext, key: str, variables: dict[str, Any] | None = None,
     check_variable_names(variables)
     with unit_of_work(ctx) as session:
         if user:
-            load_user(session, user)
-        instance = start_in_session(ctx, session, find_definition(session, key, version), variables,
-                                    business_key, user)
-        return instance_summary(instance)
-
-
-def start_in_session(ctx: EngineContext, session: Session, definition: ProcessDefinition,
-                     variables: dict[str, Any], business_key: str | None, user: str | None) -> ProcessInstance:
-    """Create an instance inside the caller's transaction (used by `start` and by timer starts)."""
-    workflow = new_workflow(definition_specs(ctx, session, definition), ctx.script_engine, variables)
-    now = ctx.clock.now()
-    instance = ProcessInstance(
-        definition=definition, business_key=business_key, status="running", started_at=now,
-        started_by=user, state={}, variables=json_ready(variables))
-    session.add(instance)
-    session.flush()
-    record(session, "instance_started", now, instance_id=instance.id, actor=user,
-           payload={"definition_key": definition.key, "version": definition.version,
-                    "business_key": business_key})
-    start_process_sla(ctx, session, instance)
-    advance(ctx, session, instance, workflow, StepOutcome(), user, is_new=True)
-    session.flush()
-    return instance
+            load_actor(session, user)
+        definition = runnable(ctx, session, find_definition_id(session, key, version))
+        return instance_summary(begin(ctx, session, definition, variables, business_key, user))
 
 
 def get_instance(ctx: EngineContext, instance_id: int) -> dict[str, Any]:
     with unit_of_work(ctx, read_only=True) as session:
-        instance = session.get(ProcessInstance, instance_id)
-        if instance is None:
-            raise NotFound(f"instance {instance_id} does not exist")
-        tasks = session.scalars(select(HumanTask).where(HumanTask.instance_id == instance_id)
-                                .order_by(HumanTask.id)).all()
-        events = session.scalars(select(Event).where(Event.instance_id == instance_id).order_by(Event.id)).all()
+        instance = _existing(ctx, session, instance_id)
+        tasks = session.execute(select(TASK).where(TASK.c.instance_id == instance_id).order_by(TASK.c.id)).mappings()
+        events = session.execute(select(EVENT).where(EVENT.c.instance_id == instance_id)
+                                 .order_by(EVENT.c.id)).mappings()
         return instance_detail(instance, list(tasks), list(events))
+
+
+def _existing(ctx: EngineContext, session: Session, instance_id: int) -> InstanceRecord:
+    instance = load_instance(ctx, session, instance_id)
+    if instance is None:
+        raise NotFound(f"instance {instance_id} does not exist")
+    return instance
 
 
 def retry(ctx: EngineContext, instance_id: int, data: dict[str, Any] | None = None,
@@ -84,18 +70,15 @@ def retry(ctx: EngineContext, instance_id: int, data: dict[str, Any] | None = No
     check_variable_names(data)
     with unit_of_work(ctx) as session:
         if user:
-            load_user(session, user)
-        instance = session.get(ProcessInstance, instance_id)
-        if instance is None:
-            raise NotFound(f"instance {instance_id} does not exist")
+            load_actor(session, user)
+        instance = _existing(ctx, session, instance_id)
         if instance.status != "incident":
             raise Conflict(f"instance {instance_id} is {instance.status}, not in incident; there is nothing to retry")
-        workflow = restore(ctx, session, instance)
+        workflow = restore(ctx, instance)
         # The failed step was put back to READY; corrected variables go to it.
         for task in workflow.get_tasks(state=TaskState.READY, manual=False):
             task.data.update(data)
         record(session, "retried", ctx.clock.now(), instance_id=instance.id, actor=user,
                element_id=instance.incident_element, payload={"data": json_ready(data)})
         advance(ctx, session, instance, workflow, StepOutcome(), user)
-        session.flush()
         return instance_summary(instance)

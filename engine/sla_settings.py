@@ -14,7 +14,7 @@ from engine.sla.durations import DurationError, parse_duration
 from engine.sla.registry import DEFAULT_NAME
 from engine.store.models import SlaOverride
 from engine.unit_of_work import unit_of_work
-from engine.users import load_user
+from engine.users import load_actor
 
 WORK_ELEMENTS = ("userTask", "manualTask")
 
@@ -33,8 +33,8 @@ def set_target(ctx: EngineContext, key: str, duration: str, version: int | None 
         problems.append(FieldProblem("duration", str(exc)))
     with unit_of_work(ctx) as session:
         if user:
-            actor = load_user(session, user)
-            if not {"manager", "admin"} & set(actor.roles):
+            actor = load_actor(session, user)
+            if not actor.has_role("manager", "admin"):
                 problems.append(FieldProblem("user", f"{actor.name} is not a manager or admin"))
         definition = find_definition(session, key, version)
         if element_id is not None:

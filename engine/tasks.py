@@ -9,19 +9,20 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import and_, delete, exists, or_, select
-from sqlalchemy.orm import Session, joinedload
+from sqlalchemy.orm import Session
 
 from engine.audit import record
 from engine.bpmn import forms
 from engine.bpmn.elements import split_list
 from engine.context import EngineContext
 from engine.errors import Conflict, FieldProblem, InvalidData, NotFound, PermissionDenied
-from engine.execution import advance, record_breach_if_late, restore
+from engine.execution import advance, breached_on_completion, load_instance, record_breach, restore
 from engine.runtime.runner import StepOutcome, TaskNotReady, complete_human_task
 from engine.runtime.serializer import json_ready
-from engine.store.models import HumanTask, Job, TaskCandidate, User
+from engine.store.tables import CANDIDATE, JOB, TASK
+from engine.store.task_rows import TaskRow, read_task, update_task
 from engine.unit_of_work import unit_of_work
-from engine.users import group_names, load_user
+from engine.users import Actor, load_actor
 from engine.views import instance_summary, task_view
 
 TASK_STATUSES = ("open", "claimed", "completed", "cancelled")
@@ -30,53 +31,48 @@ SUPERVISOR_ROLES = {"admin", "manager"}
 DEFAULT_PAGE_SIZE = 100
 
 
-def is_candidate(user: User, task: HumanTask) -> bool:
+def is_candidate(user: Actor, task: TaskRow) -> bool:
     """A task with no candidates is open to all staff; otherwise the user or one of their groups is named."""
-    if not task.candidate_users and not task.candidate_groups:
-        return bool({"staff", "admin"} & set(user.roles))
-    return user.name in task.candidate_users or bool(group_names(user) & set(task.candidate_groups))
+    if not task["candidate_users"] and not task["candidate_groups"]:
+        return user.has_role("staff", "admin")
+    return user.name in task["candidate_users"] or not user.groups.isdisjoint(task["candidate_groups"])
 
 
-def four_eyes_violation(session: Session, task: HumanTask, user: User) -> str | None:
+def four_eyes_violation(session: Session, task: TaskRow, user: Actor) -> str | None:
     """Why `user` may not act on `task` under the four-eyes rule, or None."""
-    if not task.four_eyes_with:
+    if not task["four_eyes_with"]:
         return None
-    prepared = session.scalar(select(HumanTask.name).where(
-        HumanTask.instance_id == task.instance_id, HumanTask.element_id.in_(split_list(task.four_eyes_with)),
-        HumanTask.status == "completed", HumanTask.completed_by == user.name).limit(1))
+    prepared = session.scalar(select(TASK.c.name).where(
+        TASK.c.instance_id == task["instance_id"], TASK.c.element_id.in_(split_list(task["four_eyes_with"])),
+        TASK.c.status == "completed", TASK.c.completed_by == user.name).limit(1))
     if prepared is None:
         return None
     return (f"four-eyes rule: {user.name} completed '{prepared}' in this case and may not also act on "
-            f"'{task.name}'")
+            f"'{task['name']}'")
 
 
-def _require_eligible(session: Session, user: User, task: HumanTask) -> None:
+def _require_eligible(session: Session, user: Actor, task: TaskRow) -> None:
     if not is_candidate(user, task):
-        raise PermissionDenied(f"{user.name} is not a candidate for task {task.id} ({_offered_to(task)})")
+        raise PermissionDenied(f"{user.name} is not a candidate for task {task['id']} ({_offered_to(task)})")
     violation = four_eyes_violation(session, task, user)
     if violation:
         raise PermissionDenied(violation)
 
 
-def load_task(session: Session, task_id: int, lock: bool = False, with_instance: bool = False) -> HumanTask:
-    query = select(HumanTask).where(HumanTask.id == task_id)
-    if with_instance:
-        query = query.options(joinedload(HumanTask.instance))
-    if lock:
-        # On PostgreSQL concurrent actions on one task queue here, so the second one sees
-        # the first one's result and gets a clear message instead of a lost update.
-        query = query.with_for_update(of=HumanTask)
-    task = session.scalar(query)
+def load_task(session: Session, task_id: int) -> TaskRow:
+    """The task, row-locked on PostgreSQL: concurrent actions on one task queue here, so the
+    second one sees the first one's result and gets a clear message instead of a lost update."""
+    task = read_task(session, task_id, lock=True)
     if task is None:
         raise NotFound(f"task {task_id} does not exist")
     return task
 
 
-def _require_active(task: HumanTask) -> None:
-    if task.status == "completed":
-        raise Conflict(f"task {task.id} was already completed by {task.completed_by}")
-    if task.status == "cancelled":
-        raise Conflict(f"task {task.id} was cancelled (the process moved on without it)")
+def _require_active(task: TaskRow) -> None:
+    if task["status"] == "completed":
+        raise Conflict(f"task {task['id']} was already completed by {task['completed_by']}")
+    if task["status"] == "cancelled":
+        raise Conflict(f"task {task['id']} was cancelled (the process moved on without it)")
 
 
 def list_tasks(ctx: EngineContext, user: str | None = None, group: str | None = None,
@@ -86,123 +82,120 @@ def list_tasks(ctx: EngineContext, user: str | None = None, group: str | None = 
     if status is not None and status not in TASK_STATUSES:
         raise InvalidData([FieldProblem("status", f"must be one of {', '.join(TASK_STATUSES)}")])
     with unit_of_work(ctx, read_only=True) as session:
-        query = select(HumanTask).order_by(HumanTask.priority.desc(), HumanTask.created_at, HumanTask.id)
-        query = query.where(HumanTask.status == status) if status else query.where(HumanTask.status.in_(ACTIVE_STATUSES))
+        query = select(TASK).order_by(TASK.c.priority.desc(), TASK.c.created_at, TASK.c.id)
+        query = query.where(TASK.c.status == status) if status else query.where(TASK.c.status.in_(ACTIVE_STATUSES))
         if instance_id is not None:
-            query = query.where(HumanTask.instance_id == instance_id)
+            query = query.where(TASK.c.instance_id == instance_id)
         if group:
-            query = query.where(exists().where(and_(TaskCandidate.task_id == HumanTask.id,
-                                                    TaskCandidate.kind == "group", TaskCandidate.name == group)))
+            query = query.where(exists().where(and_(CANDIDATE.c.task_id == TASK.c.id,
+                                                    CANDIDATE.c.kind == "group", CANDIDATE.c.name == group)))
         if user:
-            query = query.where(_visible_to(load_user(session, user)))
-        rows = session.scalars(query.limit(limit).offset(offset)).all()
+            query = query.where(_visible_to(load_actor(session, user)))
+        rows = session.execute(query.limit(limit).offset(offset)).mappings()
         return [task_view(t) for t in rows]
 
 
-def _visible_to(user: User):
+def _visible_to(user: Actor):
     """Assigned to the user, or still open and offered to them, one of their groups, or everyone."""
     offered = exists().where(and_(
-        TaskCandidate.task_id == HumanTask.id,
-        or_(and_(TaskCandidate.kind == "user", TaskCandidate.name == user.name),
-            and_(TaskCandidate.kind == "group", TaskCandidate.name.in_(group_names(user) or {""})))))
-    unrestricted = ~exists().where(TaskCandidate.task_id == HumanTask.id)
-    offers = [offered, unrestricted] if {"staff", "admin"} & set(user.roles) else [offered]
-    return or_(HumanTask.assignee == user.name, and_(HumanTask.status == "open", or_(*offers)))
+        CANDIDATE.c.task_id == TASK.c.id,
+        or_(and_(CANDIDATE.c.kind == "user", CANDIDATE.c.name == user.name),
+            and_(CANDIDATE.c.kind == "group", CANDIDATE.c.name.in_(sorted(user.groups) or [""])))))
+    unrestricted = ~exists().where(CANDIDATE.c.task_id == TASK.c.id)
+    offers = [offered, unrestricted] if user.has_role("staff", "admin") else [offered]
+    return or_(TASK.c.assignee == user.name, and_(TASK.c.status == "open", or_(*offers)))
 
 
 def claim(ctx: EngineContext, task_id: int, user: str) -> dict[str, Any]:
     with unit_of_work(ctx) as session:
-        actor = load_user(session, user)
-        task = load_task(session, task_id, lock=True)
+        actor = load_actor(session, user)
+        task = load_task(session, task_id)
         _require_active(task)
-        if task.status == "claimed":
-            if task.assignee == actor.name:
+        if task["status"] == "claimed":
+            if task["assignee"] == actor.name:
                 return task_view(task)
-            raise Conflict(f"task {task_id} is already claimed by {task.assignee}")
+            raise Conflict(f"task {task_id} is already claimed by {task['assignee']}")
         _require_eligible(session, actor, task)
         now = ctx.clock.now()
-        task.status, task.assignee, task.claimed_at = "claimed", actor.name, now
-        record(session, "task_claimed", now, instance_id=task.instance_id, task_id=task.id,
-               element_id=task.element_id, actor=actor.name)
-        session.flush()
+        task = update_task(session, task, status="claimed", assignee=actor.name, claimed_at=now)
+        record(session, "task_claimed", now, instance_id=task["instance_id"], task_id=task_id,
+               element_id=task["element_id"], actor=actor.name)
         return task_view(task)
 
 
 def unclaim(ctx: EngineContext, task_id: int, user: str) -> dict[str, Any]:
     with unit_of_work(ctx) as session:
-        actor = load_user(session, user)
-        task = load_task(session, task_id, lock=True)
+        actor = load_actor(session, user)
+        task = load_task(session, task_id)
         _require_active(task)
-        if task.status != "claimed":
+        if task["status"] != "claimed":
             raise Conflict(f"task {task_id} is not claimed")
-        if task.assignee != actor.name and not SUPERVISOR_ROLES & set(actor.roles):
-            raise PermissionDenied(f"only {task.assignee} or a manager can release task {task_id}")
+        if task["assignee"] != actor.name and not actor.has_role(*SUPERVISOR_ROLES):
+            raise PermissionDenied(f"only {task['assignee']} or a manager can release task {task_id}")
         now = ctx.clock.now()
-        record(session, "task_unclaimed", now, instance_id=task.instance_id, task_id=task.id,
-               element_id=task.element_id, actor=actor.name, payload={"from": task.assignee})
-        task.status, task.assignee, task.claimed_at = "open", None, None
-        session.flush()
-        return task_view(task)
+        record(session, "task_unclaimed", now, instance_id=task["instance_id"], task_id=task_id,
+               element_id=task["element_id"], actor=actor.name, payload={"from": task["assignee"]})
+        return task_view(update_task(session, task, status="open", assignee=None, claimed_at=None))
 
 
 def assign(ctx: EngineContext, task_id: int, user: str, to: str) -> dict[str, Any]:
     with unit_of_work(ctx) as session:
-        actor = load_user(session, user)
-        target = load_user(session, to)
-        task = load_task(session, task_id, lock=True)
+        actor = load_actor(session, user)
+        target = load_actor(session, to)
+        task = load_task(session, task_id)
         _require_active(task)
-        if not (SUPERVISOR_ROLES & set(actor.roles) or task.assignee == actor.name):
+        if not (actor.has_role(*SUPERVISOR_ROLES) or task["assignee"] == actor.name):
             raise PermissionDenied(f"{actor.name} may not assign task {task_id}: only a manager, an admin "
                                    "or the current assignee can")
         _require_eligible(session, target, task)
         now = ctx.clock.now()
-        task.status, task.assignee = "claimed", target.name
-        task.claimed_at = task.claimed_at or now
-        record(session, "task_assigned", now, instance_id=task.instance_id, task_id=task.id,
-               element_id=task.element_id, actor=actor.name, payload={"to": target.name})
-        session.flush()
-        return task_view(task)
+        record(session, "task_assigned", now, instance_id=task["instance_id"], task_id=task_id,
+               element_id=task["element_id"], actor=actor.name, payload={"to": target.name})
+        return task_view(update_task(session, task, status="claimed", assignee=target.name,
+                                     claimed_at=task["claimed_at"] or now))
 
 
 def complete(ctx: EngineContext, task_id: int, user: str, data: dict[str, Any] | None = None) -> dict[str, Any]:
     """Complete a claimed task with form data and run the process to its next wait state."""
     with unit_of_work(ctx) as session:
-        actor = load_user(session, user)
-        task = load_task(session, task_id, lock=True, with_instance=True)
+        actor = load_actor(session, user)
+        task = load_task(session, task_id)
         _require_active(task)
-        if task.assignee != actor.name:
-            who = f"claimed by {task.assignee}" if task.assignee else "not claimed; claim it first"
+        if task["assignee"] != actor.name:
+            who = f"claimed by {task['assignee']}" if task["assignee"] else "not claimed; claim it first"
             raise PermissionDenied(f"{actor.name} cannot complete task {task_id}: it is {who}")
         violation = four_eyes_violation(session, task, actor)
         if violation:
             raise PermissionDenied(violation)
-        values = forms.validate(task.form, data or {})
-        instance = task.instance
+        values = forms.validate(task["form"], data or {})
+        instance = load_instance(ctx, session, task["instance_id"])
         if instance.status != "running":
             raise Conflict(f"instance {instance.id} is {instance.status}; the task cannot be completed now")
-        workflow = restore(ctx, session, instance)
+        workflow = restore(ctx, instance)
         outcome = StepOutcome()
         try:
-            outcome.completed.append(complete_human_task(workflow, task.spiff_task_id, values))
+            outcome.completed.append(complete_human_task(workflow, task["spiff_task_id"], values))
         except TaskNotReady:
             raise Conflict(f"task {task_id} is no longer waiting in instance {instance.id}") from None
         now = ctx.clock.now()
-        task.status, task.completed_at, task.completed_by = "completed", now, actor.name
-        task.data = json_ready(values)
-        record_breach_if_late(session, instance, task, now)
-        if task.due_at is not None:  # only tasks with an SLA have checks scheduled
-            session.execute(delete(Job).where(Job.task_id == task.id))
-        record(session, "task_completed", now, instance_id=instance.id, task_id=task.id,
-               element_id=task.element_id, actor=actor.name, payload={"data": task.data})
+        sla_status = task["sla_status"]
+        if breached_on_completion(task["due_at"], sla_status, now):
+            sla_status = "breached"
+            record_breach(session, now, instance.id, task["due_at"], task_id, task["element_id"])
+        if task["due_at"] is not None:  # only tasks with an SLA have checks scheduled
+            session.execute(delete(JOB).where(JOB.c.task_id == task_id))
+        task = update_task(session, task, status="completed", completed_at=now, completed_by=actor.name,
+                           data=json_ready(values), sla_status=sla_status)
+        record(session, "task_completed", now, instance_id=instance.id, task_id=task_id,
+               element_id=task["element_id"], actor=actor.name, payload={"data": task["data"]})
         advance(ctx, session, instance, workflow, outcome, actor.name)
-        session.flush()
         return {"task": task_view(task), "instance": instance_summary(instance)}
 
 
-def _offered_to(task: HumanTask) -> str:
+def _offered_to(task: TaskRow) -> str:
     parts = []
-    if task.candidate_groups:
-        parts.append("groups: " + ", ".join(task.candidate_groups))
-    if task.candidate_users:
-        parts.append("users: " + ", ".join(task.candidate_users))
+    if task["candidate_groups"]:
+        parts.append("groups: " + ", ".join(task["candidate_groups"]))
+    if task["candidate_users"]:
+        parts.append("users: " + ", ".join(task["candidate_users"]))
     return "; ".join(parts) or "open to all staff"

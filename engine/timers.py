@@ -21,12 +21,11 @@ from engine.audit import record
 from engine.context import EngineContext
 from engine.errors import BankflowError
 from engine.escalation import escalate_breach
-from engine.execution import advance, restore
-from engine.instances import start_in_session
+from engine.execution import advance, begin, load_instance, restore, runnable
 from engine.notifications import deliver_pending
 from engine.runtime.runner import StepOutcome
 from engine.runtime.timers import due_after, next_due
-from engine.store.models import HumanTask, Job, ProcessDefinition, ProcessInstance
+from engine.store.models import HumanTask, Job, ProcessInstance
 from engine.unit_of_work import unit_of_work
 
 log = logging.getLogger("bankflow.worker")
@@ -67,11 +66,11 @@ def fire_timer(ctx: EngineContext, job_id: int, worker_id: str) -> bool:
         if job is None:
             return False
         # Workers firing two timers of one case queue here instead of failing the version check.
-        instance = session.get(ProcessInstance, job.instance_id, with_for_update={"of": ProcessInstance})
+        instance = load_instance(ctx, session, job.instance_id, lock=True)
         if instance is None or instance.status != "running":
             session.delete(job)
             return False
-        workflow = restore(ctx, session, instance)
+        workflow = restore(ctx, instance)
         task = workflow.get_task_from_id(UUID(job.spiff_task_id))
         before = next_due(task) if task is not None else None
         workflow.refresh_timers()
@@ -89,8 +88,7 @@ def fire_timer_start(ctx: EngineContext, job_id: int, worker_id: str) -> int | N
         job = _own_job(session, job_id, worker_id)
         if job is None:
             return None
-        definition = session.get(ProcessDefinition, job.definition_id)
-        started = start_in_session(ctx, session, definition, {}, None, None)
+        started = begin(ctx, session, runnable(ctx, session, job.definition_id), {}, None, None)
         record(session, "timer_fired", ctx.clock.now(), instance_id=started.id, element_id=job.element_id,
                actor=worker_id, payload={"due_at": job.due_at.isoformat(), "started": True})
         _reschedule_start(ctx, session, job)

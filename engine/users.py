@@ -2,15 +2,17 @@
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session, joinedload
+from sqlalchemy import bindparam, select
+from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from engine.context import EngineContext
 from engine.errors import Conflict, InvalidData, FieldProblem, NotFound
 from engine.store.models import Group, User
+from engine.store.tables import GROUP, MEMBERSHIP, USER
 from engine.unit_of_work import unit_of_work
 
 ROLES = ("admin", "designer", "manager", "staff")
@@ -23,18 +25,34 @@ def user_view(user: User) -> dict[str, Any]:
             "groups": [g.name for g in user.groups]}
 
 
-def load_user(session: Session, name: str | None) -> User:
-    """The acting user; every action names a known user."""
+@dataclass(frozen=True)
+class Actor:
+    """Who is acting, with what they may do: read on every call, so kept to plain values."""
+
+    name: str
+    roles: frozenset[str]
+    groups: frozenset[str]
+
+    def has_role(self, *roles: str) -> bool:
+        return bool(self.roles.intersection(roles))
+
+
+def load_actor(session: Session, name: str | None) -> Actor:
+    """The acting user; every action names a known user. One statement: the user joined to its groups."""
     if not name:
         raise InvalidData([FieldProblem("user", "is required: say who is acting")])
-    user = session.scalars(select(User).options(joinedload(User.groups)).where(User.name == name)).unique().first()
-    if user is None:
+    rows = session.execute(_ACTOR_QUERY, {"name": name}).all()
+    if not rows:
         raise NotFound(f"unknown user '{name}'")
-    return user
+    return Actor(name, frozenset(rows[0].roles), frozenset(r.group_name for r in rows if r.group_name))
 
 
-def group_names(user: User) -> set[str]:
-    return {g.name for g in user.groups}
+_ACTOR_QUERY = (
+    select(USER.c.roles, GROUP.c.name.label("group_name"))
+    .select_from(USER.outerjoin(MEMBERSHIP, MEMBERSHIP.c.user_id == USER.c.id)
+                 .outerjoin(GROUP, GROUP.c.id == MEMBERSHIP.c.group_id))
+    .where(USER.c.name == bindparam("name"))
+)
 
 
 def _groups(session: Session, names: list[str]) -> list[Group]:

@@ -6,10 +6,11 @@ the design document.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, Mapping
 
 from engine.bpmn.forms import public_fields
-from engine.store.models import Event, HumanTask, ProcessDefinition, ProcessInstance
+from engine.store.instance_rows import InstanceRecord
+from engine.store.models import ProcessDefinition
 
 
 def iso(value: datetime | None) -> str | None:
@@ -28,7 +29,7 @@ def definition_view(definition: ProcessDefinition) -> dict[str, Any]:
     }
 
 
-def instance_summary(instance: ProcessInstance) -> dict[str, Any]:
+def instance_summary(instance: InstanceRecord) -> dict[str, Any]:
     return {
         "id": instance.id,
         "definition_key": instance.definition.key,
@@ -45,40 +46,43 @@ def instance_summary(instance: ProcessInstance) -> dict[str, Any]:
     }
 
 
-def task_view(task: HumanTask) -> dict[str, Any]:
+def task_view(task: Mapping[str, Any]) -> dict[str, Any]:
+    """A human task row (a mapping of its columns)."""
     return {
-        "id": task.id,
-        "instance_id": task.instance_id,
-        "element_id": task.element_id,
-        "name": task.name,
-        "lane": task.lane,
-        "candidate_groups": list(task.candidate_groups),
-        "candidate_users": list(task.candidate_users),
-        "assignee": task.assignee,
-        "status": task.status,
-        "priority": task.priority,
-        "created_at": iso(task.created_at),
-        "claimed_at": iso(task.claimed_at),
-        "completed_at": iso(task.completed_at),
-        "completed_by": task.completed_by,
-        "due_at": iso(task.due_at),
-        "sla_status": task.sla_status,
-        "form": public_fields(task.form),
+        "id": task["id"],
+        "instance_id": task["instance_id"],
+        "element_id": task["element_id"],
+        "name": task["name"],
+        "lane": task["lane"],
+        "candidate_groups": list(task["candidate_groups"]),
+        "candidate_users": list(task["candidate_users"]),
+        "assignee": task["assignee"],
+        "status": task["status"],
+        "priority": task["priority"],
+        "created_at": iso(task["created_at"]),
+        "claimed_at": iso(task["claimed_at"]),
+        "completed_at": iso(task["completed_at"]),
+        "completed_by": task["completed_by"],
+        "due_at": iso(task["due_at"]),
+        "sla_status": task["sla_status"],
+        "form": public_fields(task["form"]),
     }
 
 
-def event_view(event: Event) -> dict[str, Any]:
+def event_view(event: Mapping[str, Any]) -> dict[str, Any]:
+    """An event row (a mapping of its columns)."""
     return {
-        "type": event.type,
-        "element_id": event.element_id,
-        "actor": event.actor,
-        "at": iso(event.at),
-        "task_id": event.task_id,
-        "payload": event.payload,
+        "type": event["type"],
+        "element_id": event["element_id"],
+        "actor": event["actor"],
+        "at": iso(event["at"]),
+        "task_id": event["task_id"],
+        "payload": event["payload"],
     }
 
 
-def instance_detail(instance: ProcessInstance, tasks: list[HumanTask], events: list[Event]) -> dict[str, Any]:
+def instance_detail(instance: InstanceRecord, tasks: list[Mapping[str, Any]],
+                    events: list[Mapping[str, Any]]) -> dict[str, Any]:
     return {
         **instance_summary(instance),
         "variables": instance.variables,

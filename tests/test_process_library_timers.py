@@ -16,7 +16,7 @@ from engine import calendars, demo, instances, tasks, users
 from engine.errors import PermissionDenied
 from engine.timers import run_due_jobs
 from tests.test_process_library import (LIBRARY, BRIEF, COMPLAINT, CONTENT, RESPONSE, finished, loan_intake,
-                                        loan_to_underwriting, open_tasks, performed, serve, underwrite, work,
+                                        loan_to_underwriting, open_tasks, performed, serve, work,
                                         contract_to_disbursement)
 
 MONDAY_10_SHANGHAI = datetime(2026, 3, 2, 2, 0, tzinfo=timezone.utc)

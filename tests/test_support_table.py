@@ -6,7 +6,6 @@ or a sample without a row, fails the test, so the table cannot drift.
 """
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
 import pytest

@@ -1,4 +1,4 @@
-"""Parsed process specs, built once per definition version and kept in memory."""
+"""Deployed definition versions as the runtime needs them, built once and kept in memory."""
 from __future__ import annotations
 
 import threading
@@ -15,30 +15,47 @@ class ProcessSpecs:
     subprocess_specs: dict[str, Any]
 
 
-class SpecCache:
-    """A bounded, thread-safe LRU of ProcessSpecs keyed by definition id.
+@dataclass(frozen=True)
+class RunnableDefinition:
+    """One definition version: its parsed specs and the metadata read at deploy.
 
-    Definitions are immutable once deployed, so an entry never goes stale; the
-    bound only caps memory when many versions exist.
+    Everything here is fixed at deploy (only a definition's `active` flag changes
+    later, and it is not kept here), so a cached copy never goes stale.
+    """
+
+    id: int
+    key: str
+    version: int
+    name: str | None
+    sla_target: str | None
+    sla_calendar: str | None
+    elements: dict[str, dict[str, Any]]  # element id -> metadata (lane, candidates, form, SLA...)
+    specs: ProcessSpecs
+
+
+class DefinitionCache:
+    """A bounded, thread-safe LRU of RunnableDefinition keyed by definition id.
+
+    The bound only caps memory when many versions exist.
     """
 
     def __init__(self, capacity: int = 256):
         self._capacity = capacity
-        self._entries: OrderedDict[int, ProcessSpecs] = OrderedDict()
+        self._entries: OrderedDict[int, RunnableDefinition] = OrderedDict()
         self._lock = threading.Lock()
 
-    def get(self, definition_id: int, build: Callable[[], ProcessSpecs]) -> ProcessSpecs:
+    def get(self, definition_id: int, build: Callable[[], RunnableDefinition]) -> RunnableDefinition:
         with self._lock:
             if definition_id in self._entries:
                 self._entries.move_to_end(definition_id)
                 return self._entries[definition_id]
-        specs = build()
-        self.put(definition_id, specs)
-        return specs
+        definition = build()
+        self.put(definition)
+        return definition
 
-    def put(self, definition_id: int, specs: ProcessSpecs) -> None:
+    def put(self, definition: RunnableDefinition) -> None:
         with self._lock:
-            self._entries[definition_id] = specs
-            self._entries.move_to_end(definition_id)
+            self._entries[definition.id] = definition
+            self._entries.move_to_end(definition.id)
             while len(self._entries) > self._capacity:
                 self._entries.popitem(last=False)

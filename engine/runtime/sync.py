@@ -12,7 +12,7 @@ from typing import Any, Callable
 from SpiffWorkflow.bpmn import BpmnWorkflow
 from SpiffWorkflow.task import Task
 from SpiffWorkflow.util.task import TaskState
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import bindparam, delete, insert, select, update
 from sqlalchemy.orm import Session
 
 from engine.audit import record
@@ -20,10 +20,12 @@ from engine.runtime.runner import is_flow_node, ready_human_tasks, waiting_tasks
 from engine.runtime.serializer import json_ready
 from engine.runtime.timers import next_due
 from engine.sla.targets import SlaPlan
-from engine.store.models import Activity, HumanTask, Job, ProcessInstance, TaskCandidate
+from engine.store.instance_rows import InstanceRecord
+from engine.store.models import Job
+from engine.store.tables import ACTIVITY, JOB, TASK
+from engine.store.task_rows import TaskRow, cancel_tasks, insert_tasks
 
 OPEN_TASK_STATES = ("open", "claimed")
-ACTIVITY, JOB = Activity.__table__, Job.__table__  # Core tables: cheaper than ORM-enabled statements
 
 
 @dataclass(frozen=True)
@@ -31,11 +33,13 @@ class Step:
     """One engine run of one instance, as the sync functions see it."""
 
     session: Session
-    instance: ProcessInstance
+    instance: InstanceRecord
     workflow: BpmnWorkflow
     now: datetime
     elements: dict[str, dict[str, Any]]
     is_new: bool  # a new instance has no rows to read yet
+
+
 DEFAULT_PRIORITY = 50
 
 
@@ -91,43 +95,56 @@ def _activity(step: Step, task: Task, ended: bool) -> dict[str, Any]:
 SlaResolver = Callable[[Task, dict[str, Any]], SlaPlan | None]
 
 
-def sync_human_tasks(step: Step, sla_for: SlaResolver) -> list[HumanTask]:
+def sync_human_tasks(step: Step, sla_for: SlaResolver) -> list[TaskRow]:
     """Create rows for new ready user tasks, cancel rows whose task went away; return new rows."""
     ready = {str(t.id): t for t in ready_human_tasks(step.workflow)}
     known: set[str] = set()
     if not step.is_new:
-        for row in step.session.scalars(
-            select(HumanTask).where(HumanTask.instance_id == step.instance.id, HumanTask.status.in_(OPEN_TASK_STATES))
-        ):
+        gone = []
+        for row in step.session.execute(_OPEN_TASKS, {"instance_id": step.instance.id}):
             known.add(row.spiff_task_id)
             if row.spiff_task_id not in ready:
-                row.status = "cancelled"
-                if row.due_at is not None:  # only tasks with an SLA have checks scheduled
-                    step.session.execute(delete(Job).where(Job.task_id == row.id))
-                record(step.session, "task_cancelled", step.now, instance_id=step.instance.id, task_id=row.id,
-                       element_id=row.element_id)
+                gone.append(row)
+        if gone:
+            _cancel(step, gone)
     plans: dict[str, SlaPlan | None] = {}
-    created = []
+    rows = []
     for spiff_id, task in ready.items():
         if spiff_id in known:
             continue
         meta = step.elements.get(task.task_spec.bpmn_id, {})
         plans[spiff_id] = sla_for(task, meta)
-        created.append(new_human_task(step.instance, task, meta, step.now, plans[spiff_id]))
-    step.session.add_all(created)
-    if created:
-        step.session.flush()
+        rows.append(new_human_task(step.instance.id, task, meta, step.now, plans[spiff_id]))
+    if not rows:
+        return []
+    created = insert_tasks(step.session, rows)
     for row in created:
-        record(step.session, "task_created", step.now, instance_id=step.instance.id, task_id=row.id, element_id=row.element_id,
-               payload={"candidate_groups": row.candidate_groups, "candidate_users": row.candidate_users})
-        if row.assignee:
-            record(step.session, "task_assigned", step.now, instance_id=step.instance.id, task_id=row.id,
-                   element_id=row.element_id, payload={"to": row.assignee})
-    jobs = [job for row in created if plans[row.spiff_task_id] is not None
-            for job in sla_jobs(step.instance.id, row.id, plans[row.spiff_task_id])]
+        record(step.session, "task_created", step.now, instance_id=step.instance.id, task_id=row["id"],
+               element_id=row["element_id"], payload={"candidate_groups": row["candidate_groups"],
+                                                      "candidate_users": row["candidate_users"]})
+        if row["assignee"]:
+            record(step.session, "task_assigned", step.now, instance_id=step.instance.id, task_id=row["id"],
+                   element_id=row["element_id"], payload={"to": row["assignee"]})
+    jobs = [job for row in created if plans[row["spiff_task_id"]] is not None
+            for job in sla_jobs(step.instance.id, row["id"], plans[row["spiff_task_id"]])]
     if jobs:
         step.session.execute(insert(JOB), jobs)
     return created
+
+
+_OPEN_TASKS = select(TASK.c.id, TASK.c.spiff_task_id, TASK.c.element_id, TASK.c.due_at).where(
+    TASK.c.instance_id == bindparam("instance_id"), TASK.c.status.in_(OPEN_TASK_STATES))
+
+
+def _cancel(step: Step, rows: list[Any]) -> None:
+    """Tasks the process moved on without: cancelled, with their SLA checks dropped."""
+    cancel_tasks(step.session, [row.id for row in rows])
+    with_sla = [row.id for row in rows if row.due_at is not None]  # only those have checks scheduled
+    if with_sla:
+        step.session.execute(delete(JOB).where(JOB.c.task_id.in_(with_sla)))
+    for row in rows:
+        record(step.session, "task_cancelled", step.now, instance_id=step.instance.id, task_id=row.id,
+               element_id=row.element_id)
 
 
 def sla_jobs(instance_id: int, task_id: int | None, sla: SlaPlan) -> list[dict[str, Any]]:
@@ -147,8 +164,8 @@ def resolve_assignee(expression: str | None, data: dict[str, Any]) -> str | None
     return text
 
 
-def new_human_task(instance: ProcessInstance, task: Task, meta: dict[str, Any], now: datetime,
-                   sla: SlaPlan | None) -> HumanTask:
+def new_human_task(instance_id: int, task: Task, meta: dict[str, Any], now: datetime,
+                   sla: SlaPlan | None) -> TaskRow:
     """A work item for one ready user task; the lane names the group unless the task names candidates."""
     groups = list(meta.get("candidate_groups") or [])
     users = list(meta.get("candidate_users") or [])
@@ -157,29 +174,30 @@ def new_human_task(instance: ProcessInstance, task: Task, meta: dict[str, Any], 
         groups = [lane]
     assignee = resolve_assignee(meta.get("assignee"), task.data)
     priority = meta.get("priority")
-    row = HumanTask(
-        instance_id=instance.id,
-        spiff_task_id=str(task.id),
-        element_id=task.task_spec.bpmn_id,
-        name=task.task_spec.bpmn_name or task.task_spec.bpmn_id,
-        lane=lane,
-        candidate_groups=groups,
-        candidate_users=users,
-        assignee=assignee,
-        status="claimed" if assignee else "open",
-        priority=int(priority) if priority and str(priority).strip().lstrip("-").isdigit() else DEFAULT_PRIORITY,
-        created_at=now,
-        claimed_at=now if assignee else None,
-        form=meta.get("form") or [],
-        four_eyes_with=(meta.get("properties") or {}).get("fourEyes"),
-        due_at=sla.due_at if sla else None,
-        sla_status="on_track" if sla else None,
-        sla_target=sla.target if sla else None,
-        sla_calendar=sla.calendar if sla else None,
-    )
-    row.candidates = [TaskCandidate(kind="group", name=g) for g in groups] + [
-        TaskCandidate(kind="user", name=u) for u in users]
-    return row
+    return {
+        "instance_id": instance_id,
+        "spiff_task_id": str(task.id),
+        "element_id": task.task_spec.bpmn_id,
+        "name": task.task_spec.bpmn_name or task.task_spec.bpmn_id,
+        "lane": lane,
+        "candidate_groups": groups,
+        "candidate_users": users,
+        "assignee": assignee,
+        "status": "claimed" if assignee else "open",
+        "priority": int(priority) if priority and str(priority).strip().lstrip("-").isdigit() else DEFAULT_PRIORITY,
+        "created_at": now,
+        "claimed_at": now if assignee else None,
+        "completed_at": None,
+        "completed_by": None,
+        "form": meta.get("form") or [],
+        "data": None,
+        "four_eyes_with": (meta.get("properties") or {}).get("fourEyes"),
+        "due_at": sla.due_at if sla else None,
+        "sla_status": "on_track" if sla else None,
+        "sla_target": sla.target if sla else None,
+        "sla_calendar": sla.calendar if sla else None,
+        "lock_version": 1,
+    }
 
 
 def _jobs_of(step: Step, kind: str) -> dict[str, Job]:
@@ -207,18 +225,23 @@ def sync_external_jobs(step: Step) -> None:
                             topic=step.elements[element_id]["topic"], due_at=step.now, payload=json_ready(task.data)))
 
 
+def timer_dues(workflow: BpmnWorkflow) -> dict[str, datetime]:
+    """When each waiting timer event of the workflow is due, by SpiffWorkflow task id."""
+    dues = {str(t.id): (t, next_due(t)) for t in workflow.get_tasks(state=TaskState.WAITING)}
+    return {spiff_id: when for spiff_id, (_, when) in dues.items() if when is not None}
+
+
 def sync_timer_jobs(step: Step) -> None:
     """One `timer` job per waiting timer event, due when the timer is; the worker fires it."""
-    due = {str(t.id): (t, next_due(t)) for t in step.workflow.get_tasks(state=TaskState.WAITING)}
-    due = {spiff_id: pair for spiff_id, pair in due.items() if pair[1] is not None}
+    waiting = {str(t.id): t for t in step.workflow.get_tasks(state=TaskState.WAITING)}
+    due = timer_dues(step.workflow)
     existing = _jobs_of(step, "timer")
     for spiff_id, job in existing.items():
         if spiff_id not in due:
             step.session.delete(job)
-        elif job.due_at != due[spiff_id][1]:
-            job.due_at, job.locked_by, job.locked_until = due[spiff_id][1], None, None
-    step.instance.next_due_at = min((when for _, when in due.values()), default=None)
-    for spiff_id, (task, when) in due.items():
+        elif job.due_at != due[spiff_id]:
+            job.due_at, job.locked_by, job.locked_until = due[spiff_id], None, None
+    for spiff_id, when in due.items():
         if spiff_id not in existing:
             step.session.add(Job(kind="timer", instance_id=step.instance.id, spiff_task_id=spiff_id,
-                            element_id=task.task_spec.bpmn_id, due_at=when))
+                                 element_id=waiting[spiff_id].task_spec.bpmn_id, due_at=when))

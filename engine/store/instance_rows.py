@@ -1,0 +1,84 @@
+"""A process instance row as a plain record for the length of one service call.
+
+Read with one Core SELECT and written back with one UPDATE guarded by the row's
+`lock_version` (the same optimistic lock the ORM model declares), so two calls
+that both changed a case can never both win: the second raises StaleDataError,
+which the unit of work turns into a Conflict.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field, fields
+from datetime import datetime
+from typing import Any, Callable
+
+from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy.orm import Session
+from sqlalchemy.orm.exc import StaleDataError
+
+from engine.runtime.specs import RunnableDefinition
+from engine.store.tables import INSTANCE
+
+
+@dataclass
+class InstanceRecord:
+    """The columns of `process_instance`, with the definition version it runs."""
+
+    definition: RunnableDefinition
+    status: str
+    started_at: datetime
+    state: dict[str, Any] = field(default_factory=dict)
+    variables: dict[str, Any] = field(default_factory=dict)
+    id: int | None = None  # None until inserted
+    business_key: str | None = None
+    started_by: str | None = None
+    ended_at: datetime | None = None
+    lock_version: int = 1
+    next_due_at: datetime | None = None
+    incident_element: str | None = None
+    incident_message: str | None = None
+    due_at: datetime | None = None
+    sla_status: str | None = None
+
+    @property
+    def definition_id(self) -> int:
+        return self.definition.id
+
+
+# What a service call may change; the rest is fixed when the instance starts.
+MUTABLE = ("status", "ended_at", "state", "variables", "next_due_at", "incident_element", "incident_message",
+           "due_at", "sla_status")
+_COLUMNS = tuple(f.name for f in fields(InstanceRecord) if f.name not in ("definition", "id"))
+_SAVE = (update(INSTANCE)
+         .where(INSTANCE.c.id == bindparam("_id"), INSTANCE.c.lock_version == bindparam("_version"))
+         .values({name: bindparam(f"_{name}") for name in MUTABLE} | {"lock_version": bindparam("_next_version")}))
+# (bound names differ from column names: SQLAlchemy reserves those for its own SET parameters)
+
+
+def read_instance(session: Session, instance_id: int, definition: Callable[[int], RunnableDefinition],
+                  lock: bool = False) -> InstanceRecord | None:
+    """The instance, or None; `lock` also takes its row lock (PostgreSQL) so concurrent callers queue."""
+    query = select(INSTANCE).where(INSTANCE.c.id == instance_id)
+    if lock:
+        query = query.with_for_update()
+    row = session.execute(query).mappings().first()
+    if row is None:
+        return None
+    values = dict(row)
+    return InstanceRecord(definition=definition(values.pop("definition_id")), **values)
+
+
+def insert_instance(session: Session, instance: InstanceRecord) -> None:
+    """Insert a new instance and give the record its id."""
+    values = {name: getattr(instance, name) for name in _COLUMNS}
+    instance.id = session.execute(insert(INSTANCE).returning(INSTANCE.c.id),
+                                  values | {"definition_id": instance.definition_id}).scalar_one()
+
+
+def save_instance(session: Session, instance: InstanceRecord) -> None:
+    """Write the changed columns back if nobody else did in between; raise StaleDataError if someone did."""
+    params = {f"_{name}": getattr(instance, name) for name in MUTABLE}
+    result = session.execute(_SAVE, params | {"_id": instance.id, "_version": instance.lock_version,
+                                              "_next_version": instance.lock_version + 1})
+    if result.rowcount != 1:
+        raise StaleDataError(f"process_instance {instance.id} was changed by another transaction")
+    instance.lock_version += 1
