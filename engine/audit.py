@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from engine.store.tables import EVENT
 
 PENDING = "bankflow_pending_events"
+_INSERT = insert(EVENT)
 
 
 def record(
@@ -38,4 +39,4 @@ def write_pending(session: Session) -> None:
     """Insert the events recorded in this transaction, in the order they happened."""
     rows = session.info.pop(PENDING, None)
     if rows:
-        session.execute(insert(EVENT), rows)
+        session.execute(_INSERT, rows)

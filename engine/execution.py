@@ -12,7 +12,7 @@ from typing import Any
 
 from SpiffWorkflow.bpmn import BpmnWorkflow
 from SpiffWorkflow.task import Task
-from sqlalchemy import delete, insert, select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from engine.audit import record
@@ -34,8 +34,9 @@ from engine.runtime.sync import (
 from engine.sla.overrides import Override, effective_target
 from engine.sla.targets import SlaPlan, plan
 from engine.store.instance_rows import InstanceRecord, insert_instance, read_instance, save_instance
+from engine.store.job_rows import delete_instance_jobs, insert_jobs
 from engine.store.models import DeploymentFile
-from engine.store.tables import DEFINITION, JOB
+from engine.store.tables import DEFINITION
 
 SLA_JOB_KINDS = ("sla_at_risk", "sla_breach")
 
@@ -44,7 +45,7 @@ def runnable(ctx: EngineContext, session: Session, definition_id: int) -> Runnab
     """A definition version ready to run: read and parsed at most once per process."""
 
     def build() -> RunnableDefinition:
-        row = session.execute(select(DEFINITION).where(DEFINITION.c.id == definition_id)).one()
+        row = session.execute(select(DEFINITION).where(DEFINITION.c.id == bindparam("id")), {"id": definition_id}).one()
         files = session.execute(select(DeploymentFile.name, DeploymentFile.content)
                                 .where(DeploymentFile.id.in_(row.source_files))).all()
         spec, subprocess_specs = build_specs([SourceFile(f.name, f.content) for f in files], row.key)
@@ -110,7 +111,7 @@ def begin(ctx: EngineContext, session: Session, definition: RunnableDefinition, 
            payload={"definition_key": definition.key, "version": definition.version, "business_key": business_key})
     _write_back(ctx, session, instance, workflow, outcome, now, actor=user, is_new=True)
     if sla is not None and instance.status != "completed":
-        session.execute(insert(JOB), sla_jobs(instance.id, None, sla))
+        insert_jobs(session, sla_jobs(instance.id, None, sla))
     return instance
 
 
@@ -123,8 +124,7 @@ def advance(ctx: EngineContext, session: Session, instance: InstanceRecord, work
     _conclude(ctx, instance, workflow, outcome, now)
     _write_back(ctx, session, instance, workflow, outcome, now, actor=actor, is_new=False)
     if instance.status == "completed":
-        session.execute(delete(JOB).where(JOB.c.instance_id == instance.id,
-                                          JOB.c.kind.in_(("timer", "external", *SLA_JOB_KINDS))))
+        delete_instance_jobs(session, instance.id, ("timer", "external", *SLA_JOB_KINDS))
     save_instance(session, instance)
     return outcome
 

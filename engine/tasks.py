@@ -6,9 +6,10 @@ only to a candidate. Refused actions change nothing.
 """
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import and_, delete, exists, or_, select
+from sqlalchemy import and_, bindparam, exists, or_, select
 from sqlalchemy.orm import Session
 
 from engine.audit import record
@@ -19,7 +20,8 @@ from engine.errors import Conflict, FieldProblem, InvalidData, NotFound, Permiss
 from engine.execution import advance, breached_on_completion, load_instance, record_breach, restore
 from engine.runtime.runner import StepOutcome, TaskNotReady, complete_human_task
 from engine.runtime.serializer import json_ready
-from engine.store.tables import CANDIDATE, JOB, TASK
+from engine.store.job_rows import delete_task_jobs
+from engine.store.tables import CANDIDATE, TASK
 from engine.store.task_rows import TaskRow, read_task, update_task
 from engine.unit_of_work import unit_of_work
 from engine.users import Actor, load_actor
@@ -42,13 +44,17 @@ def four_eyes_violation(session: Session, task: TaskRow, user: Actor) -> str | N
     """Why `user` may not act on `task` under the four-eyes rule, or None."""
     if not task["four_eyes_with"]:
         return None
-    prepared = session.scalar(select(TASK.c.name).where(
-        TASK.c.instance_id == task["instance_id"], TASK.c.element_id.in_(split_list(task["four_eyes_with"])),
-        TASK.c.status == "completed", TASK.c.completed_by == user.name).limit(1))
+    prepared = session.scalar(_PREPARED_BY, {"instance_id": task["instance_id"], "user": user.name,
+                                             "elements": split_list(task["four_eyes_with"])})
     if prepared is None:
         return None
     return (f"four-eyes rule: {user.name} completed '{prepared}' in this case and may not also act on "
             f"'{task['name']}'")
+
+
+_PREPARED_BY = select(TASK.c.name).where(
+    TASK.c.instance_id == bindparam("instance_id"), TASK.c.element_id.in_(bindparam("elements", expanding=True)),
+    TASK.c.status == "completed", TASK.c.completed_by == bindparam("user")).limit(1)
 
 
 def _require_eligible(session: Session, user: Actor, task: TaskRow) -> None:
@@ -81,29 +87,42 @@ def list_tasks(ctx: EngineContext, user: str | None = None, group: str | None = 
     """Tasks by status (default: open and claimed), visible to `user`, offered to `group`, of an instance."""
     if status is not None and status not in TASK_STATUSES:
         raise InvalidData([FieldProblem("status", f"must be one of {', '.join(TASK_STATUSES)}")])
+    params: dict[str, Any] = {"statuses": [status] if status else list(ACTIVE_STATUSES), "limit": limit,
+                              "offset": offset, "instance_id": instance_id, "group": group}
     with unit_of_work(ctx, read_only=True) as session:
-        query = select(TASK).order_by(TASK.c.priority.desc(), TASK.c.created_at, TASK.c.id)
-        query = query.where(TASK.c.status == status) if status else query.where(TASK.c.status.in_(ACTIVE_STATUSES))
-        if instance_id is not None:
-            query = query.where(TASK.c.instance_id == instance_id)
-        if group:
-            query = query.where(exists().where(and_(CANDIDATE.c.task_id == TASK.c.id,
-                                                    CANDIDATE.c.kind == "group", CANDIDATE.c.name == group)))
+        staff = False
         if user:
-            query = query.where(_visible_to(load_actor(session, user)))
-        rows = session.execute(query.limit(limit).offset(offset)).mappings()
-        return [task_view(t) for t in rows]
+            actor = load_actor(session, user)
+            staff = actor.has_role("staff", "admin")
+            params |= {"user": actor.name, "groups": sorted(actor.groups) or [""]}
+        query = _list_query(instance_id is not None, group is not None, user is not None, staff)
+        return [task_view(t) for t in session.execute(query, params).mappings()]
 
 
-def _visible_to(user: Actor):
-    """Assigned to the user, or still open and offered to them, one of their groups, or everyone."""
+@lru_cache(maxsize=None)
+def _list_query(by_instance: bool, by_group: bool, by_user: bool, unrestricted_too: bool):
+    """The work-list query for one combination of filters, built once (values are bound per call)."""
+    query = (select(TASK).where(TASK.c.status.in_(bindparam("statuses", expanding=True)))
+             .order_by(TASK.c.priority.desc(), TASK.c.created_at, TASK.c.id))
+    if by_instance:
+        query = query.where(TASK.c.instance_id == bindparam("instance_id"))
+    if by_group:
+        query = query.where(exists().where(and_(CANDIDATE.c.task_id == TASK.c.id, CANDIDATE.c.kind == "group",
+                                                CANDIDATE.c.name == bindparam("group"))))
+    if by_user:
+        query = query.where(_visible_to(unrestricted_too))
+    return query.limit(bindparam("limit")).offset(bindparam("offset"))
+
+
+def _visible_to(unrestricted_too: bool):
+    """Assigned to the user, or still open and offered to them, one of their groups, or (for staff) everyone."""
     offered = exists().where(and_(
         CANDIDATE.c.task_id == TASK.c.id,
-        or_(and_(CANDIDATE.c.kind == "user", CANDIDATE.c.name == user.name),
-            and_(CANDIDATE.c.kind == "group", CANDIDATE.c.name.in_(sorted(user.groups) or [""])))))
+        or_(and_(CANDIDATE.c.kind == "user", CANDIDATE.c.name == bindparam("user")),
+            and_(CANDIDATE.c.kind == "group", CANDIDATE.c.name.in_(bindparam("groups", expanding=True))))))
     unrestricted = ~exists().where(CANDIDATE.c.task_id == TASK.c.id)
-    offers = [offered, unrestricted] if user.has_role("staff", "admin") else [offered]
-    return or_(TASK.c.assignee == user.name, and_(TASK.c.status == "open", or_(*offers)))
+    offers = [offered, unrestricted] if unrestricted_too else [offered]
+    return or_(TASK.c.assignee == bindparam("user"), and_(TASK.c.status == "open", or_(*offers)))
 
 
 def claim(ctx: EngineContext, task_id: int, user: str) -> dict[str, Any]:
@@ -183,7 +202,7 @@ def complete(ctx: EngineContext, task_id: int, user: str, data: dict[str, Any] |
             sla_status = "breached"
             record_breach(session, now, instance.id, task["due_at"], task_id, task["element_id"])
         if task["due_at"] is not None:  # only tasks with an SLA have checks scheduled
-            session.execute(delete(JOB).where(JOB.c.task_id == task_id))
+            delete_task_jobs(session, [task_id])
         task = update_task(session, task, status="completed", completed_at=now, completed_by=actor.name,
                            data=json_ready(values), sla_status=sla_status)
         record(session, "task_completed", now, instance_id=instance.id, task_id=task_id,

@@ -12,7 +12,7 @@ from typing import Any, Callable
 from SpiffWorkflow.bpmn import BpmnWorkflow
 from SpiffWorkflow.task import Task
 from SpiffWorkflow.util.task import TaskState
-from sqlalchemy import bindparam, delete, insert, select, update
+from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.orm import Session
 
 from engine.audit import record
@@ -21,8 +21,9 @@ from engine.runtime.serializer import json_ready
 from engine.runtime.timers import next_due
 from engine.sla.targets import SlaPlan
 from engine.store.instance_rows import InstanceRecord
+from engine.store.job_rows import delete_task_jobs, insert_jobs
 from engine.store.models import Job
-from engine.store.tables import ACTIVITY, JOB, TASK
+from engine.store.tables import ACTIVITY, TASK
 from engine.store.task_rows import TaskRow, cancel_tasks, insert_tasks
 
 OPEN_TASK_STATES = ("open", "claimed")
@@ -51,8 +52,7 @@ def sync_activities(step: Step, completed: list[Task]) -> None:
     """
     open_ids: set[str] = set()
     if not step.is_new:
-        open_ids = set(step.session.scalars(select(ACTIVITY.c.spiff_task_id).where(
-            ACTIVITY.c.instance_id == step.instance.id, ACTIVITY.c.ended_at.is_(None))))
+        open_ids = set(step.session.scalars(_OPEN_ACTIVITIES, {"instance_id": step.instance.id}))
     new_rows: dict[str, dict[str, Any]] = {}
     finished: list[str] = []
     for task in completed:
@@ -70,11 +70,20 @@ def sync_activities(step: Step, completed: list[Task]) -> None:
     cancelled = [spiff_id for spiff_id in open_ids - set(finished) if spiff_id not in active]
     for state, ids in (("completed", finished), ("cancelled", cancelled)):
         if ids:
-            step.session.execute(update(ACTIVITY).where(
-                ACTIVITY.c.instance_id == step.instance.id, ACTIVITY.c.spiff_task_id.in_(ids),
-                ACTIVITY.c.ended_at.is_(None)).values(ended_at=step.now, state=state))
+            step.session.execute(_CLOSE_ACTIVITIES, {"_instance_id": step.instance.id, "ids": ids,
+                                                     "_ended_at": step.now, "_state": state})
     if new_rows:
-        step.session.execute(insert(ACTIVITY), list(new_rows.values()))
+        step.session.execute(_INSERT_ACTIVITIES, list(new_rows.values()))
+
+
+# Built once: building a statement costs more than running it on SQLite.
+_OPEN_ACTIVITIES = select(ACTIVITY.c.spiff_task_id).where(ACTIVITY.c.instance_id == bindparam("instance_id"),
+                                                          ACTIVITY.c.ended_at.is_(None))
+_CLOSE_ACTIVITIES = (update(ACTIVITY).where(ACTIVITY.c.instance_id == bindparam("_instance_id"),
+                                            ACTIVITY.c.spiff_task_id.in_(bindparam("ids", expanding=True)),
+                                            ACTIVITY.c.ended_at.is_(None))
+                     .values(ended_at=bindparam("_ended_at"), state=bindparam("_state")))
+_INSERT_ACTIVITIES = insert(ACTIVITY)
 
 
 def _activity(step: Step, task: Task, ended: bool) -> dict[str, Any]:
@@ -127,8 +136,7 @@ def sync_human_tasks(step: Step, sla_for: SlaResolver) -> list[TaskRow]:
                    element_id=row["element_id"], payload={"to": row["assignee"]})
     jobs = [job for row in created if plans[row["spiff_task_id"]] is not None
             for job in sla_jobs(step.instance.id, row["id"], plans[row["spiff_task_id"]])]
-    if jobs:
-        step.session.execute(insert(JOB), jobs)
+    insert_jobs(step.session, jobs)
     return created
 
 
@@ -139,9 +147,7 @@ _OPEN_TASKS = select(TASK.c.id, TASK.c.spiff_task_id, TASK.c.element_id, TASK.c.
 def _cancel(step: Step, rows: list[Any]) -> None:
     """Tasks the process moved on without: cancelled, with their SLA checks dropped."""
     cancel_tasks(step.session, [row.id for row in rows])
-    with_sla = [row.id for row in rows if row.due_at is not None]  # only those have checks scheduled
-    if with_sla:
-        step.session.execute(delete(JOB).where(JOB.c.task_id.in_(with_sla)))
+    delete_task_jobs(step.session, [row.id for row in rows if row.due_at is not None])  # only those have checks
     for row in rows:
         record(step.session, "task_cancelled", step.now, instance_id=step.instance.id, task_id=row.id,
                element_id=row.element_id)

@@ -48,19 +48,22 @@ class InstanceRecord:
 MUTABLE = ("status", "ended_at", "state", "variables", "next_due_at", "incident_element", "incident_message",
            "due_at", "sla_status")
 _COLUMNS = tuple(f.name for f in fields(InstanceRecord) if f.name not in ("definition", "id"))
+# Built once (building a statement costs more than running it on SQLite); bound names
+# differ from column names because SQLAlchemy reserves those for its own SET parameters.
 _SAVE = (update(INSTANCE)
          .where(INSTANCE.c.id == bindparam("_id"), INSTANCE.c.lock_version == bindparam("_version"))
          .values({name: bindparam(f"_{name}") for name in MUTABLE} | {"lock_version": bindparam("_next_version")}))
-# (bound names differ from column names: SQLAlchemy reserves those for its own SET parameters)
+
+
+_READ = select(INSTANCE).where(INSTANCE.c.id == bindparam("id"))
+_READ_LOCKED = _READ.with_for_update()
+_INSERT = insert(INSTANCE).returning(INSTANCE.c.id)
 
 
 def read_instance(session: Session, instance_id: int, definition: Callable[[int], RunnableDefinition],
                   lock: bool = False) -> InstanceRecord | None:
     """The instance, or None; `lock` also takes its row lock (PostgreSQL) so concurrent callers queue."""
-    query = select(INSTANCE).where(INSTANCE.c.id == instance_id)
-    if lock:
-        query = query.with_for_update()
-    row = session.execute(query).mappings().first()
+    row = session.execute(_READ_LOCKED if lock else _READ, {"id": instance_id}).mappings().first()
     if row is None:
         return None
     values = dict(row)
@@ -70,7 +73,7 @@ def read_instance(session: Session, instance_id: int, definition: Callable[[int]
 def insert_instance(session: Session, instance: InstanceRecord) -> None:
     """Insert a new instance and give the record its id."""
     values = {name: getattr(instance, name) for name in _COLUMNS}
-    instance.id = session.execute(insert(INSTANCE).returning(INSTANCE.c.id),
+    instance.id = session.execute(_INSERT,
                                   values | {"definition_id": instance.definition_id}).scalar_one()
 
 
