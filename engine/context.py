@@ -39,8 +39,11 @@ class EngineContext:
     mailer: Any = None  # engine.mail.SmtpMailer when SMTP is configured
     # werkzeug's method string; tests use a cheap one, production keeps scrypt.
     password_method: str = "scrypt"
+    read_session_factory: sessionmaker[Session] | None = None  # sessions that only read; derived from `db`
 
     def __post_init__(self) -> None:
+        if self.read_session_factory is None:
+            self.read_session_factory = make_session_factory(self.db, read_only=True)
         if self.script_engine is None:
             self.script_engine = BankflowScriptEngine(self.limits, self.clock, self.calendars)
 

@@ -7,6 +7,7 @@ guarantees.
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -22,6 +23,8 @@ from engine.runtime.runner import StepOutcome, new_workflow, run_engine_steps
 from engine.runtime.serializer import json_ready
 from engine.runtime.specs import ProcessSpecs, RunnableDefinition
 from engine.runtime.sync import (
+    NOTHING_OPEN,
+    OpenRows,
     SlaResolver,
     Step,
     sla_jobs,
@@ -29,6 +32,7 @@ from engine.runtime.sync import (
     sync_external_jobs,
     sync_human_tasks,
     sync_timer_jobs,
+    open_rows,
     timer_dues,
 )
 from engine.sla.overrides import Override, effective_target
@@ -59,10 +63,19 @@ def load_instance(ctx: EngineContext, session: Session, instance_id: int, lock: 
     return read_instance(session, instance_id, lambda definition_id: runnable(ctx, session, definition_id), lock)
 
 
-def restore(ctx: EngineContext, instance: InstanceRecord) -> BpmnWorkflow:
+@dataclass
+class Case:
+    """A running instance restored for one service call: its row, its workflow, and the rows it had open."""
+
+    instance: InstanceRecord
+    workflow: BpmnWorkflow
+    opened: OpenRows
+
+
+def restore(ctx: EngineContext, instance: InstanceRecord) -> Case:
     workflow = ctx.serializer.load(instance.state, instance.definition.specs)
     workflow.script_engine = ctx.script_engine
-    return workflow
+    return Case(instance, workflow, open_rows(workflow))
 
 
 def current_variables(workflow: BpmnWorkflow) -> dict[str, Any]:
@@ -109,20 +122,20 @@ def begin(ctx: EngineContext, session: Session, definition: RunnableDefinition, 
     insert_instance(session, instance)
     record(session, "instance_started", now, instance_id=instance.id, actor=user,
            payload={"definition_key": definition.key, "version": definition.version, "business_key": business_key})
-    _write_back(ctx, session, instance, workflow, outcome, now, actor=user, is_new=True)
+    _write_back(ctx, session, instance, workflow, outcome, now, actor=user, opened=NOTHING_OPEN)
     if sla is not None and instance.status != "completed":
         insert_jobs(session, sla_jobs(instance.id, None, sla))
     return instance
 
 
-def advance(ctx: EngineContext, session: Session, instance: InstanceRecord, workflow: BpmnWorkflow,
-            outcome: StepOutcome, actor: str | None) -> StepOutcome:
+def advance(ctx: EngineContext, session: Session, case: Case, outcome: StepOutcome, actor: str | None) -> StepOutcome:
     """Run a restored instance's engine steps to the next wait state and write everything back."""
+    instance, workflow = case.instance, case.workflow
     ctx.calendars.refresh(session)
     run_engine_steps(workflow, outcome)
     now = ctx.clock.now()
     _conclude(ctx, instance, workflow, outcome, now)
-    _write_back(ctx, session, instance, workflow, outcome, now, actor=actor, is_new=False)
+    _write_back(ctx, session, instance, workflow, outcome, now, actor=actor, opened=case.opened)
     if instance.status == "completed":
         delete_instance_jobs(session, instance.id, ("timer", "external", *SLA_JOB_KINDS))
     save_instance(session, instance)
@@ -149,9 +162,10 @@ def _conclude(ctx: EngineContext, instance: InstanceRecord, workflow: BpmnWorkfl
 
 
 def _write_back(ctx: EngineContext, session: Session, instance: InstanceRecord, workflow: BpmnWorkflow,
-                outcome: StepOutcome, now: datetime, actor: str | None, is_new: bool) -> None:
+                outcome: StepOutcome, now: datetime, actor: str | None, opened: OpenRows) -> None:
     """Mirror the run into rows (activities, human tasks, jobs) and record how it ended."""
-    step = Step(session, instance, workflow, now, instance.definition.elements, is_new)
+    step = Step(session, instance, workflow, now, instance.definition.elements, opened,
+                is_new=opened is NOTHING_OPEN)
     sync_activities(step, outcome.completed)
     sync_human_tasks(step, _task_sla_resolver(ctx, session, instance, now))
     if _has(step.elements, "topic"):

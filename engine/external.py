@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from datetime import timedelta
 from typing import Any, Iterable
-from uuid import UUID
 
 from SpiffWorkflow.util.task import TaskState
 from sqlalchemy import or_, select
@@ -21,7 +20,7 @@ from engine.context import EngineContext
 from engine.errors import Conflict, NotFound
 from engine.execution import advance, load_instance, restore
 from engine.instances import check_variable_names
-from engine.runtime.runner import StepOutcome
+from engine.runtime.runner import StepOutcome, find_task
 from engine.runtime.serializer import json_ready
 from engine.store.models import Job, ProcessInstance
 from engine.unit_of_work import unit_of_work
@@ -72,8 +71,8 @@ def complete_job(ctx: EngineContext, job_id: int, worker_id: str,
         now = ctx.clock.now()
         job = _locked_job(session, job_id, worker_id, now)
         instance = load_instance(ctx, session, job.instance_id)
-        workflow = restore(ctx, instance)
-        task = workflow.get_task_from_id(UUID(job.spiff_task_id))
+        case = restore(ctx, instance)
+        task = find_task(case.workflow, job.spiff_task_id)
         if task is None or not task.has_state(TaskState.STARTED):
             raise Conflict(f"instance {instance.id} no longer waits for {job.element_id}")
         task.data.update(variables)
@@ -83,7 +82,7 @@ def complete_job(ctx: EngineContext, job_id: int, worker_id: str,
         session.delete(job)
         outcome = StepOutcome()
         outcome.completed.append(task)
-        advance(ctx, session, instance, workflow, outcome, worker_id)
+        advance(ctx, session, case, outcome, worker_id)
         return instance_summary(instance)
 
 

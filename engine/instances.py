@@ -74,11 +74,11 @@ def retry(ctx: EngineContext, instance_id: int, data: dict[str, Any] | None = No
         instance = _existing(ctx, session, instance_id)
         if instance.status != "incident":
             raise Conflict(f"instance {instance_id} is {instance.status}, not in incident; there is nothing to retry")
-        workflow = restore(ctx, instance)
+        case = restore(ctx, instance)
         # The failed step was put back to READY; corrected variables go to it.
-        for task in workflow.get_tasks(state=TaskState.READY, manual=False):
+        for task in case.workflow.get_tasks(state=TaskState.READY, manual=False):
             task.data.update(data)
         record(session, "retried", ctx.clock.now(), instance_id=instance.id, actor=user,
                element_id=instance.incident_element, payload={"data": json_ready(data)})
-        advance(ctx, session, instance, workflow, StepOutcome(), user)
+        advance(ctx, session, case, StepOutcome(), user)
         return instance_summary(instance)

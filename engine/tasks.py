@@ -190,10 +190,10 @@ def complete(ctx: EngineContext, task_id: int, user: str, data: dict[str, Any] |
         instance = load_instance(ctx, session, task["instance_id"])
         if instance.status != "running":
             raise Conflict(f"instance {instance.id} is {instance.status}; the task cannot be completed now")
-        workflow = restore(ctx, instance)
+        case = restore(ctx, instance)
         outcome = StepOutcome()
         try:
-            outcome.completed.append(complete_human_task(workflow, task["spiff_task_id"], values))
+            outcome.completed.append(complete_human_task(case.workflow, task["spiff_task_id"], values))
         except TaskNotReady:
             raise Conflict(f"task {task_id} is no longer waiting in instance {instance.id}") from None
         now = ctx.clock.now()
@@ -207,7 +207,7 @@ def complete(ctx: EngineContext, task_id: int, user: str, data: dict[str, Any] |
                            data=json_ready(values), sla_status=sla_status)
         record(session, "task_completed", now, instance_id=instance.id, task_id=task_id,
                element_id=task["element_id"], actor=actor.name, payload={"data": task["data"]})
-        advance(ctx, session, instance, workflow, outcome, actor.name)
+        advance(ctx, session, case, outcome, actor.name)
         return {"task": task_view(task), "instance": instance_summary(instance)}
 
 

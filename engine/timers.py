@@ -11,7 +11,6 @@ from __future__ import annotations
 import logging
 from datetime import timedelta
 from typing import Any
-from uuid import UUID
 
 from SpiffWorkflow.util.task import TaskState
 from sqlalchemy import or_, select
@@ -23,7 +22,7 @@ from engine.errors import BankflowError
 from engine.escalation import escalate_breach
 from engine.execution import advance, begin, load_instance, restore, runnable
 from engine.notifications import deliver_pending
-from engine.runtime.runner import StepOutcome
+from engine.runtime.runner import StepOutcome, find_task
 from engine.runtime.timers import due_after, next_due
 from engine.store.models import HumanTask, Job, ProcessInstance
 from engine.unit_of_work import unit_of_work
@@ -70,15 +69,15 @@ def fire_timer(ctx: EngineContext, job_id: int, worker_id: str) -> bool:
         if instance is None or instance.status != "running":
             session.delete(job)
             return False
-        workflow = restore(ctx, instance)
-        task = workflow.get_task_from_id(UUID(job.spiff_task_id))
+        case = restore(ctx, instance)
+        task = find_task(case.workflow, job.spiff_task_id)
         before = next_due(task) if task is not None else None
-        workflow.refresh_timers()
+        case.workflow.refresh_timers()
         fired = task is not None and (not task.has_state(TaskState.WAITING) or next_due(task) != before)
         if fired:
             record(session, "timer_fired", ctx.clock.now(), instance_id=instance.id, element_id=job.element_id,
                    actor=worker_id, payload={"due_at": job.due_at.isoformat()})
-        advance(ctx, session, instance, workflow, StepOutcome(), worker_id)
+        advance(ctx, session, case, StepOutcome(), worker_id)
         return fired
 
 

@@ -11,7 +11,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from engine.audit import write_pending
 from engine.context import EngineContext
 from engine.errors import Conflict, DatabaseProblem
-from engine.store.db import READ_ONLY, describe_database_error
+from engine.store.db import describe_database_error
 
 CHANGED_BY_SOMEONE_ELSE = "it was changed by someone else at the same time; reload it and try again"
 
@@ -22,10 +22,8 @@ def unit_of_work(ctx: EngineContext, read_only: bool = False) -> Iterator[Sessio
 
     `read_only` units of work only read, and on SQLite do not take the write lock.
     """
-    session = ctx.session_factory()
+    session = (ctx.read_session_factory if read_only else ctx.session_factory)()
     try:
-        if read_only:
-            session.connection(execution_options={READ_ONLY: True})
         yield session
         write_pending(session)
         session.commit()

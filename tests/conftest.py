@@ -23,6 +23,7 @@ from engine.runtime.script_engine import BankflowScriptEngine
 from engine.store import schema
 from engine.store.db import make_engine
 from engine.store.models import Base
+from tests.invariants import rows_mirror_workflows
 
 FIXTURES = Path(__file__).parent / "fixtures"
 TEST_DATABASE_ENV = "BANKFLOW_TEST_DATABASE_URL"
@@ -96,7 +97,10 @@ def ctx(database_url: str, clock: ManualClock) -> Iterator[EngineContext]:
     context = EngineContext.from_url(database_url, clock=clock)
     context.password_method = "pbkdf2:sha256:1000"  # fast hashing: tests create many users
     yield context
-    context.close()
+    try:
+        assert rows_mirror_workflows(context) == []
+    finally:
+        context.close()
 
 
 @pytest.fixture

@@ -4,10 +4,13 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from sqlalchemy import select
 
 from engine import deployments, external, instances, tasks, users
 from engine.connectors import ConnectorRegistry, default_registry
 from engine.errors import Conflict, PermissionDenied
+from engine.store.tables import ACTIVITY
+from engine.unit_of_work import unit_of_work
 from engine.worker import run_connectors
 
 
@@ -41,6 +44,21 @@ def test_service_task_waits_for_a_job_and_the_connector_answers(kyc):
     assert detail["status"] == "completed"
     assert detail["variables"]["aml_hit"] is False and detail["variables"]["account_number"].startswith("62")
     assert [e["actor"] for e in detail["history"] if e["type"] == "service_completed"] == ["w1", "w1"]
+
+
+def test_a_waiting_service_task_is_an_open_activity_until_its_job_completes(kyc, clock):
+    ctx = kyc
+    case_id = prepare(ctx, "Grace Hopper")
+
+    def aml_activity():
+        with unit_of_work(ctx, read_only=True) as session:
+            return session.execute(select(ACTIVITY.c.state, ACTIVITY.c.ended_at).where(
+                ACTIVITY.c.instance_id == case_id, ACTIVITY.c.element_id == "aml")).one()
+
+    assert aml_activity() == ("active", None)
+    clock.advance(timedelta(minutes=3))
+    run_connectors(ctx, default_registry(), "w1")
+    assert aml_activity() == ("completed", clock.now())
 
 
 def test_sanctions_hit_ends_the_case(kyc):

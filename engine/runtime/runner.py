@@ -14,6 +14,7 @@ from uuid import UUID
 
 from SpiffWorkflow.bpmn import BpmnWorkflow
 from SpiffWorkflow.bpmn.specs.mixins.script_task import ScriptEngineTask
+from SpiffWorkflow.exceptions import TaskNotFoundException
 from SpiffWorkflow.task import Task
 from SpiffWorkflow.util.task import TaskState
 
@@ -56,7 +57,9 @@ def run_engine_steps(workflow: BpmnWorkflow, outcome: StepOutcome | None = None)
             snapshots[task.id] = copy.deepcopy(task.data)
 
     def after(task: Task) -> None:
-        outcome.completed.append(task)
+        # Called after every run, also for a task that only started (an external service task waits STARTED).
+        if task.has_state(TaskState.COMPLETED):
+            outcome.completed.append(task)
 
     try:
         workflow.do_engine_steps(will_complete_task=before, did_complete_task=after)
@@ -93,8 +96,16 @@ class TaskNotReady(Exception):
     """The workflow no longer waits for this task (it moved on, or the state is stale)."""
 
 
+def find_task(workflow: BpmnWorkflow, spiff_task_id: str) -> Task | None:
+    """The workflow's task with this id, or None when the workflow no longer has it."""
+    try:
+        return workflow.get_task_from_id(UUID(spiff_task_id))
+    except TaskNotFoundException:
+        return None
+
+
 def complete_human_task(workflow: BpmnWorkflow, spiff_task_id: str, data: dict[str, Any]) -> Task:
-    task = workflow.get_task_from_id(UUID(spiff_task_id))
+    task = find_task(workflow, spiff_task_id)
     if task is None or not task.has_state(TaskState.READY):
         raise TaskNotReady(spiff_task_id)
     task.data.update(data)

@@ -16,7 +16,7 @@ from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.orm import Session
 
 from engine.audit import record
-from engine.runtime.runner import is_flow_node, ready_human_tasks, waiting_tasks
+from engine.runtime.runner import find_task, is_flow_node, ready_human_tasks, waiting_tasks
 from engine.runtime.serializer import json_ready
 from engine.runtime.timers import next_due
 from engine.sla.targets import SlaPlan
@@ -38,7 +38,35 @@ class Step:
     workflow: BpmnWorkflow
     now: datetime
     elements: dict[str, dict[str, Any]]
+    opened: OpenRows  # the rows the instance had open before this run
     is_new: bool  # a new instance has no rows to read yet
+
+
+@dataclass(frozen=True)
+class OpenRows:
+    """The SpiffWorkflow task ids with an open activity row and an open human task row."""
+
+    activities: frozenset[str]
+    tasks: frozenset[str]
+
+
+NOTHING_OPEN = OpenRows(frozenset(), frozenset())
+
+
+def open_rows(workflow: BpmnWorkflow) -> OpenRows:
+    """The rows a restored workflow has open, without reading them.
+
+    Every write-back leaves exactly one open activity row per active flow node and
+    one open task row per ready user task, and saves the workflow in the same
+    transaction, so the saved workflow says which rows are open.
+    """
+    return OpenRows(frozenset(_active_flow_nodes(workflow)),
+                    frozenset(str(t.id) for t in ready_human_tasks(workflow)))
+
+
+def _active_flow_nodes(workflow: BpmnWorkflow) -> dict[str, Task]:
+    """Flow nodes that are running or waiting: ready user tasks, timers and messages, service calls."""
+    return {str(t.id): t for t in [*ready_human_tasks(workflow), *waiting_tasks(workflow)] if is_flow_node(t)}
 
 
 DEFAULT_PRIORITY = 50
@@ -47,12 +75,10 @@ DEFAULT_PRIORITY = 50
 def sync_activities(step: Step, completed: list[Task]) -> None:
     """Open a row when a node starts waiting or becomes a human task; close it when it ends.
 
-    Written with plain Core statements on the table (not the ORM): activity rows
-    are never loaded as objects, only their open ids are read.
+    Activity rows are only ever written here, never read back: which ones are open
+    is known from the workflow as it was restored (`open_rows`).
     """
-    open_ids: set[str] = set()
-    if not step.is_new:
-        open_ids = set(step.session.scalars(_OPEN_ACTIVITIES, {"instance_id": step.instance.id}))
+    open_ids = step.opened.activities
     new_rows: dict[str, dict[str, Any]] = {}
     finished: list[str] = []
     for task in completed:
@@ -62,8 +88,7 @@ def sync_activities(step: Step, completed: list[Task]) -> None:
             finished.append(str(task.id))
         else:
             new_rows[str(task.id)] = _activity(step, task, ended=True)
-    active = {str(t.id): t for t in [*ready_human_tasks(step.workflow), *waiting_tasks(step.workflow)]
-              if is_flow_node(t)}
+    active = _active_flow_nodes(step.workflow)
     for spiff_id, task in active.items():
         if spiff_id not in open_ids and spiff_id not in new_rows:
             new_rows[spiff_id] = _activity(step, task, ended=False)
@@ -77,8 +102,6 @@ def sync_activities(step: Step, completed: list[Task]) -> None:
 
 
 # Built once: building a statement costs more than running it on SQLite.
-_OPEN_ACTIVITIES = select(ACTIVITY.c.spiff_task_id).where(ACTIVITY.c.instance_id == bindparam("instance_id"),
-                                                          ACTIVITY.c.ended_at.is_(None))
 _CLOSE_ACTIVITIES = (update(ACTIVITY).where(ACTIVITY.c.instance_id == bindparam("_instance_id"),
                                             ACTIVITY.c.spiff_task_id.in_(bindparam("ids", expanding=True)),
                                             ACTIVITY.c.ended_at.is_(None))
@@ -107,15 +130,11 @@ SlaResolver = Callable[[Task, dict[str, Any]], SlaPlan | None]
 def sync_human_tasks(step: Step, sla_for: SlaResolver) -> list[TaskRow]:
     """Create rows for new ready user tasks, cancel rows whose task went away; return new rows."""
     ready = {str(t.id): t for t in ready_human_tasks(step.workflow)}
-    known: set[str] = set()
-    if not step.is_new:
-        gone = []
-        for row in step.session.execute(_OPEN_TASKS, {"instance_id": step.instance.id}):
-            known.add(row.spiff_task_id)
-            if row.spiff_task_id not in ready:
-                gone.append(row)
-        if gone:
-            _cancel(step, gone)
+    known = step.opened.tasks
+    # Not ready any more and not completed (a completed task's row was closed by whoever completed it).
+    gone = [spiff_id for spiff_id in known if spiff_id not in ready and not _completed(step.workflow, spiff_id)]
+    if gone:
+        _cancel(step, gone)
     plans: dict[str, SlaPlan | None] = {}
     rows = []
     for spiff_id, task in ready.items():
@@ -140,12 +159,19 @@ def sync_human_tasks(step: Step, sla_for: SlaResolver) -> list[TaskRow]:
     return created
 
 
-_OPEN_TASKS = select(TASK.c.id, TASK.c.spiff_task_id, TASK.c.element_id, TASK.c.due_at).where(
-    TASK.c.instance_id == bindparam("instance_id"), TASK.c.status.in_(OPEN_TASK_STATES))
+def _completed(workflow: BpmnWorkflow, spiff_id: str) -> bool:
+    task = find_task(workflow, spiff_id)
+    return task is not None and task.has_state(TaskState.COMPLETED)
 
 
-def _cancel(step: Step, rows: list[Any]) -> None:
+_OPEN_TASKS = select(TASK.c.id, TASK.c.element_id, TASK.c.due_at).where(
+    TASK.c.instance_id == bindparam("instance_id"), TASK.c.spiff_task_id.in_(bindparam("ids", expanding=True)),
+    TASK.c.status.in_(OPEN_TASK_STATES))
+
+
+def _cancel(step: Step, spiff_ids: list[str]) -> None:
     """Tasks the process moved on without: cancelled, with their SLA checks dropped."""
+    rows = step.session.execute(_OPEN_TASKS, {"instance_id": step.instance.id, "ids": spiff_ids}).all()
     cancel_tasks(step.session, [row.id for row in rows])
     delete_task_jobs(step.session, [row.id for row in rows if row.due_at is not None])  # only those have checks
     for row in rows:

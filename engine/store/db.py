@@ -51,8 +51,10 @@ def _sqlite_begin_immediate(connection) -> None:
     connection.exec_driver_sql("BEGIN" if connection.get_execution_options().get(READ_ONLY) else "BEGIN IMMEDIATE")
 
 
-def make_session_factory(engine: Engine) -> sessionmaker[Session]:
-    return sessionmaker(engine, expire_on_commit=False)
+def make_session_factory(engine: Engine, read_only: bool = False) -> sessionmaker[Session]:
+    """Sessions on `engine`; `read_only` ones never take SQLite's write lock (see `_sqlite_begin_immediate`)."""
+    return sessionmaker(engine.execution_options(**{READ_ONLY: True}) if read_only else engine,
+                        expire_on_commit=False)
 
 
 def describe_database_error(exc: Exception) -> str:
