@@ -5,7 +5,7 @@ import hashlib
 from pathlib import Path
 from typing import Any, Iterable
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import bindparam, delete, func, select
 from sqlalchemy.orm import Session
 
 from engine.audit import record
@@ -226,15 +226,20 @@ def find_definition(session: Session, key: str, version: int | None = None) -> P
 
 def find_definition_id(session: Session, key: str, version: int | None = None) -> int:
     """The id of the given version of a process, or of its newest active one."""
-    query = select(DEFINITION.c.id).where(DEFINITION.c.key == key)
-    if version is not None:
-        query = query.where(DEFINITION.c.version == version)
+    if version is None:
+        definition_id = session.scalar(_NEWEST_ACTIVE, {"key": key})
     else:
-        query = query.where(DEFINITION.c.active.is_(True))
-    definition_id = session.scalar(query.order_by(DEFINITION.c.version.desc()).limit(1))
+        definition_id = session.scalar(_VERSION, {"key": key, "version": version})
     if definition_id is None:
         known = session.scalars(select(DEFINITION.c.key).distinct().order_by(DEFINITION.c.key)).all()
         hint = f"; deployed processes: {', '.join(known)}" if known else "; nothing is deployed yet"
         what = f"version {version} of process '{key}'" if version is not None else f"process '{key}'"
         raise NotFound(f"{what} is not deployed{hint}")
     return definition_id
+
+
+# Built once: every start looks its definition up.
+_NEWEST_ACTIVE = (select(DEFINITION.c.id).where(DEFINITION.c.key == bindparam("key"), DEFINITION.c.active.is_(True))
+                  .order_by(DEFINITION.c.version.desc()).limit(1))
+_VERSION = select(DEFINITION.c.id).where(DEFINITION.c.key == bindparam("key"),
+                                         DEFINITION.c.version == bindparam("version"))

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from engine.audit import record
 from engine.bpmn.intake import SourceFile, build_specs
 from engine.context import EngineContext
-from engine.runtime.runner import StepOutcome, new_workflow, run_engine_steps
+from engine.runtime.runner import StepOutcome, new_workflow, open_work, run_engine_steps
 from engine.runtime.serializer import json_ready
 from engine.runtime.specs import ProcessSpecs, RunnableDefinition
 from engine.runtime.sync import (
@@ -164,7 +164,7 @@ def _conclude(ctx: EngineContext, instance: InstanceRecord, workflow: BpmnWorkfl
 def _write_back(ctx: EngineContext, session: Session, instance: InstanceRecord, workflow: BpmnWorkflow,
                 outcome: StepOutcome, now: datetime, actor: str | None, opened: OpenRows) -> None:
     """Mirror the run into rows (activities, human tasks, jobs) and record how it ended."""
-    step = Step(session, instance, workflow, now, instance.definition.elements, opened,
+    step = Step(session, instance, workflow, now, instance.definition.elements, opened, open_work(workflow),
                 is_new=opened is NOTHING_OPEN)
     sync_activities(step, outcome.completed)
     sync_human_tasks(step, _task_sla_resolver(ctx, session, instance, now))

@@ -113,12 +113,25 @@ def complete_human_task(workflow: BpmnWorkflow, spiff_task_id: str, data: dict[s
     return task
 
 
-def ready_human_tasks(workflow: BpmnWorkflow) -> list[Task]:
-    return workflow.get_tasks(state=TaskState.READY, manual=True)
+@dataclass(frozen=True)
+class OpenWork:
+    """What a workflow waits for, found in one pass over its tasks (each keyed by task id)."""
+
+    human: dict[str, Task]  # user tasks ready for a person
+    active: dict[str, Task]  # flow nodes ready for a person or waiting: timers, messages, service calls
 
 
-def waiting_tasks(workflow: BpmnWorkflow) -> list[Task]:
-    return workflow.get_tasks(state=TaskState.WAITING | TaskState.STARTED)
+def open_work(workflow: BpmnWorkflow) -> OpenWork:
+    human: dict[str, Task] = {}
+    active: dict[str, Task] = {}
+    for task in workflow.get_tasks(state=TaskState.READY | TaskState.WAITING | TaskState.STARTED):
+        if task.has_state(TaskState.READY):
+            if not task.task_spec.manual:
+                continue  # the engine runs it; nobody waits for it
+            human[str(task.id)] = task
+        if is_flow_node(task):
+            active[str(task.id)] = task
+    return OpenWork(human, active)
 
 
 def is_flow_node(task: Task) -> bool:

@@ -16,7 +16,7 @@ from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.orm import Session
 
 from engine.audit import record
-from engine.runtime.runner import find_task, is_flow_node, ready_human_tasks, waiting_tasks
+from engine.runtime.runner import OpenWork, find_task, is_flow_node, open_work
 from engine.runtime.serializer import json_ready
 from engine.runtime.timers import next_due
 from engine.sla.targets import SlaPlan
@@ -39,6 +39,7 @@ class Step:
     now: datetime
     elements: dict[str, dict[str, Any]]
     opened: OpenRows  # the rows the instance had open before this run
+    work: OpenWork  # what the workflow waits for after this run
     is_new: bool  # a new instance has no rows to read yet
 
 
@@ -60,13 +61,8 @@ def open_rows(workflow: BpmnWorkflow) -> OpenRows:
     one open task row per ready user task, and saves the workflow in the same
     transaction, so the saved workflow says which rows are open.
     """
-    return OpenRows(frozenset(_active_flow_nodes(workflow)),
-                    frozenset(str(t.id) for t in ready_human_tasks(workflow)))
-
-
-def _active_flow_nodes(workflow: BpmnWorkflow) -> dict[str, Task]:
-    """Flow nodes that are running or waiting: ready user tasks, timers and messages, service calls."""
-    return {str(t.id): t for t in [*ready_human_tasks(workflow), *waiting_tasks(workflow)] if is_flow_node(t)}
+    work = open_work(workflow)
+    return OpenRows(frozenset(work.active), frozenset(work.human))
 
 
 DEFAULT_PRIORITY = 50
@@ -88,7 +84,7 @@ def sync_activities(step: Step, completed: list[Task]) -> None:
             finished.append(str(task.id))
         else:
             new_rows[str(task.id)] = _activity(step, task, ended=True)
-    active = _active_flow_nodes(step.workflow)
+    active = step.work.active
     for spiff_id, task in active.items():
         if spiff_id not in open_ids and spiff_id not in new_rows:
             new_rows[spiff_id] = _activity(step, task, ended=False)
@@ -129,7 +125,7 @@ SlaResolver = Callable[[Task, dict[str, Any]], SlaPlan | None]
 
 def sync_human_tasks(step: Step, sla_for: SlaResolver) -> list[TaskRow]:
     """Create rows for new ready user tasks, cancel rows whose task went away; return new rows."""
-    ready = {str(t.id): t for t in ready_human_tasks(step.workflow)}
+    ready = step.work.human
     known = step.opened.tasks
     # Not ready any more and not completed (a completed task's row was closed by whoever completed it).
     gone = [spiff_id for spiff_id in known if spiff_id not in ready and not _completed(step.workflow, spiff_id)]

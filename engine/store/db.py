@@ -27,7 +27,10 @@ def make_engine(url: str) -> Engine:
         event.listen(engine, "connect", _sqlite_pragmas)
         event.listen(engine, "begin", _sqlite_begin_immediate)
         return engine
-    return create_engine(url, pool_pre_ping=True)
+    # No ping before each checkout: it costs a round trip per service call. A connection the
+    # server dropped fails its call with "cannot reach the database" (nothing is written), and
+    # SQLAlchemy then replaces the pool's connections; recycling keeps idle ones from going stale.
+    return create_engine(url, pool_recycle=1800)
 
 
 def _sqlite_pragmas(dbapi_connection, _record) -> None:
@@ -52,9 +55,19 @@ def _sqlite_begin_immediate(connection) -> None:
 
 
 def make_session_factory(engine: Engine, read_only: bool = False) -> sessionmaker[Session]:
-    """Sessions on `engine`; `read_only` ones never take SQLite's write lock (see `_sqlite_begin_immediate`)."""
-    return sessionmaker(engine.execution_options(**{READ_ONLY: True}) if read_only else engine,
-                        expire_on_commit=False)
+    """Sessions on `engine`; `read_only` ones never write.
+
+    On SQLite they do not take the write lock (see `_sqlite_begin_immediate`) but still
+    read one snapshot. On PostgreSQL they run in autocommit: under READ COMMITTED each
+    statement sees its own snapshot inside a transaction too, so BEGIN and COMMIT would
+    only add two round trips.
+    """
+    if not read_only:
+        return sessionmaker(engine, expire_on_commit=False)
+    options: dict[str, object] = {READ_ONLY: True}
+    if engine.dialect.name == "postgresql":
+        options["isolation_level"] = "AUTOCOMMIT"
+    return sessionmaker(engine.execution_options(**options), expire_on_commit=False)
 
 
 def describe_database_error(exc: Exception) -> str:
