@@ -38,11 +38,9 @@ from engine.runtime.sync import (
 from engine.sla.overrides import Override, effective_target
 from engine.sla.targets import SlaPlan, plan
 from engine.store.instance_rows import InstanceRecord, insert_instance, read_instance, save_instance
-from engine.store.job_rows import delete_instance_jobs, insert_jobs
+from engine.store.job_rows import delete_waiting_jobs, insert_jobs
 from engine.store.models import DeploymentFile
 from engine.store.tables import DEFINITION
-
-SLA_JOB_KINDS = ("sla_at_risk", "sla_breach")
 
 
 def runnable(ctx: EngineContext, session: Session, definition_id: int) -> RunnableDefinition:
@@ -137,7 +135,7 @@ def advance(ctx: EngineContext, session: Session, case: Case, outcome: StepOutco
     _conclude(ctx, instance, workflow, outcome, now)
     _write_back(ctx, session, instance, workflow, outcome, now, actor=actor, opened=case.opened)
     if instance.status == "completed":
-        delete_instance_jobs(session, instance.id, ("timer", "external", *SLA_JOB_KINDS))
+        delete_waiting_jobs(session, instance.id)
     save_instance(session, instance)
     return outcome
 

@@ -87,23 +87,26 @@ def list_tasks(ctx: EngineContext, user: str | None = None, group: str | None = 
     """Tasks by status (default: open and claimed), visible to `user`, offered to `group`, of an instance."""
     if status is not None and status not in TASK_STATUSES:
         raise InvalidData([FieldProblem("status", f"must be one of {', '.join(TASK_STATUSES)}")])
-    params: dict[str, Any] = {"statuses": [status] if status else list(ACTIVE_STATUSES), "limit": limit,
-                              "offset": offset, "instance_id": instance_id, "group": group}
+    params: dict[str, Any] = {"status": status, "limit": limit, "offset": offset, "instance_id": instance_id,
+                              "group": group}
     with unit_of_work(ctx, read_only=True) as session:
         staff = False
         if user:
             actor = load_actor(session, user)
             staff = actor.has_role("staff", "admin")
             params |= {"user": actor.name, "groups": sorted(actor.groups) or [""]}
-        query = _list_query(instance_id is not None, group is not None, user is not None, staff)
+        query = _list_query(status is not None, instance_id is not None, group is not None, user is not None, staff)
         return [task_view(t) for t in session.execute(query, params).mappings()]
 
 
 @lru_cache(maxsize=None)
-def _list_query(by_instance: bool, by_group: bool, by_user: bool, unrestricted_too: bool):
+def _list_query(by_status: bool, by_instance: bool, by_group: bool, by_user: bool, unrestricted_too: bool):
     """The work-list query for one combination of filters, built once (values are bound per call)."""
-    query = (select(TASK).where(TASK.c.status.in_(bindparam("statuses", expanding=True)))
-             .order_by(TASK.c.priority.desc(), TASK.c.created_at, TASK.c.id))
+    query = select(TASK).order_by(TASK.c.priority.desc(), TASK.c.created_at, TASK.c.id)
+    if by_status:
+        query = query.where(TASK.c.status == bindparam("status"))
+    else:  # OR rather than IN: an IN list is re-rendered on every call
+        query = query.where(or_(*(TASK.c.status == active for active in ACTIVE_STATUSES)))
     if by_instance:
         query = query.where(TASK.c.instance_id == bindparam("instance_id"))
     if by_group:

@@ -91,15 +91,17 @@ def sync_activities(step: Step, completed: list[Task]) -> None:
     cancelled = [spiff_id for spiff_id in open_ids - set(finished) if spiff_id not in active]
     for state, ids in (("completed", finished), ("cancelled", cancelled)):
         if ids:
-            step.session.execute(_CLOSE_ACTIVITIES, {"_instance_id": step.instance.id, "ids": ids,
-                                                     "_ended_at": step.now, "_state": state})
+            step.session.execute(_CLOSE_ACTIVITIES, [
+                {"_instance_id": step.instance.id, "_spiff_id": spiff_id, "_ended_at": step.now, "_state": state}
+                for spiff_id in ids])
     if new_rows:
         step.session.execute(_INSERT_ACTIVITIES, list(new_rows.values()))
 
 
-# Built once: building a statement costs more than running it on SQLite.
+# Built once: building a statement costs more than running it on SQLite. One row per
+# parameter set rather than `IN (...)`: an expanding IN is re-rendered on every call.
 _CLOSE_ACTIVITIES = (update(ACTIVITY).where(ACTIVITY.c.instance_id == bindparam("_instance_id"),
-                                            ACTIVITY.c.spiff_task_id.in_(bindparam("ids", expanding=True)),
+                                            ACTIVITY.c.spiff_task_id == bindparam("_spiff_id"),
                                             ACTIVITY.c.ended_at.is_(None))
                      .values(ended_at=bindparam("_ended_at"), state=bindparam("_state")))
 _INSERT_ACTIVITIES = insert(ACTIVITY)

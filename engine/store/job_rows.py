@@ -1,18 +1,24 @@
-"""Job rows the hot paths write with Core: SLA checks scheduled and dropped, a finished case's jobs cleared."""
+"""Job rows the hot paths write with Core: SLA checks scheduled and dropped, a finished case's jobs cleared.
+
+Statements are built once (building one costs more than running it on SQLite) and
+match one row per parameter set rather than `IN (...)`, which is re-rendered per call.
+"""
 from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import bindparam, delete, insert
+from sqlalchemy import bindparam, delete, insert, or_
 from sqlalchemy.orm import Session
 
 from engine.store.tables import JOB
 
-# Built once: building a statement costs more than running it on SQLite.
+# What a running case waits on; none of it is due once the case has ended.
+WAITING_KINDS = ("timer", "external", "sla_at_risk", "sla_breach")
+
 _INSERT = insert(JOB)
-_DELETE_OF_TASKS = delete(JOB).where(JOB.c.task_id.in_(bindparam("ids", expanding=True)))
-_DELETE_OF_INSTANCE = delete(JOB).where(JOB.c.instance_id == bindparam("instance_id"),
-                                        JOB.c.kind.in_(bindparam("kinds", expanding=True)))
+_DELETE_OF_TASK = delete(JOB).where(JOB.c.task_id == bindparam("task_id"))
+_DELETE_WAITING = delete(JOB).where(JOB.c.instance_id == bindparam("instance_id"),
+                                    or_(*(JOB.c.kind == kind for kind in WAITING_KINDS)))
 
 
 def insert_jobs(session: Session, rows: list[dict[str, Any]]) -> None:
@@ -23,8 +29,9 @@ def insert_jobs(session: Session, rows: list[dict[str, Any]]) -> None:
 def delete_task_jobs(session: Session, task_ids: list[int]) -> None:
     """Drop the jobs (SLA checks) of tasks that ended."""
     if task_ids:
-        session.execute(_DELETE_OF_TASKS, {"ids": task_ids})
+        session.execute(_DELETE_OF_TASK, [{"task_id": task_id} for task_id in task_ids])
 
 
-def delete_instance_jobs(session: Session, instance_id: int, kinds: tuple[str, ...]) -> None:
-    session.execute(_DELETE_OF_INSTANCE, {"instance_id": instance_id, "kinds": list(kinds)})
+def delete_waiting_jobs(session: Session, instance_id: int) -> None:
+    """Drop what an ended case waited on (timers, external jobs, SLA checks)."""
+    session.execute(_DELETE_WAITING, {"instance_id": instance_id})
