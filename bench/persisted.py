@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import secrets
 import sqlite3
+import statistics
 import tempfile
+import time
 from collections import defaultdict
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -62,6 +64,20 @@ def database_version(db: Engine) -> str:
         return f"SQLite {sqlite3.sqlite_version}"
     with db.connect() as connection:
         return f"PostgreSQL {connection.execute(text('SHOW server_version')).scalar_one()}"
+
+
+def round_trip_ms(db: Engine, samples: int = 500) -> float:
+    """Median time of `SELECT 1` on an open driver connection: the floor under every statement."""
+    with db.connect() as connection:
+        cursor = connection.connection.dbapi_connection.cursor()
+        times = []
+        for _ in range(samples):
+            began = time.perf_counter()
+            cursor.execute("SELECT 1")
+            cursor.fetchone()
+            times.append(time.perf_counter() - began)
+        cursor.close()
+    return statistics.median(times) * 1000
 
 
 def describe_script_engine(script_engine: Any) -> str:
@@ -156,6 +172,7 @@ class BackendResult:
     straight_latency: dict[str, dict[str, float]]
     human_latency: dict[str, dict[str, float]]
     statements_per_call: dict[str, dict[str, float]]
+    round_trip_ms: float
 
 
 def measure_backend(backend: str, url: str, straight: list[dict[str, Any]], human: list[HumanCase],
@@ -174,6 +191,7 @@ def measure_backend(backend: str, url: str, straight: list[dict[str, Any]], huma
         human_calls = CallLatencies()
         human_run = run_timed(f"{backend} human", human, lambda case: work_human_case(ctx, human_calls, case))
         return BackendResult(backend, database_version(ctx.db), describe_script_engine(ctx.script_engine),
-                             straight_run, human_run, straight_calls.summary(), human_calls.summary(), statements)
+                             straight_run, human_run, straight_calls.summary(), human_calls.summary(), statements,
+                             round_trip_ms(ctx.db))
     finally:
         ctx.close()

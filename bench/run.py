@@ -112,6 +112,7 @@ def figures(sizes: Sizes, args: argparse.Namespace, bare_results: dict[str, Any]
     out.update({
         "latency_ms": {name: {"straight": result.straight_latency, "human": result.human_latency}
                        for name, result in backends.items()},
+        "round_trip_ms": {name: result.round_trip_ms for name, result in backends.items()},
         "sandbox_overhead": sandbox.ratio,
         "sandbox_overhead_note": sandbox.reason,
         "peak_rss_mb": machine.peak_rss_mb(),
@@ -165,6 +166,8 @@ def print_latency(backends: dict[str, persisted.BackendResult]) -> None:
                     f"{stats['p95_ms']:>9.2f}{stats['mean_ms']:>9.2f}{statements:>8.1f}")
     say("Script engine of the persisted runs (bare uses the plain PythonScriptEngine): "
         + ", ".join(f"{name} {result.script_engine}" for name, result in backends.items()))
+    say("Database round trip (median SELECT 1 on an open driver connection), the floor under each statement: "
+        + ", ".join(f"{name} {result.round_trip_ms:.3f} ms" for name, result in backends.items()))
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -51,7 +51,9 @@ READ_ONLY = "bankflow_read_only"
 def _sqlite_begin_immediate(connection) -> None:
     """Writers take the lock up front; read-only units of work (see `unit_of_work`) do not,
     so work lists and case pages never queue behind a writer in WAL mode."""
-    connection.exec_driver_sql("BEGIN" if connection.get_execution_options().get(READ_ONLY) else "BEGIN IMMEDIATE")
+    # Straight to the driver: SQLAlchemy's statement path would cost more than the BEGIN itself.
+    statement = "BEGIN" if connection.get_execution_options().get(READ_ONLY) else "BEGIN IMMEDIATE"
+    connection.connection.driver_connection.execute(statement)
 
 
 def make_session_factory(engine: Engine, read_only: bool = False) -> sessionmaker[Session]:
