@@ -13,7 +13,7 @@ from typing import Any
 
 from SpiffWorkflow.bpmn import BpmnWorkflow
 from SpiffWorkflow.task import Task
-from sqlalchemy import bindparam, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from engine.audit import record
@@ -27,12 +27,12 @@ from engine.runtime.sync import (
     OpenRows,
     SlaResolver,
     Step,
+    open_rows,
     sla_jobs,
     sync_activities,
     sync_external_jobs,
     sync_human_tasks,
     sync_timer_jobs,
-    open_rows,
     timer_dues,
 )
 from engine.sla.overrides import Override, effective_target
@@ -47,7 +47,7 @@ def runnable(ctx: EngineContext, session: Session, definition_id: int) -> Runnab
     """A definition version ready to run: read and parsed at most once per process."""
 
     def build() -> RunnableDefinition:
-        row = session.execute(select(DEFINITION).where(DEFINITION.c.id == bindparam("id")), {"id": definition_id}).one()
+        row = session.execute(select(DEFINITION).where(DEFINITION.c.id == definition_id)).one()
         files = session.execute(select(DeploymentFile.name, DeploymentFile.content)
                                 .where(DeploymentFile.id.in_(row.source_files))).all()
         spec, subprocess_specs = build_specs([SourceFile(f.name, f.content) for f in files], row.key)
@@ -120,7 +120,7 @@ def begin(ctx: EngineContext, session: Session, definition: RunnableDefinition, 
     insert_instance(session, instance)
     record(session, "instance_started", now, instance_id=instance.id, actor=user,
            payload={"definition_key": definition.key, "version": definition.version, "business_key": business_key})
-    _write_back(ctx, session, instance, workflow, outcome, now, actor=user, opened=NOTHING_OPEN)
+    _write_back(ctx, session, instance, workflow, outcome, now, actor=user, opened=NOTHING_OPEN, is_new=True)
     if sla is not None and instance.status != "completed":
         insert_jobs(session, sla_jobs(instance.id, None, sla))
     return instance
@@ -133,7 +133,7 @@ def advance(ctx: EngineContext, session: Session, case: Case, outcome: StepOutco
     run_engine_steps(workflow, outcome)
     now = ctx.clock.now()
     _conclude(ctx, instance, workflow, outcome, now)
-    _write_back(ctx, session, instance, workflow, outcome, now, actor=actor, opened=case.opened)
+    _write_back(ctx, session, instance, workflow, outcome, now, actor=actor, opened=case.opened, is_new=False)
     if instance.status == "completed":
         delete_waiting_jobs(session, instance.id)
     save_instance(session, instance)
@@ -160,10 +160,9 @@ def _conclude(ctx: EngineContext, instance: InstanceRecord, workflow: BpmnWorkfl
 
 
 def _write_back(ctx: EngineContext, session: Session, instance: InstanceRecord, workflow: BpmnWorkflow,
-                outcome: StepOutcome, now: datetime, actor: str | None, opened: OpenRows) -> None:
+                outcome: StepOutcome, now: datetime, actor: str | None, opened: OpenRows, is_new: bool) -> None:
     """Mirror the run into rows (activities, human tasks, jobs) and record how it ended."""
-    step = Step(session, instance, workflow, now, instance.definition.elements, opened, open_work(workflow),
-                is_new=opened is NOTHING_OPEN)
+    step = Step(session, instance, workflow, now, instance.definition.elements, opened, open_work(workflow), is_new)
     sync_activities(step, outcome.completed)
     sync_human_tasks(step, _task_sla_resolver(ctx, session, instance, now))
     if _has(step.elements, "topic"):

@@ -27,6 +27,7 @@ from engine.store.tables import ACTIVITY, TASK
 from engine.store.task_rows import TaskRow, cancel_tasks, insert_tasks
 
 OPEN_TASK_STATES = ("open", "claimed")
+DEFAULT_PRIORITY = 50
 
 
 @dataclass(frozen=True)
@@ -63,9 +64,6 @@ def open_rows(workflow: BpmnWorkflow) -> OpenRows:
     """
     work = open_work(workflow)
     return OpenRows(frozenset(work.active), frozenset(work.human))
-
-
-DEFAULT_PRIORITY = 50
 
 
 def sync_activities(step: Step, completed: list[Task]) -> None:
@@ -170,6 +168,8 @@ _OPEN_TASKS = select(TASK.c.id, TASK.c.element_id, TASK.c.due_at).where(
 def _cancel(step: Step, spiff_ids: list[str]) -> None:
     """Tasks the process moved on without: cancelled, with their SLA checks dropped."""
     rows = step.session.execute(_OPEN_TASKS, {"instance_id": step.instance.id, "ids": spiff_ids}).all()
+    if not rows:
+        return
     cancel_tasks(step.session, [row.id for row in rows])
     delete_task_jobs(step.session, [row.id for row in rows if row.due_at is not None])  # only those have checks
     for row in rows:
