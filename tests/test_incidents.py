@@ -116,3 +116,50 @@ def test_cpu_limit_is_an_incident_and_the_next_case_runs(tight_limits):
     assert "CPU time limit" in instances.get_instance(ctx, stuck["id"])["incident"]["message"]
     assert instances.start(ctx, "spinner", {"stop_at": 10})["status"] == "completed"
     assert instances.retry(ctx, stuck["id"], {"stop_at": 5})["status"] == "completed"
+
+
+def script_then_wait(script: str) -> SourceFile:
+    """A script task, then a user task: the script's variables must survive the save in between."""
+    return process(f"""
+<bpmn:startEvent id="start"><bpmn:outgoing>f1</bpmn:outgoing></bpmn:startEvent>
+<bpmn:scriptTask id="compute" scriptFormat="python"><bpmn:incoming>f1</bpmn:incoming><bpmn:outgoing>f2</bpmn:outgoing>
+  <bpmn:script>{script}</bpmn:script></bpmn:scriptTask>
+<bpmn:userTask id="look" name="Look"><bpmn:incoming>f2</bpmn:incoming><bpmn:outgoing>f3</bpmn:outgoing></bpmn:userTask>
+<bpmn:scriptTask id="use" scriptFormat="python"><bpmn:incoming>f3</bpmn:incoming><bpmn:outgoing>f4</bpmn:outgoing>
+  <bpmn:script>check = (cutoff.hour, grace.days, str(rate))</bpmn:script></bpmn:scriptTask>
+<bpmn:endEvent id="end"><bpmn:incoming>f4</bpmn:incoming></bpmn:endEvent>
+<bpmn:sequenceFlow id="f1" sourceRef="start" targetRef="compute"/>
+<bpmn:sequenceFlow id="f2" sourceRef="compute" targetRef="look"/>
+<bpmn:sequenceFlow id="f3" sourceRef="look" targetRef="use"/>
+<bpmn:sequenceFlow id="f4" sourceRef="use" targetRef="end"/>
+""", key="kept")
+
+
+@pytest.mark.parametrize("script, problem", [
+    ("tags = {'vip', 'retail'}", "a set"),
+    ("names = {1: 'one'}", "dictionary key 1 that is not text"),
+    ("ratio = float('nan')", "not finite"),
+    ("nested = [{'ok': [frozenset()]}]", "a set"),
+])
+def test_a_value_task_data_cannot_keep_is_an_incident_at_the_script(ctx, script, problem):
+    users.add_user(ctx, "ann", "secret123")
+    deployments.deploy(ctx, [script_then_wait(script)])
+    case = instances.start(ctx, "kept", user="ann")
+    assert case["status"] == "incident" and case["incident"]["element_id"] == "compute"
+    assert problem in case["incident"]["message"] and "cannot be stored in task data" in case["incident"]["message"]
+
+
+def test_times_durations_and_decimals_survive_the_save_between_steps(ctx):
+    users.add_user(ctx, "ann", "secret123")
+    deployments.deploy(ctx, [script_then_wait(
+        "cutoff = datetime(2026, 1, 5, 17, 30).time()\ngrace = timedelta(days=2)\nrate = Decimal('0.0425')\npair = (1, 2)")])
+    case = instances.start(ctx, "kept", user="ann")
+    assert case["status"] == "running", case["incident"]
+    variables = instances.get_instance(ctx, case["id"])["variables"]
+    assert (variables["cutoff"], variables["grace"], variables["rate"], variables["pair"]) == (
+        "17:30:00", "PT172800S", "0.0425", [1, 2])
+    [task] = tasks.list_tasks(ctx, instance_id=case["id"])
+    tasks.claim(ctx, task["id"], "ann")
+    done = tasks.complete(ctx, task["id"], "ann", {})["instance"]
+    assert done["status"] == "completed", done["incident"]
+    assert instances.get_instance(ctx, case["id"])["variables"]["check"] == [17, 2, "0.0425"]

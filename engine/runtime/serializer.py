@@ -3,12 +3,13 @@
 SpiffWorkflow's serializer writes the whole spec into every saved state; bankflow
 keeps specs once per definition version (see `engine.runtime.specs`) and stores
 only the task tree and data, which makes each save several times smaller and
-faster. Task data may hold Decimal and date values (forms produce them).
+faster. Task data may hold Decimal, date, time and timedelta values (forms and
+scripts produce them).
 """
 from __future__ import annotations
 
 import json
-from datetime import date
+from datetime import date, time, timedelta
 from decimal import Decimal
 from typing import Any
 from uuid import UUID
@@ -60,6 +61,7 @@ def _registry():
     registry = BpmnWorkflowSerializer.configure(CAMUNDA_CONFIG)
     registry.register(Decimal, lambda v: {"value": str(v)}, lambda v: Decimal(v["value"]))
     registry.register(date, lambda v: {"value": v.isoformat()}, lambda v: date.fromisoformat(v["value"]))
+    registry.register(time, lambda v: {"value": v.isoformat()}, lambda v: time.fromisoformat(v["value"]))
     SpecFreeWorkflowConverter(BpmnWorkflow, registry)
     TypedDataTaskConverter(Task, registry)
     return registry
@@ -93,6 +95,8 @@ def json_ready(data: dict[str, Any]) -> dict[str, Any]:
 def _json_default(value: Any) -> Any:
     if isinstance(value, Decimal):
         return str(value)
-    if isinstance(value, date):
+    if isinstance(value, (date, time)):
         return value.isoformat()
+    if isinstance(value, timedelta):
+        return f"PT{value.total_seconds():g}S"  # ISO 8601
     raise TypeError(f"{type(value).__name__} is not JSON serializable")

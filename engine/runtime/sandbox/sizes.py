@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta, timezone
 from decimal import Decimal
+import math
 import re
 
 from .errors import ScriptLimitExceeded
@@ -26,7 +27,7 @@ _SHORT_TEXT_TYPES = frozenset(
 )
 _CONTAINERS = (list, tuple, set, frozenset, type({}.keys()), type({}.values()), type({}.items()))
 _DATA_LEAVES = (type(None), bool, int, float, str, Decimal, date, time, timedelta)
-_DATA_CONTAINERS = (list, tuple, dict, set, frozenset)
+_DATA_CONTAINERS = (list, tuple, dict)
 _NUMBER = re.compile(r"\d+")
 
 
@@ -104,7 +105,12 @@ def check_text_size(value: object) -> None:
 
 
 def data_problem(value: object) -> str | None:
-    """Why `value` cannot be kept in task data (it must serialize), or None if it can."""
+    """Why `value` cannot be kept in task data, or None if it can.
+
+    Task data is saved as JSON between steps, so it holds what survives that: text-keyed
+    dictionaries, lists (tuples come back as lists), finite numbers, text, dates and times.
+    A set, a number key or NaN would be lost or refused at the save, after the script ran.
+    """
     seen: set[int] = set()
     pending = [(value, 0)]
     while pending:
@@ -112,13 +118,21 @@ def data_problem(value: object) -> str | None:
         if isinstance(item, _DATA_LEAVES):
             if isinstance(item, int) and item.bit_length() > MAX_INT_DIGITS * 3.32:
                 return f"a number with more than {MAX_INT_DIGITS:,} digits"
+            if isinstance(item, float) and not math.isfinite(item):
+                return f"the number {item}, which is not finite"
             continue
+        if isinstance(item, (set, frozenset)):
+            return "a set (task data is saved as JSON: use a list)"
         if not isinstance(item, _DATA_CONTAINERS):
             return f"a {type(item).__name__}"
         if depth >= MAX_NESTING:
             return f"data nested more than {MAX_NESTING} levels deep"
         if id(item) not in seen:
             seen.add(id(item))
-            children = (*item.keys(), *item.values()) if isinstance(item, dict) else item
+            if isinstance(item, dict):
+                bad_key = next((key for key in item if not isinstance(key, str)), None)
+                if bad_key is not None:
+                    return f"a dictionary key {bad_key!r} that is not text (task data is saved as JSON)"
+            children = item.values() if isinstance(item, dict) else item
             pending.extend((child, depth + 1) for child in children)
     return None
