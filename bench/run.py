@@ -67,22 +67,35 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
-def run_bare(sizes: Sizes, straight: list[dict[str, Any]], human: list[HumanCase]) -> dict[str, Any]:
-    """Bare SpiffWorkflow throughput on both workloads, and the sandbox's overhead on straight-through."""
-    say("Phase: bare in-memory SpiffWorkflow (default PythonScriptEngine)")
-    straight_specs = bare.parse(STRAIGHT_FILE, STRAIGHT_KEY)
-    human_specs = bare.parse(HUMAN_FILE, HUMAN_KEY)
+def run_bare(sizes: Sizes, straight: list[dict[str, Any]], human: list[HumanCase], when: str) -> dict[str, Throughput]:
+    """Bare SpiffWorkflow throughput on both workloads."""
+    say(f"Phase: bare in-memory SpiffWorkflow (default PythonScriptEngine), {when} the persisted runs")
     engine = PythonScriptEngine()
-    results = {
-        "straight": bare.measure_straight(straight_specs, engine, straight[:sizes.bare_straight], sizes.warmup),
-        "human": bare.measure_human(human_specs, engine, human[:sizes.bare_human], sizes.warmup),
+    return {
+        "straight": bare.measure_straight(bare.parse(STRAIGHT_FILE, STRAIGHT_KEY), engine,
+                                          straight[:sizes.bare_straight], sizes.warmup),
+        "human": bare.measure_human(bare.parse(HUMAN_FILE, HUMAN_KEY), engine, human[:sizes.bare_human], sizes.warmup),
     }
+
+
+def run_sandbox_overhead(sizes: Sizes, straight: list[dict[str, Any]]) -> bare.SandboxOverhead:
     say("Phase: sandbox overhead (bare straight-through, sandboxed vs plain script engine)")
-    overhead = bare.measure_sandbox_overhead(straight_specs, straight[:sizes.bare_straight], sizes.warmup)
+    overhead = bare.measure_sandbox_overhead(bare.parse(STRAIGHT_FILE, STRAIGHT_KEY), straight[:sizes.bare_straight],
+                                             sizes.warmup)
     if overhead.ratio is None:
         say(f"  sandbox overhead not measured: {overhead.reason}")
-    results["sandbox"] = overhead
-    return results
+    return overhead
+
+
+def bracketed(before: dict[str, Throughput], after: dict[str, Throughput]) -> dict[str, Throughput]:
+    """Bare throughput pooled from the runs before and after the persisted ones.
+
+    This machine's speed drifts by up to 20% over a minute; bracketing the persisted
+    runs keeps a drift from landing on one side of the ratio only.
+    """
+    return {workload: Throughput(before[workload].instances + after[workload].instances,
+                                 before[workload].seconds + after[workload].seconds)
+            for workload in ("straight", "human")}
 
 
 def run_backend(backend: str, pg_url: str, sizes: Sizes, straight: list[dict[str, Any]],
@@ -94,11 +107,11 @@ def run_backend(backend: str, pg_url: str, sizes: Sizes, straight: list[dict[str
         return persisted.measure_backend(backend, url, straight[:sizes.straight], human[:sizes.human], sizes.warmup)
 
 
-def figures(sizes: Sizes, args: argparse.Namespace, bare_results: dict[str, Any],
-            backends: dict[str, persisted.BackendResult], errors: dict[str, str], elapsed: float,
-            load_at_start: list[float]) -> dict[str, Any]:
+def figures(sizes: Sizes, args: argparse.Namespace, bare_runs: dict[str, dict[str, Throughput]],
+            sandbox: bare.SandboxOverhead, backends: dict[str, persisted.BackendResult], errors: dict[str, str],
+            elapsed: float, load_at_start: list[float]) -> dict[str, Any]:
     """The JSON document: flat headline keys (null when not measured), then the detail behind them."""
-    sandbox: bare.SandboxOverhead = bare_results["sandbox"]
+    bare_results = bare_runs["pooled"]
     out: dict[str, Any] = {
         "bare_straight_ips": bare_results["straight"].per_second,
         "bare_human_ips": bare_results["human"].per_second,
@@ -124,7 +137,7 @@ def figures(sizes: Sizes, args: argparse.Namespace, bare_results: dict[str, Any]
                        "pg_server": make_url(args.pg_url).render_as_string(hide_password=True)},
         "errors": errors,
         "detail": {
-            "bare": {w: asdict(bare_results[w]) for w in ("straight", "human")},
+            "bare": {when: {w: asdict(runs[w]) for w in ("straight", "human")} for when, runs in bare_runs.items()},
             "sandbox": asdict(sandbox),
             **{name: asdict(result) for name, result in backends.items()},
         },
@@ -132,10 +145,11 @@ def figures(sizes: Sizes, args: argparse.Namespace, bare_results: dict[str, Any]
     return out
 
 
-def print_table(out: dict[str, Any], bare_results: dict[str, Any],
+def print_table(out: dict[str, Any], bare_runs: dict[str, dict[str, Throughput]],
                 backends: dict[str, persisted.BackendResult]) -> None:
     """Throughput per workload and backend, then latency and SQL statements per service call."""
-    say("\nThroughput (instances/s; ratio = persisted / bare, same run)")
+    bare_results = bare_runs["pooled"]
+    say("\nThroughput (instances/s; ratio = persisted / bare, same run; bare pooled from before and after)")
     say(f"{'workload':<18}{'backend':<9}{'instances':>10}{'seconds':>10}{'inst/s':>10}{'ms/inst':>10}{'ratio':>9}")
     for workload, title in (("straight", "straight-through"), ("human", "human (3 tasks)")):
         rows = [("bare", bare_results[workload])] + [(n, getattr(r, workload)) for n, r in backends.items()]
@@ -143,6 +157,9 @@ def print_table(out: dict[str, Any], bare_results: dict[str, Any],
             ratio = run.per_second / bare_results[workload].per_second
             say(f"{title:<18}{name:<9}{run.instances:>10}{run.seconds:>10.2f}{run.per_second:>10.1f}"
                 f"{run.ms_per_instance:>10.2f}{ratio:>9.4f}")
+    say("Bare before / after the persisted runs, inst/s: " + "; ".join(
+        f"{w} {bare_runs['before'][w].per_second:.1f} / {bare_runs['after'][w].per_second:.1f}"
+        for w in ("straight", "human")))
     if backends:
         print_latency(backends)
     ratio = out["sandbox_overhead"]
@@ -183,7 +200,8 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     began = time.perf_counter()
     load_at_start = machine.load_average()
-    bare_results = run_bare(sizes, straight, human)
+    before = run_bare(sizes, straight, human, "before")
+    sandbox = run_sandbox_overhead(sizes, straight)
     backends: dict[str, persisted.BackendResult] = {}
     errors: dict[str, str] = {}
     for backend in BACKENDS if args.only is None else [b for b in BACKENDS if b == args.only]:
@@ -192,8 +210,10 @@ def main(argv: list[str] | None = None) -> int:
         except OperationalError as exc:  # e.g. the PostgreSQL server is down: report it, keep the other figures
             errors[backend] = " ".join(str(exc.orig).split())
             say(f"  {backend} skipped: {errors[backend]}")
-    out = figures(sizes, args, bare_results, backends, errors, time.perf_counter() - began, load_at_start)
-    print_table(out, bare_results, backends)
+    after = run_bare(sizes, straight, human, "after")
+    bare_runs = {"before": before, "after": after, "pooled": bracketed(before, after)}
+    out = figures(sizes, args, bare_runs, sandbox, backends, errors, time.perf_counter() - began, load_at_start)
+    print_table(out, bare_runs, backends)
     if args.json:
         args.json.write_text(json.dumps(out, indent=2) + "\n")
         say(f"Wrote {args.json}")
