@@ -21,9 +21,8 @@ from engine.runtime.serializer import json_ready
 from engine.runtime.timers import next_due
 from engine.sla.targets import SlaPlan
 from engine.store.instance_rows import InstanceRecord
-from engine.store.job_rows import delete_task_jobs, insert_jobs
-from engine.store.models import Job
-from engine.store.tables import ACTIVITY, TASK
+from engine.store.job_rows import delete_jobs, delete_task_jobs, insert_jobs, reschedule_jobs
+from engine.store.tables import ACTIVITY, JOB, TASK
 from engine.store.task_rows import TaskRow, cancel_tasks, insert_tasks
 
 OPEN_TASK_STATES = ("open", "claimed")
@@ -230,12 +229,23 @@ def new_human_task(instance_id: int, task: Task, meta: dict[str, Any], now: date
     }
 
 
-def _jobs_of(step: Step, kind: str) -> dict[str, Job]:
+def _jobs_of(step: Step, kind: str) -> dict[str, Any]:
     """An instance's jobs of one kind by SpiffWorkflow task id (none to read for a new instance)."""
     if step.is_new:
         return {}
-    return {job.spiff_task_id: job for job in step.session.scalars(
-        select(Job).where(Job.instance_id == step.instance.id, Job.kind == kind))}
+    return {row.spiff_task_id: row for row in step.session.execute(
+        _JOBS_OF, {"instance_id": step.instance.id, "kind": kind})}
+
+
+_JOBS_OF = select(JOB.c.id, JOB.c.spiff_task_id, JOB.c.due_at).where(
+    JOB.c.instance_id == bindparam("instance_id"), JOB.c.kind == bindparam("kind"))
+
+
+def _job(step: Step, kind: str, task: Task, due_at: datetime, topic: str | None = None,
+         payload: dict[str, Any] | None = None) -> dict[str, Any]:
+    return {"kind": kind, "instance_id": step.instance.id, "task_id": None, "spiff_task_id": str(task.id),
+            "element_id": task.task_spec.bpmn_id, "topic": topic, "due_at": due_at, "attempts": 0,
+            "payload": payload or {}}
 
 
 def sync_external_jobs(step: Step) -> None:
@@ -245,14 +255,11 @@ def sync_external_jobs(step: Step) -> None:
         if is_flow_node(t) and step.elements.get(t.task_spec.bpmn_id, {}).get("topic")
     }
     existing = _jobs_of(step, "external")
-    for spiff_id, job in existing.items():
-        if spiff_id not in waiting:
-            step.session.delete(job)
-    for spiff_id, task in waiting.items():
-        if spiff_id not in existing:
-            element_id = task.task_spec.bpmn_id
-            step.session.add(Job(kind="external", instance_id=step.instance.id, spiff_task_id=spiff_id, element_id=element_id,
-                            topic=step.elements[element_id]["topic"], due_at=step.now, payload=json_ready(task.data)))
+    delete_jobs(step.session, [job.id for spiff_id, job in existing.items() if spiff_id not in waiting])
+    insert_jobs(step.session, [
+        _job(step, "external", task, step.now, topic=step.elements[task.task_spec.bpmn_id]["topic"],
+             payload=json_ready(task.data))
+        for spiff_id, task in waiting.items() if spiff_id not in existing])
 
 
 def timer_dues(workflow: BpmnWorkflow) -> dict[str, datetime]:
@@ -266,12 +273,8 @@ def sync_timer_jobs(step: Step) -> None:
     waiting = {str(t.id): t for t in step.workflow.get_tasks(state=TaskState.WAITING)}
     due = timer_dues(step.workflow)
     existing = _jobs_of(step, "timer")
-    for spiff_id, job in existing.items():
-        if spiff_id not in due:
-            step.session.delete(job)
-        elif job.due_at != due[spiff_id]:
-            job.due_at, job.locked_by, job.locked_until = due[spiff_id], None, None
-    for spiff_id, when in due.items():
-        if spiff_id not in existing:
-            step.session.add(Job(kind="timer", instance_id=step.instance.id, spiff_task_id=spiff_id,
-                                 element_id=waiting[spiff_id].task_spec.bpmn_id, due_at=when))
+    delete_jobs(step.session, [job.id for spiff_id, job in existing.items() if spiff_id not in due])
+    reschedule_jobs(step.session, {job.id: due[spiff_id] for spiff_id, job in existing.items()
+                                   if spiff_id in due and job.due_at != due[spiff_id]})
+    insert_jobs(step.session, [_job(step, "timer", waiting[spiff_id], when)
+                               for spiff_id, when in due.items() if spiff_id not in existing])
