@@ -6,6 +6,8 @@ import pytest
 from engine import deployments, instances, tasks, users
 from engine.bpmn.intake import SourceFile
 from engine.errors import Conflict
+from engine.execution import load_instance, restore
+from engine.unit_of_work import unit_of_work
 
 HEADER = ('<?xml version="1.0" encoding="UTF-8"?>\n<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL" '
           'xmlns:camunda="http://camunda.org/schema/1.0/bpmn" id="d" targetNamespace="http://bankflow.test">\n')
@@ -163,3 +165,38 @@ def test_times_durations_and_decimals_survive_the_save_between_steps(ctx):
     done = tasks.complete(ctx, task["id"], "ann", {})["instance"]
     assert done["status"] == "completed", done["incident"]
     assert instances.get_instance(ctx, case["id"])["variables"]["check"] == [17, 2, "0.0425"]
+
+
+def test_a_failed_script_leaves_no_change_made_in_place(ctx):
+    users.add_user(ctx, "ann", "secret123")
+    deployments.deploy(ctx, [script_then_wait("limits['retail'].append(9)\nticket['state'] = 'half done'\n"
+                                              "boom = 1 / 0")])
+    case = instances.start(ctx, "kept", {"limits": {"retail": [1]}, "ticket": {"state": "new"}, "note": "x"},
+                           user="ann")
+    assert case["status"] == "incident"
+    variables = instances.get_instance(ctx, case["id"])["variables"]
+    assert variables["limits"] == {"retail": [1]} and variables["ticket"] == {"state": "new"}
+    fixed = instances.retry(ctx, case["id"])
+    assert fixed["status"] == "incident"  # still dividing by zero, and still from the untouched data
+    assert instances.get_instance(ctx, case["id"])["variables"]["limits"] == {"retail": [1]}
+
+
+def test_a_script_changes_its_own_copy_never_an_earlier_tasks_data(ctx):
+    users.add_user(ctx, "ann", "secret123")
+    deployments.deploy(ctx, [process("""
+<bpmn:startEvent id="start"><bpmn:outgoing>f1</bpmn:outgoing></bpmn:startEvent>
+<bpmn:scriptTask id="extend" scriptFormat="python"><bpmn:incoming>f1</bpmn:incoming><bpmn:outgoing>f2</bpmn:outgoing>
+  <bpmn:script>limits['retail'].append(9)</bpmn:script></bpmn:scriptTask>
+<bpmn:userTask id="look" name="Look"><bpmn:incoming>f2</bpmn:incoming><bpmn:outgoing>f3</bpmn:outgoing></bpmn:userTask>
+<bpmn:endEvent id="end"><bpmn:incoming>f3</bpmn:incoming></bpmn:endEvent>
+<bpmn:sequenceFlow id="f1" sourceRef="start" targetRef="extend"/>
+<bpmn:sequenceFlow id="f2" sourceRef="extend" targetRef="look"/>
+<bpmn:sequenceFlow id="f3" sourceRef="look" targetRef="end"/>
+""", key="grow")])
+    case = instances.start(ctx, "grow", {"limits": {"retail": [1]}}, user="ann")
+    assert instances.get_instance(ctx, case["id"])["variables"]["limits"] == {"retail": [1, 9]}
+    with unit_of_work(ctx, read_only=True) as session:
+        workflow = restore(ctx, load_instance(ctx, session, case["id"])).workflow
+    by_element = {t.task_spec.bpmn_id: t.data for t in workflow.get_tasks() if t.task_spec.bpmn_id}
+    assert by_element["start"]["limits"] == {"retail": [1]}  # the start's record is what the case began with
+    assert by_element["look"]["limits"] == {"retail": [1, 9]}

@@ -7,13 +7,11 @@ before it ran, so the saved state is the state before the failing step and
 """
 from __future__ import annotations
 
-import copy
 from dataclasses import dataclass, field
 from typing import Any
 from uuid import UUID
 
 from SpiffWorkflow.bpmn import BpmnWorkflow
-from SpiffWorkflow.bpmn.specs.mixins.script_task import ScriptEngineTask
 from SpiffWorkflow.exceptions import TaskNotFoundException
 from SpiffWorkflow.task import Task
 from SpiffWorkflow.util.task import TaskState
@@ -49,12 +47,6 @@ def new_workflow(specs: ProcessSpecs, script_engine: Any, data: dict[str, Any]) 
 def run_engine_steps(workflow: BpmnWorkflow, outcome: StepOutcome | None = None) -> StepOutcome:
     """Run every READY non-manual task until only human tasks and waits remain."""
     outcome = outcome or StepOutcome()
-    snapshots: dict[UUID, dict[str, Any]] = {}
-
-    def before(task: Task) -> None:
-        # Only tasks that run scripts can change data in place; keep what they had.
-        if isinstance(task.task_spec, ScriptEngineTask) or getattr(task.task_spec, "prescript", None):
-            snapshots[task.id] = copy.deepcopy(task.data)
 
     def after(task: Task) -> None:
         # Called after every run, also for a task that only started (an external service task waits STARTED).
@@ -62,21 +54,21 @@ def run_engine_steps(workflow: BpmnWorkflow, outcome: StepOutcome | None = None)
             outcome.completed.append(task)
 
     try:
-        workflow.do_engine_steps(will_complete_task=before, did_complete_task=after)
+        workflow.do_engine_steps(did_complete_task=after)
     except Exception as exc:  # any failure in a step becomes an incident, never a crash
-        outcome.failure = _rewind_failed_task(workflow, exc, snapshots)
+        outcome.failure = _rewind_failed_task(workflow, exc)
     return outcome
 
 
-def _rewind_failed_task(workflow: BpmnWorkflow, exc: Exception, snapshots: dict[UUID, dict[str, Any]]) -> StepFailure:
+def _rewind_failed_task(workflow: BpmnWorkflow, exc: Exception) -> StepFailure:
+    """Put the failed task back to READY. Its data needs no rewinding: the sandbox writes a
+    script's changes back only when the script finishes (see `SandboxedEnvironment`)."""
     failed = getattr(exc, "task", None)
     if failed is None or not failed.has_state(TaskState.ERROR):
         failed = next(iter(workflow.get_tasks(state=TaskState.ERROR)), None)
     if failed is None:
         return StepFailure(None, None, describe_error(exc))
     failed._set_state(TaskState.READY)
-    if failed.id in snapshots:
-        failed.data = snapshots[failed.id]
     return StepFailure(failed.task_spec.bpmn_id, str(failed.id), describe_error(exc))
 
 

@@ -24,6 +24,7 @@ Public API:
 """
 from __future__ import annotations
 
+import copy
 import ctypes
 import gc
 import traceback
@@ -52,6 +53,7 @@ __all__ = [
 ]
 
 MAX_MESSAGE = 2_000
+_CONTAINERS = (list, dict, tuple, set)
 _MISSING = object()
 _T = TypeVar("_T")
 _MALLOC_TRIM = getattr(ctypes.CDLL(None), "malloc_trim", None)
@@ -62,9 +64,9 @@ class SandboxedEnvironment(BasePythonScriptEngineEnvironment):
 
     Task data variables are readable as names. After a script, new and changed variables are
     written back to the task data and deleted ones removed; functions never become task data,
-    other values must be plain data (numbers, text, Decimal, dates, lists, dicts, sets). When the
-    script fails no variable is written back (changes made inside existing lists and dicts stay,
-    as with TaskDataEnvironment). Expressions cannot change task data at all.
+    other values must be data a save keeps (see `sizes.data_problem`). A script works on private
+    copies of lists and dicts (SpiffWorkflow shares them between a task's data and earlier tasks'),
+    so when it fails nothing at all has changed. Expressions cannot change task data at all.
     `environment_globals` are trusted names (functions) the application offers to scripts.
     """
 
@@ -81,7 +83,7 @@ class SandboxedEnvironment(BasePythonScriptEngineEnvironment):
         external = external_context or {}
         self._check_for_overwrite(context, external)
         code = compile_script(script)
-        namespace = {**self.globals, **external, **context, **SCRIPT_GLOBALS}
+        namespace = {**self.globals, **external, **_private_copies(context), **SCRIPT_GLOBALS}
         hidden = self.globals.keys() | external.keys()
         updates, removed = self._run(namespace, lambda: _run_script(code, namespace, context, hidden))
         context.update(updates)
@@ -111,6 +113,13 @@ class SandboxedEnvironment(BasePythonScriptEngineEnvironment):
             raise
         finally:
             namespace.clear()
+
+
+def _private_copies(context: Mapping[str, Any]) -> dict[str, Any]:
+    """Task data for a script, its containers deep-copied: changes reach task data only as the
+    variables the script leaves behind when it finishes, never in place."""
+    return {name: copy.deepcopy(value) if isinstance(value, _CONTAINERS) else value
+            for name, value in context.items()}
 
 
 def _run_script(
