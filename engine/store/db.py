@@ -1,6 +1,7 @@
 """Database engines and sessions: no global state, callers hold what they create."""
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 
@@ -23,14 +24,21 @@ def default_database_url() -> str:
 def make_engine(url: str) -> Engine:
     """An engine tuned per dialect: SQLite gets WAL, foreign keys and a busy timeout."""
     if url.startswith("sqlite"):
-        engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
+        engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False},
+                               json_serializer=_compact_json)
         event.listen(engine, "connect", _sqlite_pragmas)
         event.listen(engine, "begin", _sqlite_begin_immediate)
         return engine
     # No ping before each checkout: it costs a round trip per service call. A connection the
     # server dropped fails its call with "cannot reach the database" (nothing is written), and
     # SQLAlchemy then replaces the pool's connections; recycling keeps idle ones from going stale.
-    return create_engine(url, pool_recycle=1800)
+    return create_engine(url, pool_recycle=1800, json_serializer=_compact_json)
+
+
+def _compact_json(value: object) -> str:
+    """JSON columns without the spaces json.dumps puts after separators: workflow states are
+    written on every call, and a tenth fewer bytes is a tenth less to write."""
+    return json.dumps(value, separators=(",", ":"))
 
 
 def _sqlite_pragmas(dbapi_connection, _record) -> None:
