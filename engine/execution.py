@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from engine.audit import record
 from engine.bpmn.intake import SourceFile, build_specs
 from engine.context import EngineContext
-from engine.runtime.runner import StepOutcome, new_workflow, open_work, run_engine_steps
+from engine.runtime.runner import OpenWork, StepOutcome, new_workflow, open_work, run_engine_steps
 from engine.runtime.serializer import json_ready
 from engine.runtime.specs import ProcessSpecs, RunnableDefinition
 from engine.runtime.sync import (
@@ -116,11 +116,12 @@ def begin(ctx: EngineContext, session: Session, definition: RunnableDefinition, 
     if sla is not None:
         instance.due_at, instance.sla_status = sla.due_at, "on_track"
     outcome = run_engine_steps(workflow)
-    _conclude(ctx, instance, workflow, outcome, now)
+    work = open_work(workflow)
+    _conclude(ctx, instance, workflow, work, outcome, now)
     insert_instance(session, instance)
     record(session, "instance_started", now, instance_id=instance.id, actor=user,
            payload={"definition_key": definition.key, "version": definition.version, "business_key": business_key})
-    _write_back(ctx, session, instance, workflow, outcome, now, actor=user, opened=NOTHING_OPEN, is_new=True)
+    _write_back(ctx, session, instance, workflow, work, outcome, now, actor=user, opened=NOTHING_OPEN, is_new=True)
     if sla is not None and instance.status != "completed":
         insert_jobs(session, sla_jobs(instance.id, None, sla))
     return instance
@@ -132,16 +133,17 @@ def advance(ctx: EngineContext, session: Session, case: Case, outcome: StepOutco
     ctx.calendars.refresh(session)
     run_engine_steps(workflow, outcome)
     now = ctx.clock.now()
-    _conclude(ctx, instance, workflow, outcome, now)
-    _write_back(ctx, session, instance, workflow, outcome, now, actor=actor, opened=case.opened, is_new=False)
+    work = open_work(workflow)
+    _conclude(ctx, instance, workflow, work, outcome, now)
+    _write_back(ctx, session, instance, workflow, work, outcome, now, actor=actor, opened=case.opened, is_new=False)
     if instance.status == "completed":
         delete_waiting_jobs(session, instance.id)
     save_instance(session, instance)
     return outcome
 
 
-def _conclude(ctx: EngineContext, instance: InstanceRecord, workflow: BpmnWorkflow, outcome: StepOutcome,
-              now: datetime) -> None:
+def _conclude(ctx: EngineContext, instance: InstanceRecord, workflow: BpmnWorkflow, work: OpenWork,
+              outcome: StepOutcome, now: datetime) -> None:
     """The instance's columns after an engine run: status, incident, state, variables, next timer."""
     if outcome.failure is not None:
         instance.status = "incident"
@@ -156,13 +158,14 @@ def _conclude(ctx: EngineContext, instance: InstanceRecord, workflow: BpmnWorkfl
     instance.state = ctx.serializer.dump(workflow)
     instance.variables = json_ready(current_variables(workflow))
     if _has(instance.definition.elements, "timer"):
-        instance.next_due_at = min(timer_dues(workflow).values(), default=None)
+        instance.next_due_at = min((when for _, when in timer_dues(work).values()), default=None)
 
 
 def _write_back(ctx: EngineContext, session: Session, instance: InstanceRecord, workflow: BpmnWorkflow,
-                outcome: StepOutcome, now: datetime, actor: str | None, opened: OpenRows, is_new: bool) -> None:
+                work: OpenWork, outcome: StepOutcome, now: datetime, actor: str | None, opened: OpenRows,
+                is_new: bool) -> None:
     """Mirror the run into rows (activities, human tasks, jobs) and record how it ended."""
-    step = Step(session, instance, workflow, now, instance.definition.elements, opened, open_work(workflow), is_new)
+    step = Step(session, instance, workflow, now, instance.definition.elements, opened, work, is_new)
     sync_activities(step, outcome.completed)
     sync_human_tasks(step, _task_sla_resolver(ctx, session, instance, now))
     if _has(step.elements, "topic"):

@@ -250,10 +250,8 @@ def _job(step: Step, kind: str, task: Task, due_at: datetime, topic: str | None 
 
 def sync_external_jobs(step: Step) -> None:
     """One `external` job per service task the workflow waits on; jobs whose task went away are dropped."""
-    waiting = {
-        str(t.id): t for t in step.workflow.get_tasks(state=TaskState.STARTED)
-        if is_flow_node(t) and step.elements.get(t.task_spec.bpmn_id, {}).get("topic")
-    }
+    waiting = {spiff_id: task for spiff_id, task in step.work.active.items()
+               if task.has_state(TaskState.STARTED) and step.elements.get(task.task_spec.bpmn_id, {}).get("topic")}
     existing = _jobs_of(step, "external")
     delete_jobs(step.session, [job.id for spiff_id, job in existing.items() if spiff_id not in waiting])
     insert_jobs(step.session, [
@@ -262,19 +260,18 @@ def sync_external_jobs(step: Step) -> None:
         for spiff_id, task in waiting.items() if spiff_id not in existing])
 
 
-def timer_dues(workflow: BpmnWorkflow) -> dict[str, datetime]:
-    """When each waiting timer event of the workflow is due, by SpiffWorkflow task id."""
-    dues = {str(t.id): (t, next_due(t)) for t in workflow.get_tasks(state=TaskState.WAITING)}
-    return {spiff_id: when for spiff_id, (_, when) in dues.items() if when is not None}
+def timer_dues(work: OpenWork) -> dict[str, tuple[Task, datetime]]:
+    """The waiting timer events and when each is due, by SpiffWorkflow task id."""
+    dues = {spiff_id: (task, next_due(task)) for spiff_id, task in work.active.items()}
+    return {spiff_id: (task, when) for spiff_id, (task, when) in dues.items() if when is not None}
 
 
 def sync_timer_jobs(step: Step) -> None:
     """One `timer` job per waiting timer event, due when the timer is; the worker fires it."""
-    waiting = {str(t.id): t for t in step.workflow.get_tasks(state=TaskState.WAITING)}
-    due = timer_dues(step.workflow)
+    dues = timer_dues(step.work)
     existing = _jobs_of(step, "timer")
-    delete_jobs(step.session, [job.id for spiff_id, job in existing.items() if spiff_id not in due])
-    reschedule_jobs(step.session, {job.id: due[spiff_id] for spiff_id, job in existing.items()
-                                   if spiff_id in due and job.due_at != due[spiff_id]})
-    insert_jobs(step.session, [_job(step, "timer", waiting[spiff_id], when)
-                               for spiff_id, when in due.items() if spiff_id not in existing])
+    delete_jobs(step.session, [job.id for spiff_id, job in existing.items() if spiff_id not in dues])
+    reschedule_jobs(step.session, {job.id: dues[spiff_id][1] for spiff_id, job in existing.items()
+                                   if spiff_id in dues and job.due_at != dues[spiff_id][1]})
+    insert_jobs(step.session, [_job(step, "timer", task, when)
+                               for spiff_id, (task, when) in dues.items() if spiff_id not in existing])
