@@ -23,7 +23,7 @@ from bench.measure import CallLatencies, Throughput, run_timed, say
 from bench.workload import (HUMAN_FILE, HUMAN_KEY, PEOPLE, STARTER, STRAIGHT_FILE, STRAIGHT_KEY, BenchFailure,
                             HumanCase)
 from engine import deployments, instances, tasks, users
-from engine.context import EngineContext
+from engine.services.context import EngineContext
 from engine.store import schema
 
 T = TypeVar("T")

@@ -6,11 +6,11 @@ from typing import Any
 from sqlalchemy import select, update
 
 from engine.audit import record
-from engine.context import EngineContext
+from engine.services.context import EngineContext
 from engine.sla.calendar import (
     DEFAULT_CALENDARS_FILE, AlwaysOpenCalendar, default_calendars_text, parse_calendars)
 from engine.store.models import BusinessCalendarRow
-from engine.unit_of_work import unit_of_work
+from engine.services.unit_of_work import unit_of_work
 
 
 def load_calendars(ctx: EngineContext, toml_text: str, source_name: str,

@@ -12,9 +12,9 @@ from typing import Any
 from sqlalchemy import select
 
 from engine import deployments, users
-from engine.context import EngineContext
+from engine.services.context import EngineContext
 from engine.store.models import User
-from engine.unit_of_work import unit_of_work
+from engine.services.unit_of_work import unit_of_work
 
 
 def _existing_users(ctx: EngineContext) -> set[str]:

@@ -12,13 +12,13 @@ from engine.audit import record
 from engine.bpmn import xmlsafe
 from engine.bpmn.elements import NS, called_element, decision_ref
 from engine.bpmn.intake import Intake, ParsedProcess, SourceFile, load, mark_executable
-from engine.context import EngineContext
+from engine.services.context import EngineContext
 from engine.errors import DeployError, DeployProblem, NotFound
 from engine.runtime.specs import ProcessSpecs, RunnableDefinition
 from engine.runtime.timers import cycle_parts, first_occurrence
 from engine.store.models import Deployment, DeploymentFile, Job, ProcessDefinition
 from engine.store.tables import DEFINITION
-from engine.unit_of_work import unit_of_work
+from engine.services.unit_of_work import unit_of_work
 from engine.users import load_actor
 from engine.views import definition_view
 

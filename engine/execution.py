@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from engine.audit import record
 from engine.bpmn.intake import SourceFile, build_specs
-from engine.context import EngineContext
+from engine.services.context import EngineContext
 from engine.runtime.runner import OpenWork, StepOutcome, new_workflow, open_work, run_engine_steps
 from engine.runtime.serializer import json_ready
 from engine.runtime.specs import ProcessSpecs, RunnableDefinition

@@ -16,14 +16,14 @@ from SpiffWorkflow.util.task import TaskState
 from sqlalchemy import or_, select
 
 from engine.audit import record
-from engine.context import EngineContext
+from engine.services.context import EngineContext
 from engine.errors import Conflict, NotFound
 from engine.execution import advance, load_instance, restore
 from engine.instances import check_variable_names
 from engine.runtime.runner import StepOutcome, find_task
 from engine.runtime.serializer import json_ready
 from engine.store.models import Job, ProcessInstance
-from engine.unit_of_work import unit_of_work
+from engine.services.unit_of_work import unit_of_work
 from engine.views import instance_summary, iso
 
 DEFAULT_LOCK = timedelta(minutes=5)

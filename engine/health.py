@@ -6,7 +6,7 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
-from engine.context import EngineContext
+from engine.services.context import EngineContext
 
 
 def check(ctx: EngineContext) -> dict[str, Any]:

@@ -9,7 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from engine.audit import record
-from engine.context import EngineContext
+from engine.services.context import EngineContext
 from engine.deployments import find_definition_id
 from engine.errors import Conflict, FieldProblem, InvalidData, NotFound
 from engine.execution import advance, begin, load_instance, restore, runnable
@@ -17,7 +17,7 @@ from engine.runtime.runner import StepOutcome
 from engine.runtime.serializer import json_ready
 from engine.store.instance_rows import InstanceRecord
 from engine.store.tables import EVENT, TASK
-from engine.unit_of_work import unit_of_work
+from engine.services.unit_of_work import unit_of_work
 from engine.users import load_actor
 from engine.views import instance_detail, instance_summary
 

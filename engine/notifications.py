@@ -6,9 +6,9 @@ from typing import Any
 
 from sqlalchemy import select
 
-from engine.context import EngineContext
+from engine.services.context import EngineContext
 from engine.store.models import Notification, User
-from engine.unit_of_work import unit_of_work
+from engine.services.unit_of_work import unit_of_work
 from engine.views import iso
 
 log = logging.getLogger("bankflow.mail")

@@ -6,14 +6,14 @@ from typing import Any
 from sqlalchemy import select
 
 from engine.audit import record
-from engine.context import EngineContext
+from engine.services.context import EngineContext
 from engine.deployments import find_definition
 from engine.errors import FieldProblem, InvalidData
 from engine.sla.calendar import ALWAYS_OPEN_NAME
 from engine.sla.durations import DurationError, parse_duration
 from engine.sla.registry import DEFAULT_NAME
 from engine.store.models import SlaOverride
-from engine.unit_of_work import unit_of_work
+from engine.services.unit_of_work import unit_of_work
 from engine.users import load_actor
 
 WORK_ELEMENTS = ("userTask", "manualTask")

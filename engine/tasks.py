@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from engine.audit import record
 from engine.bpmn import forms
 from engine.bpmn.elements import split_list
-from engine.context import EngineContext
+from engine.services.context import EngineContext
 from engine.errors import Conflict, FieldProblem, InvalidData, NotFound, PermissionDenied
 from engine.execution import advance, breached_on_completion, load_instance, record_breach, restore
 from engine.runtime.runner import StepOutcome, TaskNotReady, complete_human_task
@@ -23,7 +23,7 @@ from engine.runtime.serializer import json_ready
 from engine.store.job_rows import delete_task_jobs
 from engine.store.tables import CANDIDATE, TASK
 from engine.store.task_rows import TaskRow, read_task, update_task
-from engine.unit_of_work import unit_of_work
+from engine.services.unit_of_work import unit_of_work
 from engine.users import Actor, load_actor
 from engine.views import instance_summary, task_view
 

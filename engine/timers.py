@@ -17,7 +17,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from engine.audit import record
-from engine.context import EngineContext
+from engine.services.context import EngineContext
 from engine.errors import BankflowError
 from engine.escalation import escalate_breach
 from engine.execution import advance, begin, load_instance, restore, runnable
@@ -25,7 +25,7 @@ from engine.notifications import deliver_pending
 from engine.runtime.runner import StepOutcome, find_task
 from engine.runtime.timers import due_after, next_due
 from engine.store.models import HumanTask, Job, ProcessInstance
-from engine.unit_of_work import unit_of_work
+from engine.services.unit_of_work import unit_of_work
 
 log = logging.getLogger("bankflow.worker")
 CLAIM_FOR = timedelta(minutes=5)

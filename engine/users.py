@@ -9,11 +9,11 @@ from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from engine.context import EngineContext
+from engine.services.context import EngineContext
 from engine.errors import Conflict, InvalidData, FieldProblem, NotFound
 from engine.store.models import Group, User
 from engine.store.tables import GROUP, MEMBERSHIP, USER
-from engine.unit_of_work import unit_of_work
+from engine.services.unit_of_work import unit_of_work
 
 ROLES = ("admin", "designer", "manager", "staff")
 MIN_PASSWORD_LENGTH = 8

@@ -10,7 +10,7 @@ from typing import Any
 
 from engine import external
 from engine.connectors import ConnectorRegistry
-from engine.context import EngineContext
+from engine.services.context import EngineContext
 from engine.errors import BankflowError
 
 log = logging.getLogger("bankflow.worker")

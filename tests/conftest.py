@@ -17,7 +17,7 @@ import pytest
 from sqlalchemy import create_engine, make_url, text
 
 from engine.clock import ManualClock
-from engine.context import EngineContext
+from engine.services.context import EngineContext
 from engine.runtime.sandbox import ScriptLimits
 from engine.runtime.script_engine import BankflowScriptEngine
 from engine.store import schema

@@ -9,10 +9,10 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from engine.context import EngineContext
+from engine.services.context import EngineContext
 from engine.execution import load_instance, restore
 from engine.store.tables import ACTIVITY, INSTANCE, TASK
-from engine.unit_of_work import unit_of_work
+from engine.services.unit_of_work import unit_of_work
 
 
 def rows_mirror_workflows(ctx: EngineContext) -> list[str]:

@@ -10,7 +10,7 @@ from engine import deployments, external, instances, tasks, users
 from engine.connectors import ConnectorRegistry, default_registry
 from engine.errors import Conflict, PermissionDenied
 from engine.store.tables import ACTIVITY
-from engine.unit_of_work import unit_of_work
+from engine.services.unit_of_work import unit_of_work
 from engine.worker import run_connectors
 
 

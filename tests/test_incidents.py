@@ -7,7 +7,7 @@ from engine import deployments, instances, tasks, users
 from engine.bpmn.intake import SourceFile
 from engine.errors import Conflict
 from engine.execution import load_instance, restore
-from engine.unit_of_work import unit_of_work
+from engine.services.unit_of_work import unit_of_work
 
 HEADER = ('<?xml version="1.0" encoding="UTF-8"?>\n<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL" '
           'xmlns:camunda="http://camunda.org/schema/1.0/bpmn" id="d" targetNamespace="http://bankflow.test">\n')

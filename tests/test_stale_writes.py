@@ -12,7 +12,7 @@ from engine.errors import Conflict
 from engine.execution import load_instance
 from engine.store.instance_rows import save_instance
 from engine.store.task_rows import read_task, update_task
-from engine.unit_of_work import unit_of_work
+from engine.services.unit_of_work import unit_of_work
 
 
 @pytest.fixture

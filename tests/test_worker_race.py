@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 
 from engine import calendars, deployments, instances
 from engine.clock import ManualClock
-from engine.context import EngineContext
+from engine.services.context import EngineContext
 from engine.store.models import Event, HumanTask
 from engine.timers import run_due_jobs
 from tests.multiproc import run_together

@@ -6,7 +6,7 @@ from typing import Any
 
 from flask import Flask
 
-from engine.context import EngineContext
+from engine.services.context import EngineContext
 from engine.store.db import default_database_url
 
 

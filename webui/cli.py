@@ -20,7 +20,7 @@ import click
 
 from engine import calendars, deployments, instances, notifications, sla_settings, tasks, users
 from engine.connectors import default_registry
-from engine.context import EngineContext
+from engine.services.context import EngineContext
 from engine.demo import seed
 from engine.errors import BankflowError
 from engine.store import schema

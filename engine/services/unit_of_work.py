@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
 from engine.audit import write_pending
-from engine.context import EngineContext
+from engine.services.context import EngineContext
 from engine.errors import Conflict, DatabaseProblem
 from engine.store.db import describe_database_error
 
