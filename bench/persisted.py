@@ -22,7 +22,7 @@ from sqlalchemy import Engine, create_engine, event, make_url, text
 from bench.measure import CallLatencies, Throughput, run_timed, say
 from bench.workload import (HUMAN_FILE, HUMAN_KEY, PEOPLE, STARTER, STRAIGHT_FILE, STRAIGHT_KEY, BenchFailure,
                             HumanCase)
-from engine import deployments, instances, tasks, users
+from engine.services import deployments, instances, tasks, users
 from engine.services.context import EngineContext
 from engine.store import schema
 

@@ -1,16 +1,25 @@
-"""The JSON shapes of DESIGN §7 that the CLI, the web app and the API all print.
+"""The JSON shapes of DESIGN §2, §6 and §7 that the CLI, the web app and the API all print.
 
-Times are ISO 8601 in UTC; other tools parse these keys, so they change only with
-the design document.
+This is the one place they are built. Times are ISO 8601 in UTC; other tools
+parse these keys, so they change only with the design document (the contract is
+copied in docs/json-contract.md).
 """
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Mapping
+from typing import Any, Mapping, Protocol
 
 from engine.bpmn.forms import public_fields
+from engine.sla.business_calendar import AlwaysOpenCalendar, Calendar
 from engine.store.instance_rows import InstanceRecord
-from engine.store.models import ProcessDefinition
+from engine.store.models import ProcessDefinition, User
+
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+class DefinitionVersion(Protocol):
+    key: str
+    version: int
 
 
 def iso(value: datetime | None) -> str | None:
@@ -26,14 +35,16 @@ def definition_view(definition: ProcessDefinition) -> dict[str, Any]:
         "deployment_id": definition.deployment_id,
         "active": definition.active,
         "sla_target": definition.sla_target,
+        "starter_groups": list(definition.starter_groups),
+        "starter_users": list(definition.starter_users),
     }
 
 
-def instance_summary(instance: InstanceRecord) -> dict[str, Any]:
+def instance_summary(instance: InstanceRecord, definition: DefinitionVersion) -> dict[str, Any]:
     return {
         "id": instance.id,
-        "definition_key": instance.definition.key,
-        "version": instance.definition.version,
+        "definition_key": definition.key,
+        "version": definition.version,
         "status": instance.status,
         "business_key": instance.business_key,
         "started_at": iso(instance.started_at),
@@ -81,11 +92,48 @@ def event_view(event: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
-def instance_detail(instance: InstanceRecord, tasks: list[Mapping[str, Any]],
+def instance_detail(instance: InstanceRecord, definition: DefinitionVersion, tasks: list[Mapping[str, Any]],
                     events: list[Mapping[str, Any]]) -> dict[str, Any]:
     return {
-        **instance_summary(instance),
+        **instance_summary(instance, definition),
         "variables": instance.variables,
         "tasks": [task_view(t) for t in tasks],
         "history": [event_view(e) for e in events],
     }
+
+
+def user_view(user: User) -> dict[str, Any]:
+    return {"name": user.name, "email": user.email, "roles": list(user.roles),
+            "groups": [g.name for g in user.groups]}
+
+
+def notification_view(n: Mapping[str, Any]) -> dict[str, Any]:
+    return {"id": n["id"], "kind": n["kind"], "message": n["message"], "instance_id": n["instance_id"],
+            "task_id": n["task_id"], "created_at": iso(n["created_at"]), "read_at": iso(n["read_at"])}
+
+
+def job_view(job: Mapping[str, Any]) -> dict[str, Any]:
+    """An external service-task job as a worker fetches it."""
+    return {"id": job["id"], "instance_id": job["instance_id"], "element_id": job["element_id"],
+            "topic": job["topic"], "variables": job["payload"], "attempts": job["attempts"],
+            "locked_by": job["locked_by"], "locked_until": iso(job["locked_until"]), "last_error": job["last_error"]}
+
+
+def calendar_view(name: str, calendar: Calendar, is_default: bool) -> dict[str, Any]:
+    if isinstance(calendar, AlwaysOpenCalendar):
+        return {"name": name, "timezone": "UTC", "hours": "always open", "holidays": None, "closed": [],
+                "default": is_default}
+    return {
+        "name": name,
+        "timezone": calendar.timezone,
+        "hours": {WEEKDAYS[d]: ",".join(f"{a:%H:%M}-{b:%H:%M}" for a, b in spans)
+                  for d, spans in calendar.hours.items()},
+        "holidays": "-".join(p for p in (calendar.holiday_country, calendar.holiday_subdivision) if p) or None,
+        "closed": sorted(d.isoformat() for d in calendar.closed),
+        "default": is_default,
+    }
+
+
+def sla_target_view(key: str, version: int, element_id: str | None, duration: str,
+                    calendar: str | None) -> dict[str, Any]:
+    return {"key": key, "version": version, "task": element_id, "duration": duration, "calendar": calendar}

@@ -1,7 +1,7 @@
 """Checks run after every test that used an engine context.
 
 The engine does not read back which activity and task rows of a case are open:
-it knows them from the saved workflow (`engine.runtime.sync.open_rows`). That is
+it knows them from the saved workflow (`engine.runtime.waits.open_rows`). That is
 only sound if every write-back keeps the rows and the workflow in step, so after
 each test every case is restored and compared with its rows.
 """
@@ -10,7 +10,7 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from engine.services.context import EngineContext
-from engine.execution import load_instance, restore
+from engine.services.execution import load_case, restore
 from engine.store.tables import ACTIVITY, INSTANCE, TASK
 from engine.services.unit_of_work import unit_of_work
 
@@ -20,8 +20,8 @@ def rows_mirror_workflows(ctx: EngineContext) -> list[str]:
     mismatches = []
     with unit_of_work(ctx, read_only=True) as session:
         for instance_id in session.scalars(select(INSTANCE.c.id).order_by(INSTANCE.c.id)):
-            instance = load_instance(ctx, session, instance_id)
-            opened = restore(ctx, instance).opened
+            case = restore(ctx, load_case(ctx, session, instance_id))
+            opened, instance = case.opened, case.instance
             activities = set(session.scalars(select(ACTIVITY.c.spiff_task_id).where(
                 ACTIVITY.c.instance_id == instance_id, ACTIVITY.c.ended_at.is_(None))))
             open_tasks = set(session.scalars(select(TASK.c.spiff_task_id).where(

@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 import holidays
 import pytest
 
-from engine.sla.calendar import (
+from engine.sla.business_calendar import (
     AlwaysOpenCalendar,
     BusinessCalendar,
     CalendarError,

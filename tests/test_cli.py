@@ -32,7 +32,8 @@ def test_whole_case_through_the_cli(bankflow, fixture_path):
     bankflow("init-db")
     bankflow("users", "add", "olga", "--password", "secret123", "--group", "credit_officers")
     bankflow("users", "add", "max", "--password", "secret123", "--group", "credit_managers")
-    deployed = as_json(bankflow("deploy", str(fixture_path("two_lane_review.bpmn")), "--user", "olga", "--json"))
+    bankflow("users", "add", "dana", "--password", "secret123", "--role", "designer")
+    deployed = as_json(bankflow("deploy", str(fixture_path("two_lane_review.bpmn")), "--user", "dana", "--json"))
     assert deployed["definitions"][0]["status"] == "new"
     assert as_json(bankflow("definitions", "--json"))[0]["key"] == "loan_review"
 
@@ -102,14 +103,29 @@ def test_notifications_command_lists_escalations(bankflow, database_url):
     engine.dispose()
     [row] = as_json(bankflow("notifications", "--user", "mo", "--unread", "--json"))
     assert row["message"] == "SLA breached: task 'Review'" and row["read_at"] is None
-    assert "2026-01-12T16:00:00Z  SLA breached" in bankflow("notifications", "--user", "mo").stdout
+    assert "2026-01-12T16:00:00Z  * SLA breached" in bankflow("notifications", "--user", "mo", "--mark-read").stdout
+    assert as_json(bankflow("notifications", "--user", "mo", "--unread", "--json")) == []
+    [read] = as_json(bankflow("notifications", "--user", "mo", "--json"))
+    assert read["read_at"] is not None
 
 
 def test_database_problems_are_one_line_not_a_traceback(tmp_path):
     runner = CliRunner()
-    empty = runner.invoke(main, ["--database-url", f"sqlite:///{tmp_path / 'empty.sqlite'}", "tasks"])
+    missing = tmp_path / "missing.sqlite"
+    absent = runner.invoke(main, ["--database-url", f"sqlite:///{missing}", "tasks"])
+    assert absent.exit_code == 1 and not missing.exists()
+    assert absent.stderr.strip() == (f"error: the database {missing} does not exist: run `bankflow init-db` "
+                                     "(or `bankflow demo`) to create it, or pass --database-url")
+    (tmp_path / "empty.sqlite").touch()
+    empty = runner.invoke(main, ["tasks", "--database-url", f"sqlite:///{tmp_path / 'empty.sqlite'}"])
     assert empty.exit_code == 1
     assert empty.stderr.strip() == "error: the database has no bankflow schema yet: run `bankflow init-db` first"
+    for url, says in (("garbage", "error: 'garbage' is not a database URL"),
+                      ("mysql://x@y/z", "error: cannot use 'mysql://x@y/z': the database driver is not installed")):
+        for args in (["--database-url", url, "definitions"], ["definitions", "--database-url", url]):
+            result = runner.invoke(main, args)
+            assert result.exit_code == 1 and len(result.stderr.splitlines()) == 1, result.output
+            assert result.stderr.startswith(says) and "Traceback" not in result.output
     unreachable = runner.invoke(main, ["--database-url", "postgresql+psycopg://nobody@127.0.0.1:1/none", "tasks"])
     assert unreachable.exit_code == 1
     assert unreachable.stderr.startswith("error: cannot reach the database:")

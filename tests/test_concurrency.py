@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from engine import deployments, instances, tasks, users
+from engine.services import deployments, instances, tasks, users
 from engine.services.context import EngineContext
 from engine.errors import BankflowError
 from tests.multiproc import run_together

@@ -7,11 +7,11 @@ from pathlib import Path
 
 import pytest
 
-from engine import deployments, instances, tasks, users
+from engine.services import deployments, instances, tasks, users
 from engine.bpmn.intake import SourceFile
 from engine.connectors import ConnectorRegistry
 from engine.errors import DeployError
-from engine.worker import run_connectors
+from engine.services.worker import run_connectors
 
 CORPUS = Path(__file__).parent / "fixtures" / "bpmn-corpus"
 FILES = sorted(p for p in CORPUS.rglob("*") if p.suffix in (".bpmn", ".dmn", ".xml"))

@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import func, select
 
-from engine import deployments, instances, tasks, users
+from engine.services import deployments, instances, tasks, users
 from engine.bpmn.intake import SourceFile
 from engine.errors import DeployError
 from engine.store.models import Deployment, DeploymentFile, ProcessDefinition

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from engine import deployments, instances, tasks, users
+from engine.services import deployments, instances, tasks, users
 from engine.bpmn.intake import SourceFile
 from engine.errors import DeployError
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import create_engine, text
 
-from engine import deployments, instances, tasks, users
+from engine.services import deployments, instances, tasks, users
 from engine.errors import DatabaseProblem
 
 

@@ -7,7 +7,7 @@ from xml.sax.saxutils import escape
 
 import pytest
 
-from engine import deployments, instances
+from engine.services import deployments, instances
 from engine.bpmn.intake import SourceFile
 from engine.errors import DeployError
 from tests.test_sandbox_attacks import ATTACKS, Attack

@@ -6,12 +6,12 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from engine import deployments, external, instances, tasks, users
+from engine.services import deployments, external_tasks, instances, tasks, users
 from engine.connectors import ConnectorRegistry, default_registry
 from engine.errors import Conflict, PermissionDenied
 from engine.store.tables import ACTIVITY
 from engine.services.unit_of_work import unit_of_work
-from engine.worker import run_connectors
+from engine.services.worker import run_connectors
 
 
 @pytest.fixture
@@ -86,15 +86,15 @@ def test_four_eyes_preparer_cannot_approve(kyc):
 def test_jobs_are_locked_per_worker(kyc, clock):
     ctx = kyc
     prepare(ctx, "Grace Hopper")
-    [job] = external.fetch_and_lock(ctx, "w1", ["aml_screening"])
+    [job] = external_tasks.fetch_and_lock(ctx, "w1", ["aml_screening"])
     assert job["variables"]["customer_name"] == "Grace Hopper"
-    assert external.fetch_and_lock(ctx, "w2", ["aml_screening"]) == []
+    assert external_tasks.fetch_and_lock(ctx, "w2", ["aml_screening"]) == []
     with pytest.raises(Conflict, match="not locked by w2"):
-        external.complete_job(ctx, job["id"], "w2", {"aml_hit": False})
+        external_tasks.complete_job(ctx, job["id"], "w2", {"aml_hit": False})
     clock.advance(timedelta(minutes=6))
-    [again] = external.fetch_and_lock(ctx, "w2", ["aml_screening"])
+    [again] = external_tasks.fetch_and_lock(ctx, "w2", ["aml_screening"])
     assert again["id"] == job["id"]
-    external.complete_job(ctx, job["id"], "w2", {"aml_hit": False})
+    external_tasks.complete_job(ctx, job["id"], "w2", {"aml_hit": False})
 
 
 def test_failing_connector_retries_then_raises_an_incident(kyc, clock):

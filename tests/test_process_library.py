@@ -14,12 +14,12 @@ from pathlib import Path
 import pytest
 from lxml import etree
 
-from engine import calendars, demo, deployments, instances, tasks, users
+from engine.services import calendars, demo_data, deployments, instances, tasks, users
 from engine.bpmn.elements import FLOW_NODE_TAGS, split_list
 from engine.bpmn.intake import SourceFile
 from engine.connectors import default_registry
 from engine.errors import PermissionDenied
-from engine.worker import run_connectors
+from engine.services.worker import run_connectors
 
 LIBRARY = Path(__file__).parent.parent / "processes"
 MODELS = ["customer_needs_identification", "product_design", "marketing_campaign", "customer_enquiry",
@@ -233,7 +233,7 @@ def test_the_whole_library_deploys_and_redeploying_it_changes_nothing(ctx):
 def test_demo_users_cover_every_lane_and_role(ctx):
     text = (LIBRARY / "demo_users.toml").read_text(encoding="utf-8")
     assert text.startswith("# DEMO-ONLY CREDENTIALS.")
-    report = demo.seed(ctx, LIBRARY)
+    report = demo_data.load_demo(ctx, LIBRARY)
     assert len(report["definitions"]) == len(MODELS)
     seeded = {u["name"]: u for u in users.list_users(ctx)}
     assert set(report["users_added"]) == set(tomllib.loads(text)["users"]) == set(seeded)
@@ -255,7 +255,7 @@ def test_demo_users_cover_every_lane_and_role(ctx):
 def bank(ctx):
     """The shipped calendar, the library and the demo users, as `bankflow serve` sets them up."""
     calendars.ensure_default_calendars(ctx)
-    demo.seed(ctx, LIBRARY)
+    demo_data.load_demo(ctx, LIBRARY)
     return ctx
 
 

@@ -12,9 +12,9 @@ from datetime import datetime, timezone
 
 import pytest
 
-from engine import calendars, demo, instances, tasks, users
+from engine.services import calendars, demo_data, instances, tasks, users
 from engine.errors import PermissionDenied
-from engine.timers import run_due_jobs
+from engine.services.due_jobs import run_due_jobs
 from tests.test_process_library import (LIBRARY, BRIEF, COMPLAINT, CONTENT, RESPONSE, finished, loan_intake,
                                         loan_to_underwriting, open_tasks, performed, serve, work,
                                         contract_to_disbursement)
@@ -30,7 +30,7 @@ def utc(*args) -> datetime:
 def bank(ctx, clock):
     clock.set(MONDAY_10_SHANGHAI)
     calendars.ensure_default_calendars(ctx)  # as `bankflow init-db` does: the shipped head-office calendar
-    demo.seed(ctx, LIBRARY)
+    demo_data.load_demo(ctx, LIBRARY)
     return ctx
 
 

@@ -6,9 +6,10 @@ from datetime import datetime, timezone
 
 import pytest
 
-from engine import calendars, deployments, instances, sla_settings, tasks, users
-from engine.errors import InvalidData
-from engine.timers import run_due_jobs
+from engine.services import calendars, deployments, instances, sla_targets, tasks, users
+from engine.errors import InvalidData, PermissionDenied
+from engine.services.due_jobs import run_due_jobs
+from engine.services.worker import run_pass
 
 OFFICE = """
 [calendars.office]
@@ -117,10 +118,10 @@ def test_24x7_task_and_process_sla(office, clock):
 def test_manager_override_applies_to_new_tasks(office):
     ctx = office()
     with pytest.raises(InvalidData, match="not a user task"):
-        sla_settings.set_target(ctx, "sla_review", "PT4H", element_id="nope")
-    with pytest.raises(InvalidData, match="rita is not a manager"):
-        sla_settings.set_target(ctx, "sla_review", "PT4H", element_id="review", user="rita")
-    sla_settings.set_target(ctx, "sla_review", "PT4H", element_id="review", user="mo")
+        sla_targets.set_target(ctx, "sla_review", "PT4H", element_id="nope")
+    with pytest.raises(PermissionDenied, match="rita may not set SLA targets"):
+        sla_targets.set_target(ctx, "sla_review", "PT4H", element_id="review", user="rita")
+    sla_targets.set_target(ctx, "sla_review", "PT4H", element_id="review", user="mo")
     case = instances.start(ctx, "sla_review")
     assert the_task(ctx, case["id"])["due_at"] == "2026-01-12T12:00:00Z"
 
@@ -181,7 +182,7 @@ def test_periodic_process_starts_on_schedule(office, clock):
 def test_breach_escalation_is_mailed_when_smtp_is_configured(office, clock):
     from aiosmtpd.controller import Controller
 
-    from engine.mail import SmtpMailer
+    from engine.services.mailer import SmtpMailer
 
     class Inbox:
         def __init__(self):
@@ -203,10 +204,10 @@ def test_breach_escalation_is_mailed_when_smtp_is_configured(office, clock):
         ctx.mailer = SmtpMailer("127.0.0.1", port, sender="bankflow@bank.test")
         case = instances.start(ctx, "sla_review")
         clock.set(utc(2026, 1, 12, 16, 0))
-        assert run_due_jobs(ctx)["emails"] == 1  # mo has no address; mona gets one mail
+        assert run_pass(ctx, "w")["emails"] == 1  # mo has no address; mona gets one mail
         [(recipients, content)] = inbox.messages
         assert recipients == ["mona@bank.test"] and "SLA breached: task 'Review request'" in content
-        assert run_due_jobs(ctx)["emails"] == 0  # never twice
+        assert run_pass(ctx, "w")["emails"] == 0  # never twice
         assert [e["payload"]["notified"] for e in history(ctx, case["id"], "escalated")] == [["mo", "mona"]]
     finally:
         server.stop()

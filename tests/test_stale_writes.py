@@ -7,9 +7,9 @@ from __future__ import annotations
 
 import pytest
 
-from engine import deployments, instances, tasks, users
+from engine.services import deployments, instances, tasks, users
 from engine.errors import Conflict
-from engine.execution import load_instance
+from engine.store.instance_rows import read_instance
 from engine.store.instance_rows import save_instance
 from engine.store.task_rows import read_task, update_task
 from engine.services.unit_of_work import unit_of_work
@@ -39,7 +39,7 @@ def test_a_stale_task_row_is_not_written(ctx, case):
 def test_a_stale_instance_row_is_not_written(ctx, case):
     instance_id, task_id = case
     with unit_of_work(ctx, read_only=True) as session:
-        stale = load_instance(ctx, session, instance_id)
+        stale = read_instance(session, instance_id)
     tasks.claim(ctx, task_id, "olga")
     tasks.complete(ctx, task_id, "olga", {"amount": 5000, "score": 720})  # moves the case on: a new lock_version
     stale.status, stale.variables = "incident", {"overwritten": True}
@@ -54,10 +54,10 @@ def test_a_fresh_write_moves_the_version_on(ctx, case):
     instance_id, task_id = case
     with unit_of_work(ctx) as session:
         task = update_task(session, read_task(session, task_id), priority=90)
-        instance = load_instance(ctx, session, instance_id)
+        instance = read_instance(session, instance_id)
         before = instance.lock_version
         save_instance(session, instance)
     assert task["lock_version"] == 2 and instance.lock_version == before + 1
     with unit_of_work(ctx, read_only=True) as session:
         assert read_task(session, task_id)["lock_version"] == 2
-        assert load_instance(ctx, session, instance_id).lock_version == before + 1
+        assert read_instance(session, instance_id).lock_version == before + 1

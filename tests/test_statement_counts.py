@@ -5,7 +5,7 @@ from contextlib import contextmanager
 
 from sqlalchemy import event
 
-from engine import deployments, instances, tasks, users
+from engine.services import deployments, instances, tasks, users
 
 
 @contextmanager

@@ -10,12 +10,12 @@ from pathlib import Path
 
 import pytest
 
-from engine import deployments, instances, tasks, users
+from engine.services import deployments, instances, tasks, users
 from engine.bpmn.intake import SourceFile
 from engine.connectors import ConnectorRegistry
 from engine.errors import DeployError
-from engine.timers import run_due_jobs
-from engine.worker import run_connectors
+from engine.services.due_jobs import run_due_jobs
+from engine.services.worker import run_connectors
 
 README = Path(__file__).parent.parent / "README.md"
 HEAD = ('<?xml version="1.0" encoding="UTF-8"?><bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL" '

@@ -7,11 +7,11 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from sqlalchemy import func, select
 
-from engine import calendars, deployments, instances
+from engine.services import calendars, deployments, instances
 from engine.clock import ManualClock
 from engine.services.context import EngineContext
 from engine.store.models import Event, HumanTask
-from engine.timers import run_due_jobs
+from engine.services.due_jobs import run_due_jobs
 from tests.multiproc import run_together
 
 
@@ -68,4 +68,4 @@ def test_two_workers_record_a_breach_once(ctx, clock, database_url, fixture_path
     breaches = event_counts(ctx, "sla_breached")
     assert set(breaches) == set(ids) and set(breaches.values()) == {1}
     clock.set(due)
-    assert run_due_jobs(ctx) == {"timers": 0, "starts": 0, "sla_checks": 0, "errors": 0, "emails": 0}
+    assert run_due_jobs(ctx) == {"timers": 0, "starts": 0, "sla_checks": 0, "errors": 0}

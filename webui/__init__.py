@@ -6,8 +6,8 @@ from typing import Any
 
 from flask import Flask
 
+from engine.services import database
 from engine.services.context import EngineContext
-from engine.store.db import default_database_url
 
 
 def create_app(config: dict[str, Any] | None = None) -> Flask:
@@ -20,8 +20,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     if not app.config["SECRET_KEY"]:
         # Sessions then last as long as this process; several web processes need BANKFLOW_SECRET_KEY.
         app.config["SECRET_KEY"] = secrets.token_hex(32)
-    context = app.config.get("ENGINE_CONTEXT") or EngineContext.from_url(
-        app.config["DATABASE_URL"] or default_database_url())
+    context = app.config.get("ENGINE_CONTEXT") or database.open_context(app.config["DATABASE_URL"])
     app.extensions["bankflow"] = context
 
     from webui.blueprints import health

@@ -2,7 +2,8 @@
 
 Each command parses its input, calls one service function and prints the result;
 `BankflowError`s become one line per problem on stderr and exit code 1, usage
-errors exit 2 (click's own convention).
+errors exit 2 (click's own convention). Without `--user` a command acts as the
+local operator: whoever holds the database URL holds everything.
 """
 from __future__ import annotations
 
@@ -11,22 +12,34 @@ import logging
 import os
 import socket
 import sys
-import time
 from functools import wraps
-from pathlib import Path
 from typing import Any, Callable
 
 import click
 
-from engine import calendars, deployments, instances, notifications, sla_settings, tasks, users
-from engine.connectors import default_registry
-from engine.services.context import EngineContext
-from engine.demo import seed
 from engine.errors import BankflowError
-from engine.store import schema
-from engine.store.db import default_database_url
-from engine.timers import run_due_jobs
-from engine.worker import run_connectors
+from engine.services import (
+    calendars, database, demo_data, deployments, instances, notifications, sla_targets, tasks, users, worker)
+from engine.services.context import EngineContext
+
+OPERATOR_NOTE = "Without --user the command acts as the local operator, who may do everything."
+# Commands that may create the database; every other command refuses a database that does not exist.
+CREATING_COMMANDS = ("init-db", "demo", "serve")
+
+
+class CliState:
+    """What the group options set; subcommands may set the same options after their name."""
+
+    def __init__(self) -> None:
+        self.database_url: str | None = None
+        self.as_json = False
+        self.verbose = False
+        self._context: EngineContext | None = None
+
+    def context(self, create: bool) -> EngineContext:
+        if self._context is None:
+            self._context = database.open_context(self.database_url, create=create)
+        return self._context
 
 
 def fail(problems: list[str]) -> None:
@@ -35,29 +48,55 @@ def fail(problems: list[str]) -> None:
     sys.exit(1)
 
 
-def service_command(func: Callable) -> Callable:
-    """Give a command the engine context and turn user errors into exit code 1."""
+def _set_url(ctx: click.Context, _param: click.Parameter, value: str | None) -> None:
+    if value:
+        ctx.ensure_object(CliState).database_url = value
 
+
+def _set_json(ctx: click.Context, _param: click.Parameter, value: bool) -> None:
+    if value:
+        ctx.ensure_object(CliState).as_json = True
+
+
+def _set_verbose(ctx: click.Context, _param: click.Parameter, value: bool) -> None:
+    if value:
+        ctx.ensure_object(CliState).verbose = True
+
+
+def shared_options(func: Callable) -> Callable:
+    """--database-url, --json and --verbose, accepted before or after the subcommand's name."""
+    func = click.option("--database-url", expose_value=False, callback=_set_url, is_eager=True,
+                        help="SQLAlchemy URL (default: BANKFLOW_DATABASE_URL, else SQLite in ./instance).")(func)
+    func = click.option("--json", "as_json", is_flag=True, expose_value=False, callback=_set_json,
+                        help="Machine-readable output (DESIGN §7, docs/json-contract.md).")(func)
+    return click.option("--verbose", is_flag=True, expose_value=False, callback=_set_verbose,
+                        help="Show the engine's and libraries' log lines.")(func)
+
+
+def service_command(func: Callable) -> Callable:
+    """Give a command the engine context and `as_json`, and turn user errors into exit code 1."""
+
+    @shared_options
     @wraps(func)
-    @click.pass_obj
-    def wrapper(state: "CliState", *args: Any, **kwargs: Any) -> Any:
+    @click.pass_context
+    def wrapper(click_ctx: click.Context, *args: Any, **kwargs: Any) -> Any:
+        state = click_ctx.ensure_object(CliState)
+        _configure_logging(state.verbose)
         try:
-            return func(state.context(), *args, **kwargs)
+            engine_ctx = state.context(create=click_ctx.info_name in CREATING_COMMANDS)
+            return func(engine_ctx, state.as_json, *args, **kwargs)
         except BankflowError as exc:
             fail(exc.problems())
 
     return wrapper
 
 
-class CliState:
-    def __init__(self, database_url: str | None):
-        self.database_url = database_url
-        self._context: EngineContext | None = None
-
-    def context(self) -> EngineContext:
-        if self._context is None:
-            self._context = EngineContext.from_url(self.database_url or default_database_url())
-        return self._context
+def _configure_logging(verbose: bool) -> None:
+    """bankflow's own notices on stderr; library lines (SpiffWorkflow's INFO) only with --verbose."""
+    logging.basicConfig(level=logging.INFO if verbose else logging.WARNING,
+                        format="%(asctime)s %(name)s %(levelname)s %(message)s", force=True)
+    if not verbose:
+        logging.getLogger("bankflow").setLevel(logging.INFO)
 
 
 def emit(value: Any, as_json: bool, text: Callable[[Any], str]) -> None:
@@ -71,6 +110,8 @@ def parse_json(option: str, raw: str | None) -> dict[str, Any]:
         value = json.loads(raw)
     except json.JSONDecodeError as exc:
         raise click.BadParameter(f"not valid JSON ({exc.msg} at character {exc.pos})", param_hint=option)
+    except RecursionError:
+        raise click.BadParameter("is nested too deeply", param_hint=option) from None
     if not isinstance(value, dict):
         raise click.BadParameter("must be a JSON object", param_hint=option)
     return value
@@ -90,47 +131,82 @@ def parse_vars(pairs: tuple[str, ...]) -> dict[str, Any]:
     return result
 
 
+def user_option(help_text: str, required: bool = False) -> Callable:
+    return click.option("--user", required=required,
+                        help=help_text if required else f"{help_text} {OPERATOR_NOTE}")
+
+
 @click.group()
-@click.option("--database-url", envvar="BANKFLOW_DATABASE_URL", default=None,
-              help="SQLAlchemy URL (default: SQLite in ./instance).")
+@shared_options
 @click.pass_context
-def main(ctx: click.Context, database_url: str | None) -> None:
-    """bankflow: BPMN workflows for bank service processes."""
-    ctx.obj = CliState(database_url)
+def main(ctx: click.Context) -> None:
+    """bankflow: BPMN workflows for bank service processes.
+
+    The database comes from --database-url or BANKFLOW_DATABASE_URL (default:
+    SQLite in ./instance). Commands that name no --user act as the local operator.
+    """
+    ctx.ensure_object(CliState)
 
 
 @main.command("init-db")
 @service_command
-def init_db(ctx: EngineContext) -> None:
+def init_db(ctx: EngineContext, as_json: bool) -> None:
     """Create or upgrade the database schema and give a new database its default calendar (safe to repeat)."""
-    schema.upgrade(ctx.db)
-    calendars.ensure_default_calendars(ctx)
-    click.echo("database is up to date")
+    report = database.init_db(ctx)
+    messages = {"created": "created the bankflow schema", "upgraded": "upgraded the schema to the newest version",
+                "current": "the schema is already current; nothing to do"}
+    emit(report, as_json, lambda r: f"{r['database']}: {messages[r['schema']]}"
+         + ("; loaded the default business calendar" if r["default_calendar_loaded"] else ""))
+
+
+@main.command()
+@click.option("--library", type=click.Path(file_okay=False, exists=True),
+              help="Folder of BPMN/DMN files and demo_users.toml (default: the bundled processes/).")
+@service_command
+def demo(ctx: EngineContext, as_json: bool, library: str | None) -> None:
+    """Load the process library and the demo users (demo-only passwords) into the database."""
+    emit(demo_data.load_demo(ctx, library), as_json, _demo_text)
+
+
+def _demo_text(report: dict[str, Any]) -> str:
+    new = [d for d in report["definitions"] if d["status"] == "new"]
+    return (f"demo data from {report['library']}: {len(report['definitions'])} process definitions "
+            f"({len(new)} new); users added: {', '.join(report['users_added']) or 'none'}")
 
 
 @main.command()
 @click.argument("paths", nargs=-1, required=True, type=click.Path())
 @click.option("--name", help="Name of the deployment.")
-@click.option("--user", help="Who deploys.")
+@user_option("Who deploys (a designer or admin).")
 @click.option("--executable", is_flag=True, help="Mark the single process of each BPMN file executable.")
-@click.option("--json", "as_json", is_flag=True)
 @service_command
-def deploy(ctx: EngineContext, paths: tuple[str, ...], name: str | None, user: str | None, executable: bool,
-           as_json: bool) -> None:
+def deploy(ctx: EngineContext, as_json: bool, paths: tuple[str, ...], name: str | None, user: str | None,
+           executable: bool) -> None:
     """Deploy BPMN/DMN files or folders as one deployment."""
-    result = deployments.deploy(ctx, deployments.read_sources(paths), name=name, user=user,
-                                make_executable=executable)
+    result = deployments.deploy_paths(ctx, paths, name=name, user=user, make_executable=executable)
     emit(result, as_json, lambda r: "\n".join(
         f"{d['key']} v{d['version']} ({d['status']})" for d in r["definitions"]) or "nothing to deploy")
 
 
 @main.command()
-@click.option("--json", "as_json", is_flag=True)
 @service_command
 def definitions(ctx: EngineContext, as_json: bool) -> None:
     """List deployed process definitions."""
     emit(deployments.list_definitions(ctx), as_json, lambda rows: "\n".join(
-        f"{d['key']:<40} v{d['version']:<4} {d['name'] or ''}" for d in rows) or "no processes deployed")
+        f"{d['key']:<40} v{d['version']:<4} {'active' if d['active'] else 'inactive':<9} {d['name'] or ''}"
+        for d in rows) or "no processes deployed")
+
+
+@main.command()
+@click.argument("key")
+@click.argument("version", type=int)
+@click.option("--off", is_flag=True, help="Deactivate instead: the version starts no new case.")
+@user_option("Who switches it (a designer or admin).")
+@service_command
+def activate(ctx: EngineContext, as_json: bool, key: str, version: int, off: bool, user: str | None) -> None:
+    """Activate a definition version (or deactivate it with --off)."""
+    emit(deployments.set_active(ctx, key, version, not off, user), as_json,
+         lambda d: f"{d['key']} v{d['version']} is {'active' if d['active'] else 'inactive'}")
 
 
 @main.command()
@@ -139,11 +215,10 @@ def definitions(ctx: EngineContext, as_json: bool) -> None:
 @click.option("--data", help="Variables as a JSON object.")
 @click.option("--business-key")
 @click.option("--version", type=int, help="Start this version instead of the newest.")
-@click.option("--user", help="Who starts the case.")
-@click.option("--json", "as_json", is_flag=True)
+@user_option("Who starts the case.")
 @service_command
-def start(ctx: EngineContext, key: str, pairs: tuple[str, ...], data: str | None, business_key: str | None,
-          version: int | None, user: str | None, as_json: bool) -> None:
+def start(ctx: EngineContext, as_json: bool, key: str, pairs: tuple[str, ...], data: str | None,
+          business_key: str | None, version: int | None, user: str | None) -> None:
     """Start a process instance."""
     variables = {**parse_json("--data", data), **parse_vars(pairs)}
     result = instances.start(ctx, key, variables, business_key=business_key, user=user, version=version)
@@ -162,9 +237,8 @@ def _task_line(t: dict[str, Any]) -> str:
 @click.option("--status", type=click.Choice(tasks.TASK_STATUSES))
 @click.option("--limit", type=click.IntRange(1, 1000), default=tasks.DEFAULT_PAGE_SIZE, show_default=True)
 @click.option("--offset", type=click.IntRange(0), default=0)
-@click.option("--json", "as_json", is_flag=True)
 @service_command
-def list_tasks(ctx: EngineContext, user, group, instance_id, status, limit, offset, as_json) -> None:
+def list_tasks(ctx: EngineContext, as_json: bool, user, group, instance_id, status, limit, offset) -> None:
     """List human tasks (open and claimed unless --status says otherwise)."""
     rows = tasks.list_tasks(ctx, user=user, group=group, instance_id=instance_id, status=status,
                             limit=limit, offset=offset)
@@ -175,20 +249,18 @@ def list_tasks(ctx: EngineContext, user, group, instance_id, status, limit, offs
 @click.argument("task_id", type=int)
 @click.option("--user", required=True)
 @service_command
-def claim(ctx: EngineContext, task_id: int, user: str) -> None:
+def claim(ctx: EngineContext, as_json: bool, task_id: int, user: str) -> None:
     """Claim a task for yourself."""
-    t = tasks.claim(ctx, task_id, user)
-    click.echo(f"task {t['id']} claimed by {t['assignee']}")
+    emit(tasks.claim(ctx, task_id, user), as_json, lambda t: f"task {t['id']} claimed by {t['assignee']}")
 
 
 @main.command()
 @click.argument("task_id", type=int)
 @click.option("--user", required=True)
 @service_command
-def unclaim(ctx: EngineContext, task_id: int, user: str) -> None:
+def unclaim(ctx: EngineContext, as_json: bool, task_id: int, user: str) -> None:
     """Give a claimed task back to its candidates."""
-    t = tasks.unclaim(ctx, task_id, user)
-    click.echo(f"task {t['id']} is open again")
+    emit(tasks.unclaim(ctx, task_id, user), as_json, lambda t: f"task {t['id']} is open again")
 
 
 @main.command()
@@ -196,19 +268,17 @@ def unclaim(ctx: EngineContext, task_id: int, user: str) -> None:
 @click.option("--user", required=True, help="Who assigns.")
 @click.option("--to", "to", required=True, help="Who gets the task.")
 @service_command
-def assign(ctx: EngineContext, task_id: int, user: str, to: str) -> None:
+def assign(ctx: EngineContext, as_json: bool, task_id: int, user: str, to: str) -> None:
     """Assign a task to a candidate."""
-    t = tasks.assign(ctx, task_id, user, to)
-    click.echo(f"task {t['id']} assigned to {t['assignee']}")
+    emit(tasks.assign(ctx, task_id, user, to), as_json, lambda t: f"task {t['id']} assigned to {t['assignee']}")
 
 
 @main.command()
 @click.argument("task_id", type=int)
 @click.option("--user", required=True)
 @click.option("--data", help="Form values as a JSON object.")
-@click.option("--json", "as_json", is_flag=True)
 @service_command
-def complete(ctx: EngineContext, task_id: int, user: str, data: str | None, as_json: bool) -> None:
+def complete(ctx: EngineContext, as_json: bool, task_id: int, user: str, data: str | None) -> None:
     """Complete a claimed task with its form data."""
     result = tasks.complete(ctx, task_id, user, parse_json("--data", data))
     emit(result, as_json, lambda r: f"task {r['task']['id']} completed; instance {r['instance']['id']} "
@@ -217,18 +287,22 @@ def complete(ctx: EngineContext, task_id: int, user: str, data: str | None, as_j
 
 @main.command()
 @click.argument("instance_id", type=int)
-@click.option("--json", "as_json", is_flag=True)
 @service_command
-def instance(ctx: EngineContext, instance_id: int, as_json: bool) -> None:
-    """Show an instance: status, variables, tasks and history."""
+def instance(ctx: EngineContext, as_json: bool, instance_id: int) -> None:
+    """Show an instance: status, variables, open tasks and history."""
     emit(instances.get_instance(ctx, instance_id), as_json, _instance_text)
 
 
 def _instance_text(r: dict[str, Any]) -> str:
-    lines = [f"instance {r['id']} of {r['definition_key']} v{r['version']}: {r['status']}"]
+    lines = [f"instance {r['id']} of {r['definition_key']} v{r['version']}: {r['status']}"
+             + (f" (business key {r['business_key']})" if r["business_key"] else "")]
     if r["incident"]:
         lines.append(f"incident at {r['incident']['element_id']}: {r['incident']['message']}")
     lines.append("variables: " + json.dumps(r["variables"], ensure_ascii=False))
+    open_tasks = [t for t in r["tasks"] if t["status"] in ("open", "claimed")]
+    lines.append("open tasks:" if open_tasks else "open tasks: none")
+    lines.extend("  " + _task_line(t) for t in open_tasks)
+    lines.append("history:")
     lines.extend(f"  {e['at']}  {e['type']:<18} {e['element_id'] or '':<30} {e['actor'] or ''}" for e in r["history"])
     return "\n".join(lines)
 
@@ -236,12 +310,12 @@ def _instance_text(r: dict[str, Any]) -> str:
 @main.command()
 @click.argument("instance_id", type=int)
 @click.option("--data", help="Corrected variables as a JSON object.")
-@click.option("--user")
+@user_option("Who retries (a manager or admin).")
 @service_command
-def retry(ctx: EngineContext, instance_id: int, data: str | None, user: str | None) -> None:
+def retry(ctx: EngineContext, as_json: bool, instance_id: int, data: str | None, user: str | None) -> None:
     """Resume an instance in incident."""
     r = instances.retry(ctx, instance_id, parse_json("--data", data), user=user)
-    click.echo(f"instance {r['id']} is {r['status']}")
+    emit(r, as_json, lambda r: f"instance {r['id']} is {r['status']}")
     if r["incident"]:
         fail([f"still in incident at {r['incident']['element_id']}: {r['incident']['message']}"])
 
@@ -249,12 +323,15 @@ def retry(ctx: EngineContext, instance_id: int, data: str | None, user: str | No
 @main.command("notifications")
 @click.option("--user", required=True)
 @click.option("--unread", is_flag=True, help="Only notifications not read yet.")
-@click.option("--json", "as_json", is_flag=True)
+@click.option("--mark-read", is_flag=True, help="Mark the listed notifications read.")
 @service_command
-def notifications_list(ctx: EngineContext, user: str, unread: bool, as_json: bool) -> None:
+def notifications_list(ctx: EngineContext, as_json: bool, user: str, unread: bool, mark_read: bool) -> None:
     """A user's in-app notifications (SLA escalations), newest first."""
-    emit(notifications.list_for(ctx, user, unread_only=unread), as_json, lambda rows: "\n".join(
-        f"{n['created_at']}  {n['message']}" for n in rows) or "no notifications")
+    rows = notifications.list_for(ctx, user, unread_only=unread)
+    if mark_read and rows:
+        notifications.mark_read(ctx, user, [n["id"] for n in rows])
+    emit(rows, as_json, lambda rows: "\n".join(
+        f"{n['created_at']}  {'  ' if n['read_at'] else '* '}{n['message']}" for n in rows) or "no notifications")
 
 
 @main.group("users")
@@ -268,18 +345,19 @@ def users_group() -> None:
 @click.option("--group", "groups", multiple=True)
 @click.option("--role", "roles", multiple=True, type=click.Choice(users.ROLES))
 @click.option("--email", help="Where SLA escalations are mailed (when SMTP is configured).")
+@user_option("Who adds the user (an admin).")
 @service_command
-def users_add(ctx: EngineContext, name: str, password: str, groups: tuple[str, ...], roles: tuple[str, ...],
-              email: str | None) -> None:
+def users_add(ctx: EngineContext, as_json: bool, name: str, password: str, groups: tuple[str, ...],
+              roles: tuple[str, ...], email: str | None, user: str | None) -> None:
     """Add a user (default role: staff)."""
-    u = users.add_user(ctx, name, password, list(groups), list(roles), email)
-    click.echo(f"user {u['name']} added (roles: {', '.join(u['roles'])}; groups: {', '.join(u['groups']) or '-'})")
+    emit(users.add_user(ctx, name, password, list(groups), list(roles), email, user=user), as_json,
+         lambda u: f"user {u['name']} added (roles: {', '.join(u['roles'])}; groups: {', '.join(u['groups']) or '-'})")
 
 
 @users_group.command("list")
-@click.option("--json", "as_json", is_flag=True)
 @service_command
 def users_list(ctx: EngineContext, as_json: bool) -> None:
+    """List users with their roles and groups."""
     emit(users.list_users(ctx), as_json, lambda rows: "\n".join(
         f"{u['name']:<20} {','.join(u['roles']):<24} {', '.join(u['groups'])}" for u in rows) or "no users")
 
@@ -287,66 +365,58 @@ def users_list(ctx: EngineContext, as_json: bool) -> None:
 @main.command()
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=5000, show_default=True, type=int)
-@click.option("--demo/--no-demo", default=True, show_default=True,
+@click.option("--demo/--no-demo", "with_demo", default=True, show_default=True,
               help="Load the process library and the demo users (demo-only passwords).")
-@click.option("--library", default="processes", show_default=True, type=click.Path(file_okay=False),
-              help="Folder of the bank's BPMN/DMN library.")
+@click.option("--library", type=click.Path(file_okay=False, exists=True),
+              help="Folder of the bank's BPMN/DMN library (default: the bundled processes/).")
 @service_command
-def serve(ctx: EngineContext, host: str, port: int, demo: bool, library: str) -> None:
-    """Upgrade the database, load the demo data and serve the web app (development server)."""
+def serve(ctx: EngineContext, as_json: bool, host: str, port: int, with_demo: bool, library: str | None) -> None:
+    """Set the database up (with the demo data) and serve the web app (development server)."""
     from webui import create_app
 
-    schema.upgrade(ctx.db)
-    calendars.ensure_default_calendars(ctx)
-    if demo and Path(library).is_dir():
-        report = seed(ctx, Path(library))
-        click.echo(f"demo data: {len(report['definitions'])} process definitions, "
-                   f"users added: {', '.join(report['users_added']) or 'none'}")
+    report = demo_data.load_demo(ctx, library) if with_demo else database.init_db(ctx)
+    emit(report, as_json, _demo_text if with_demo else lambda r: f"{r['database']}: schema {r['schema']}")
     create_app({"ENGINE_CONTEXT": ctx}).run(host=host, port=port)
 
 
-@main.command()
+@main.command("worker")
 @click.option("--once", is_flag=True, help="Run one pass and exit.")
 @click.option("--interval", default=5.0, show_default=True, type=click.FloatRange(0.1),
               help="Seconds between passes.")
 @click.option("--worker-id", default=None, help="Name used when locking jobs (default: host:pid).")
 @service_command
-def worker(ctx: EngineContext, once: bool, interval: float, worker_id: str | None) -> None:
+def run_worker(ctx: EngineContext, as_json: bool, once: bool, interval: float, worker_id: str | None) -> None:
     """Fire due timers, start periodic processes, check SLAs and answer service tasks."""
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     name = worker_id or f"{socket.gethostname()}:{os.getpid()}"
-    registry = default_registry()
-    while True:
-        due = run_due_jobs(ctx, name)
-        counts = run_connectors(ctx, registry, name)
-        click.echo(f"{name}: {due['timers']} timers fired, {due['starts']} processes started, "
-                   f"{due['sla_checks']} SLA checks, {due['emails']} emails, "
-                   f"{counts['completed']} service jobs completed, "
-                   f"{counts['failed'] + due['errors']} failed", err=True)
-        if once:
-            return
-        time.sleep(interval)
+
+    def report(counts: dict[str, int]) -> None:
+        emit({"worker": name, **counts}, as_json, lambda c: (
+            f"{name}: {c['timers']} timers fired, {c['starts']} processes started, {c['sla_checks']} SLA checks, "
+            f"{c['emails']} emails, {c['service_jobs']} service jobs completed, {c['failed']} failed"))
+
+    worker.run(ctx, name, once=once, interval=interval, on_pass=report)
 
 
 @main.group("calendars")
 def calendars_group() -> None:
-    """Business calendars for SLAs and working-time timers."""
+    """Business calendars for SLAs and working-time timers (format: docs/calendars.md)."""
 
 
 @calendars_group.command("load")
-@click.argument("file", type=click.Path(exists=True, dir_okay=False))
-@click.option("--user")
+@click.argument("file", type=click.File("r", encoding="utf-8"))
+@user_option("Who loads them (a manager or admin).")
 @service_command
-def calendars_load(ctx: EngineContext, file: str, user: str | None) -> None:
+def calendars_load(ctx: EngineContext, as_json: bool, file, user: str | None) -> None:
     """Add or replace the calendars defined in a TOML file."""
-    rows = calendars.load_calendars(ctx, Path(file).read_text(encoding="utf-8"), Path(file).name, user)
-    click.echo("calendars: " + ", ".join(f"{c['name']}{' (default)' if c['default'] else ''}" for c in rows))
+    rows = calendars.load_calendars(ctx, file.read(), os.path.basename(file.name), user)
+    emit(rows, as_json, lambda rows: "calendars: " + ", ".join(
+        f"{c['name']}{' (default)' if c['default'] else ''}" for c in rows))
 
 
 @calendars_group.command("list")
-@click.option("--json", "as_json", is_flag=True)
 @service_command
 def calendars_list(ctx: EngineContext, as_json: bool) -> None:
+    """List the loaded calendars."""
     emit(calendars.list_calendars(ctx), as_json, lambda rows: "\n".join(
         f"{c['name']:<20} {c['timezone']:<18} holidays: {c['holidays'] or '-':<8} {'default' if c['default'] else ''}"
         for c in rows))
@@ -363,11 +433,11 @@ def sla_group() -> None:
 @click.option("--version", type=int, help="Definition version (default: the newest).")
 @click.option("--task", "element_id", help="User task element id (default: the whole process).")
 @click.option("--calendar", help="Calendar name or 24x7 (default: the default calendar).")
-@click.option("--user")
+@user_option("Who sets it (a manager or admin).")
 @service_command
-def sla_set(ctx: EngineContext, key: str, duration: str, version: int | None, element_id: str | None,
-            calendar: str | None, user: str | None) -> None:
+def sla_set(ctx: EngineContext, as_json: bool, key: str, duration: str, version: int | None,
+            element_id: str | None, calendar: str | None, user: str | None) -> None:
     """Override the SLA target of a process or one of its tasks."""
-    r = sla_settings.set_target(ctx, key, duration, version, element_id, calendar, user)
-    click.echo(f"SLA of {r['key']} v{r['version']} {r['task'] or '(whole process)'}: {r['duration']} "
-               f"on {r['calendar'] or 'the default calendar'}")
+    emit(sla_targets.set_target(ctx, key, duration, version, element_id, calendar, user), as_json,
+         lambda r: f"SLA of {r['key']} v{r['version']} {r['task'] or '(whole process)'}: {r['duration']} "
+                   f"on {r['calendar'] or 'the default calendar'}")

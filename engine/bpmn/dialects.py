@@ -14,7 +14,7 @@ from engine.bpmn.elements import NS
 from engine.bpmn.expressions import ExpressionError, translate
 from engine.errors import DeployProblem
 from engine.runtime.sandbox import SandboxViolation, check_expression
-from engine.runtime.timers import cycle_parts
+from engine.runtime.timer_events import cycle_parts
 
 
 def _owner(node: etree._Element) -> etree._Element:

@@ -161,11 +161,25 @@ def service_topic(node: etree._Element) -> str | None:
         return zeebe_task.get("type").strip()
     for attribute in ("delegateExpression", "class", "expression"):
         value = (camunda(node, attribute) or "").strip()
-        if value.startswith(("${", "#{")) and value.endswith("}"):
-            value = value[2:-1].strip()
+        value = variable_reference(value) or value
         if value:
             return value
     return None
+
+
+def variable_reference(text: str | None) -> str | None:
+    """The name in a `${name}` or `#{name}` reference, or None when `text` is not one."""
+    text = (text or "").strip()
+    if text.startswith(("${", "#{")) and text.endswith("}"):
+        return text[2:-1].strip()
+    return None
+
+
+def referenced_value(text: str | None, data: dict[str, Any]) -> Any:
+    """What an attribute such as `camunda:assignee` or `camunda:dueDate` means for a task with
+    `data`: the variable's value for a `${name}` reference, else the text itself."""
+    name = variable_reference(text)
+    return data.get(name) if name is not None else (text.strip() if text else None)
 
 
 def describe_process(process: etree._Element) -> dict[str, dict[str, Any]]:

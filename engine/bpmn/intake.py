@@ -22,7 +22,7 @@ from engine.bpmn.checks import check_process
 from engine.bpmn.dmn_checks import check_decisions
 from engine.bpmn.dialects import translate_conditions, translate_timers
 from engine.bpmn.parser import BankflowParser
-from engine.bpmn.elements import BPMN_NS, NS, describe_process, properties
+from engine.bpmn.elements import BPMN_NS, NS, camunda, describe_process, properties, split_list
 from engine.errors import DeployError, DeployProblem
 
 DMN_NAMESPACES = {
@@ -62,6 +62,9 @@ class ParsedProcess:
     files: list[str]  # names of the files it was built from
     sla_target: str | None = None
     sla_calendar: str | None = None
+    # camunda:candidateStarterGroups / candidateStarterUsers: who may start it (empty: any staff member).
+    starter_groups: list[str] = field(default_factory=list)
+    starter_users: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -274,6 +277,8 @@ def _build(parser: BankflowParser, process: etree._Element, loaded: LoadedFile, 
         files=sorted(files),
         sla_target=properties(process).get("sla"),
         sla_calendar=properties(process).get("slaCalendar"),
+        starter_groups=split_list(camunda(process, "candidateStarterGroups")),
+        starter_users=split_list(camunda(process, "candidateStarterUsers")),
     )
 
 

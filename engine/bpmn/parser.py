@@ -18,7 +18,7 @@ from SpiffWorkflow.camunda.parser.event_parsers import (
 )
 
 from engine.bpmn.elements import called_element, decision_ref, properties
-from engine.runtime.timers import ClockedCycleTimer, ClockedDateTimer, ClockedDurationTimer
+from engine.runtime.timer_events import ClockedCycleTimer, ClockedDateTimer, ClockedDurationTimer
 
 TIMER_KINDS = (("timeDate", ClockedDateTimer), ("timeDuration", ClockedDurationTimer),
                ("timeCycle", ClockedCycleTimer))

@@ -17,6 +17,8 @@ from SpiffWorkflow.task import Task
 from SpiffWorkflow.util.task import TaskState
 
 from engine.runtime.specs import ProcessSpecs
+from engine.runtime.timer_events import next_due
+from engine.runtime.waits import FlowNode, flow_node, is_flow_node
 
 
 @dataclass(frozen=True)
@@ -30,8 +32,13 @@ class StepFailure:
 
 @dataclass
 class StepOutcome:
+    """What one service call's engine run did: the tasks it completed, and why it stopped early."""
+
     completed: list[Task] = field(default_factory=list)
     failure: StepFailure | None = None
+
+    def completed_nodes(self) -> list[FlowNode]:
+        return [flow_node(task) for task in self.completed if is_flow_node(task)]
 
 
 def new_workflow(specs: ProcessSpecs, script_engine: Any, data: dict[str, Any]) -> BpmnWorkflow:
@@ -96,36 +103,51 @@ def find_task(workflow: BpmnWorkflow, spiff_task_id: str) -> Task | None:
         return None
 
 
-def complete_human_task(workflow: BpmnWorkflow, spiff_task_id: str, data: dict[str, Any]) -> Task:
+def _waiting_task(workflow: BpmnWorkflow, spiff_task_id: str, state: TaskState) -> Task:
     task = find_task(workflow, spiff_task_id)
-    if task is None or not task.has_state(TaskState.READY):
+    if task is None or not task.has_state(state):
         raise TaskNotReady(spiff_task_id)
+    return task
+
+
+def complete_human_task(workflow: BpmnWorkflow, spiff_task_id: str, data: dict[str, Any]) -> Task:
+    """Run a ready user task with the submitted form values."""
+    task = _waiting_task(workflow, spiff_task_id, TaskState.READY)
     task.data.update(data)
     task.run()
     return task
 
 
-@dataclass(frozen=True)
-class OpenWork:
-    """What a workflow waits for, found in one pass over its tasks (each keyed by task id)."""
-
-    human: dict[str, Task]  # user tasks ready for a person
-    active: dict[str, Task]  # flow nodes ready for a person or waiting: timers, messages, service calls
-
-
-def open_work(workflow: BpmnWorkflow) -> OpenWork:
-    human: dict[str, Task] = {}
-    active: dict[str, Task] = {}
-    for task in workflow.get_tasks(state=TaskState.READY | TaskState.WAITING | TaskState.STARTED):
-        if task.has_state(TaskState.READY):
-            if not task.task_spec.manual:
-                continue  # the engine runs it; nobody waits for it
-            human[str(task.id)] = task
-        if is_flow_node(task):
-            active[str(task.id)] = task
-    return OpenWork(human, active)
+def complete_service_task(workflow: BpmnWorkflow, spiff_task_id: str, data: dict[str, Any]) -> Task:
+    """Finish a service task that waits for an external answer, with the answer's variables."""
+    task = _waiting_task(workflow, spiff_task_id, TaskState.STARTED)
+    task.data.update(data)
+    task.complete()
+    return task
 
 
-def is_flow_node(task: Task) -> bool:
-    """True for tasks that stand for a BPMN element, not SpiffWorkflow's own control tasks."""
-    return getattr(task.task_spec, "bpmn_id", None) is not None
+def fire_due_timer(workflow: BpmnWorkflow, spiff_task_id: str) -> bool:
+    """Let the workflow see the time; True when the timer of this task fired (or was already gone)."""
+    task = find_task(workflow, spiff_task_id)
+    before = next_due(task) if task is not None else None
+    workflow.refresh_timers()
+    return task is not None and (not task.has_state(TaskState.WAITING) or next_due(task) != before)
+
+
+def give_to_failed_step(workflow: BpmnWorkflow, data: dict[str, Any]) -> None:
+    """Corrected variables for a retry go to the step that failed (it was put back to READY)."""
+    for task in workflow.get_tasks(state=TaskState.READY, manual=False):
+        task.data.update(data)
+
+
+def has_completed(workflow: BpmnWorkflow, spiff_task_id: str) -> bool:
+    task = find_task(workflow, spiff_task_id)
+    return task is not None and task.has_state(TaskState.COMPLETED)
+
+
+def current_variables(workflow: BpmnWorkflow) -> dict[str, Any]:
+    """The process variables as a clerk would see them now."""
+    if workflow.is_completed():
+        return dict(workflow.data)
+    latest = workflow.last_task
+    return dict(latest.data) if latest is not None else dict(workflow.data)

@@ -8,11 +8,11 @@ from __future__ import annotations
 
 from engine.clock import Clock
 from engine.runtime.sandbox import SandboxedEnvironment, SandboxedScriptEngine, ScriptLimits
-from engine.sla.registry import CalendarRegistry
+from engine.sla.calendar_cache import CalendarCache
 
 
 class BankflowScriptEngine(SandboxedScriptEngine):
-    def __init__(self, limits: ScriptLimits, clock: Clock, calendars: CalendarRegistry):
+    def __init__(self, limits: ScriptLimits, clock: Clock, calendars: CalendarCache):
         super().__init__(SandboxedEnvironment(limits))
         self.clock = clock
         self.calendars = calendars

@@ -31,6 +31,8 @@ class RunnableDefinition:
     sla_calendar: str | None
     elements: dict[str, dict[str, Any]]  # element id -> metadata (lane, candidates, form, SLA...)
     specs: ProcessSpecs
+    starter_groups: tuple[str, ...] = ()  # who may start it; both empty: any staff member
+    starter_users: tuple[str, ...] = ()
 
 
 class DefinitionCache:

@@ -9,13 +9,13 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from engine.clock import Clock, SystemClock
-from engine.mail import mailer_from_env
+from engine.services.mailer import SmtpMailer, mailer_from_env
 from engine.runtime.sandbox import ScriptLimits
 from engine.runtime.script_engine import BankflowScriptEngine
 from engine.runtime.serializer import StateSerializer
 from engine.runtime.specs import DefinitionCache
-from engine.sla.overrides import OverrideCache
-from engine.sla.registry import CalendarRegistry
+from engine.sla.target_overrides import OverrideCache
+from engine.sla.calendar_cache import CalendarCache
 from engine.store.db import make_engine, make_session_factory
 
 
@@ -31,12 +31,12 @@ class EngineContext:
     session_factory: sessionmaker[Session]
     clock: Clock = field(default_factory=SystemClock)
     definitions: DefinitionCache = field(default_factory=DefinitionCache)
-    calendars: CalendarRegistry = field(default_factory=CalendarRegistry)
+    calendars: CalendarCache = field(default_factory=CalendarCache)
     sla_overrides: OverrideCache = field(default_factory=OverrideCache)
     serializer: StateSerializer = field(default_factory=StateSerializer)
     limits: ScriptLimits = field(default_factory=ScriptLimits)
     script_engine: Any = None
-    mailer: Any = None  # engine.mail.SmtpMailer when SMTP is configured
+    mailer: SmtpMailer | None = None  # set when SMTP is configured
     # werkzeug's method string; tests use a cheap one, production keeps scrypt.
     password_method: str = "scrypt"
     read_session_factory: sessionmaker[Session] | None = None  # sessions that only read; derived from `db`
@@ -48,10 +48,11 @@ class EngineContext:
             self.script_engine = BankflowScriptEngine(self.limits, self.clock, self.calendars)
 
     @classmethod
-    def from_url(cls, url: str, clock: Clock | None = None) -> "EngineContext":
+    def from_url(cls, url: str, clock: Clock | None = None, create: bool = True) -> "EngineContext":
         """A context for `url`; script limits come from BANKFLOW_SCRIPT_CPU_SECONDS and
-        BANKFLOW_SCRIPT_MEMORY_MB (defaults: 2 s and 256 MB per step)."""
-        db = make_engine(url)
+        BANKFLOW_SCRIPT_MEMORY_MB (defaults: 2 s and 256 MB per step). Unless `create`, a
+        SQLite file that does not exist is an error (DatabaseProblem)."""
+        db = make_engine(url, create=create)
         limits = ScriptLimits(cpu_seconds=float(os.environ.get("BANKFLOW_SCRIPT_CPU_SECONDS", 2.0)),
                               memory_mb=int(os.environ.get("BANKFLOW_SCRIPT_MEMORY_MB", 256)))
         return cls(db=db, session_factory=make_session_factory(db), clock=clock or SystemClock(), limits=limits,

@@ -8,7 +8,7 @@ from sqlalchemy.exc import IntegrityError, OperationalError, ProgrammingError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
-from engine.audit import write_pending
+from engine.store.history_rows import write_pending
 from engine.services.context import EngineContext
 from engine.errors import Conflict, DatabaseProblem
 from engine.store.db import describe_database_error

@@ -5,25 +5,55 @@ import json
 import os
 from pathlib import Path
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, make_url
+from sqlalchemy.exc import ArgumentError, NoSuchModuleError
 from sqlalchemy.orm import Session, sessionmaker
+
+from engine.errors import DatabaseProblem
 
 DATABASE_URL_ENV = "BANKFLOW_DATABASE_URL"
 
 
 def default_database_url() -> str:
     """`BANKFLOW_DATABASE_URL`, else SQLite in the `instance/` folder of the working directory."""
-    url = os.environ.get(DATABASE_URL_ENV)
-    if url:
-        return url
-    folder = Path.cwd() / "instance"
-    folder.mkdir(exist_ok=True)
-    return f"sqlite:///{folder / 'bankflow.sqlite'}"
+    return os.environ.get(DATABASE_URL_ENV) or f"sqlite:///{Path.cwd() / 'instance' / 'bankflow.sqlite'}"
 
 
-def make_engine(url: str) -> Engine:
-    """An engine tuned per dialect: SQLite gets WAL, foreign keys and a busy timeout."""
-    if url.startswith("sqlite"):
+def make_engine(url: str, create: bool = True) -> Engine:
+    """An engine tuned per dialect: SQLite gets WAL, foreign keys and a busy timeout.
+
+    A URL that does not parse, names a driver that is not installed, or (unless
+    `create`) a SQLite file that does not exist raises DatabaseProblem with one line
+    saying what is wrong, instead of SQLAlchemy's error (or a new empty file).
+    """
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        raise DatabaseProblem(f"'{url}' is not a database URL (e.g. sqlite:///bankflow.sqlite or "
+                              "postgresql+psycopg://user@host/db)") from None
+    if parsed.get_backend_name() == "sqlite":
+        _check_sqlite_file(parsed.database, create)
+    try:
+        return _tuned_engine(url, parsed.get_backend_name() == "sqlite")
+    except (NoSuchModuleError, ModuleNotFoundError, ImportError) as exc:
+        raise DatabaseProblem(f"cannot use '{parsed.render_as_string()}': the database driver is not installed "
+                              f"({exc}); bankflow supports SQLite and PostgreSQL (postgresql+psycopg://...)") from None
+
+
+def _check_sqlite_file(database: str | None, create: bool) -> None:
+    if not database or database == ":memory:" or database.startswith("file:"):
+        return
+    path = Path(database)
+    if path.exists():
+        return
+    if not create:
+        raise DatabaseProblem(f"the database {path} does not exist: run `bankflow init-db` "
+                              "(or `bankflow demo`) to create it, or pass --database-url")
+    path.parent.mkdir(parents=True, exist_ok=True)
+
+
+def _tuned_engine(url: str, sqlite: bool) -> Engine:
+    if sqlite:
         engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False},
                                json_serializer=_compact_json)
         event.listen(engine, "connect", _sqlite_pragmas)

@@ -9,21 +9,20 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, fields
 from datetime import datetime
-from typing import Any, Callable
+from typing import Any
 
 from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
-from engine.runtime.specs import RunnableDefinition
 from engine.store.tables import INSTANCE
 
 
 @dataclass
 class InstanceRecord:
-    """The columns of `process_instance`, with the definition version it runs."""
+    """The columns of `process_instance` (the definition version it runs is `definition_id`)."""
 
-    definition: RunnableDefinition
+    definition_id: int
     status: str
     started_at: datetime
     state: dict[str, Any] = field(default_factory=dict)
@@ -39,15 +38,11 @@ class InstanceRecord:
     due_at: datetime | None = None
     sla_status: str | None = None
 
-    @property
-    def definition_id(self) -> int:
-        return self.definition.id
-
 
 # What a service call may change; the rest is fixed when the instance starts.
 MUTABLE = ("status", "ended_at", "state", "variables", "next_due_at", "incident_element", "incident_message",
            "due_at", "sla_status")
-_COLUMNS = tuple(f.name for f in fields(InstanceRecord) if f.name not in ("definition", "id"))
+_COLUMNS = tuple(f.name for f in fields(InstanceRecord) if f.name != "id")
 # Built once (building a statement costs more than running it on SQLite); bound names
 # differ from column names because SQLAlchemy reserves those for its own SET parameters.
 _SAVE = (update(INSTANCE)
@@ -60,21 +55,16 @@ _READ_LOCKED = _READ.with_for_update()
 _INSERT = insert(INSTANCE).returning(INSTANCE.c.id)
 
 
-def read_instance(session: Session, instance_id: int, definition: Callable[[int], RunnableDefinition],
-                  lock: bool = False) -> InstanceRecord | None:
+def read_instance(session: Session, instance_id: int, lock: bool = False) -> InstanceRecord | None:
     """The instance, or None; `lock` also takes its row lock (PostgreSQL) so concurrent callers queue."""
     row = session.execute(_READ_LOCKED if lock else _READ, {"id": instance_id}).mappings().first()
-    if row is None:
-        return None
-    values = dict(row)
-    return InstanceRecord(definition=definition(values.pop("definition_id")), **values)
+    return InstanceRecord(**row) if row is not None else None
 
 
 def insert_instance(session: Session, instance: InstanceRecord) -> None:
     """Insert a new instance and give the record its id."""
     values = {name: getattr(instance, name) for name in _COLUMNS}
-    instance.id = session.execute(_INSERT,
-                                  values | {"definition_id": instance.definition_id}).scalar_one()
+    instance.id = session.execute(_INSERT, values).scalar_one()
 
 
 def save_instance(session: Session, instance: InstanceRecord) -> None:

@@ -84,10 +84,12 @@ class ProcessDefinition(Base):
     version: Mapped[int]
     name: Mapped[str | None] = mapped_column(String(255))
     deployment_id: Mapped[int] = mapped_column(ForeignKey("deployment.id"), index=True)
-    is_executable: Mapped[bool] = mapped_column(default=True)
     sla_target: Mapped[str | None] = mapped_column(String(50))
     sla_calendar: Mapped[str | None] = mapped_column(String(100))
-    active: Mapped[bool] = mapped_column(default=True)
+    active: Mapped[bool] = mapped_column(default=True)  # an inactive version starts no new case
+    # camunda:candidateStarterGroups / candidateStarterUsers (both empty: any staff member may start it).
+    starter_groups: Mapped[list[Any]] = mapped_column(default=list)
+    starter_users: Mapped[list[Any]] = mapped_column(default=list)
     source_sha256: Mapped[str] = mapped_column(String(64))
     # deployment_file ids the spec is built from (its own file, called processes, DMN).
     source_files: Mapped[list[Any]] = mapped_column(default=list)
@@ -112,6 +114,7 @@ class ProcessInstance(Base):
     state: Mapped[dict[str, Any]] = mapped_column(JSON)
     # The latest process variables as plain JSON, for display and search without a restore.
     variables: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    # Optimistic lock: every write is one UPDATE ... WHERE lock_version = ? (engine.store.*_rows).
     lock_version: Mapped[int] = mapped_column(Integer, default=1)
     next_due_at: Mapped[datetime | None]  # the earliest timer this instance waits for (jobs fire it)
     incident_element: Mapped[str | None] = mapped_column(String(200))
@@ -121,8 +124,6 @@ class ProcessInstance(Base):
     sla_status: Mapped[str | None] = mapped_column(String(20))
 
     definition: Mapped[ProcessDefinition] = relationship(lazy="joined")
-
-    __mapper_args__ = {"version_id_col": lock_version}
 
 
 class HumanTask(Base):
@@ -149,18 +150,17 @@ class HumanTask(Base):
     completed_by: Mapped[str | None] = mapped_column(String(100))
     due_at: Mapped[datetime | None]
     sla_status: Mapped[str | None] = mapped_column(String(20))
-    sla_target: Mapped[str | None] = mapped_column(String(50))  # ISO 8601 duration
+    # The calendar the task's SLA counts on (None: the default), for business-time analytics.
     sla_calendar: Mapped[str | None] = mapped_column(String(100))
     form: Mapped[list[Any]] = mapped_column(default=list)
     data: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     # Four-eyes: whoever completed these elements' tasks (comma-separated) in the case may not act on this one.
     four_eyes_with: Mapped[str | None] = mapped_column(String(200))
+    # Optimistic lock: every write is one UPDATE ... WHERE lock_version = ? (engine.store.*_rows).
     lock_version: Mapped[int] = mapped_column(Integer, default=1)
 
     instance: Mapped[ProcessInstance] = relationship()
     candidates: Mapped[list[TaskCandidate]] = relationship(cascade="all, delete-orphan")
-
-    __mapper_args__ = {"version_id_col": lock_version}
 
 
 class TaskCandidate(Base):

@@ -5,6 +5,8 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from sqlalchemy import Engine
 from sqlalchemy.exc import OperationalError
 
@@ -21,15 +23,27 @@ def alembic_config(engine: Engine) -> Config:
     return config
 
 
-def upgrade(engine: Engine) -> None:
-    """Bring the database to the newest schema; a no-op when it is already there."""
+def upgrade(engine: Engine) -> str:
+    """Bring the database to the newest schema: 'created', 'upgraded' or 'current' (nothing to do)."""
     config = alembic_config(engine)
+    head = ScriptDirectory.from_config(config).get_current_head()
     try:
         with engine.begin() as connection:
+            current = MigrationContext.configure(connection).get_current_revision()
+            if current == head:
+                return "current"
             config.attributes["connection"] = connection
             command.upgrade(config, "head")
     except OperationalError as exc:
         raise DatabaseProblem(describe_database_error(exc)) from exc
+    return "created" if current is None else "upgraded"
+
+
+def is_current(engine: Engine) -> bool:
+    config = alembic_config(engine)
+    with engine.connect() as connection:
+        return (MigrationContext.configure(connection).get_current_revision()
+                == ScriptDirectory.from_config(config).get_current_head())
 
 
 def revision(engine: Engine, message: str) -> None:

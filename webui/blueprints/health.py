@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from flask import Blueprint, current_app, jsonify
 
-from engine import health
+from engine.services import health
 from webui import engine_context
 
 bp = Blueprint("health", __name__)

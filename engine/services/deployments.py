@@ -1,28 +1,29 @@
-"""Deploy BPMN/DMN files as versioned process definitions."""
+"""Deploy BPMN/DMN files as versioned process definitions, list them, switch versions on and off."""
 from __future__ import annotations
 
 import hashlib
+from datetime import datetime
 from pathlib import Path
 from typing import Any, Iterable
 
-from sqlalchemy import bindparam, delete, func, select
 from sqlalchemy.orm import Session
 
-from engine.audit import record
-from engine.bpmn import xmlsafe
-from engine.bpmn.elements import NS, called_element, decision_ref
 from engine.bpmn.intake import Intake, ParsedProcess, SourceFile, load, mark_executable
-from engine.services.context import EngineContext
+from engine.bpmn.references import decisions_in, missing_references
 from engine.errors import DeployError, DeployProblem, NotFound
 from engine.runtime.specs import ProcessSpecs, RunnableDefinition
-from engine.runtime.timers import cycle_parts, first_occurrence
-from engine.store.models import Deployment, DeploymentFile, Job, ProcessDefinition
-from engine.store.tables import DEFINITION
+from engine.runtime.timer_events import cycle_parts, first_occurrence
+from engine.services.context import EngineContext
+from engine.services.execution import find_definition_id, refresh_calendars
 from engine.services.unit_of_work import unit_of_work
-from engine.users import load_actor
+from engine.services.users import acting, require_role
+from engine.store import definition_rows, job_rows
+from engine.store.history_rows import record
+from engine.store.models import DeploymentFile, ProcessDefinition
 from engine.views import definition_view
 
 DEPLOYABLE_SUFFIXES = (".bpmn", ".bpmn20.xml", ".dmn", ".xml")
+DESIGNER_ROLES = ("designer", "admin")
 
 
 def read_sources(paths: Iterable[str | Path]) -> list[SourceFile]:
@@ -48,41 +49,25 @@ def read_sources(paths: Iterable[str | Path]) -> list[SourceFile]:
     return sources
 
 
+def deploy_paths(ctx: EngineContext, paths: Iterable[str | Path], name: str | None = None,
+                 user: str | None = None, make_executable: bool = False) -> dict[str, Any]:
+    """Deploy files and folders from disk (the command line's `deploy`)."""
+    return deploy(ctx, read_sources(paths), name=name, user=user, make_executable=make_executable)
+
+
 def deployment_name(name: str | None, sources: list[SourceFile]) -> str:
     """The given name, or the file names, shortened to fit the column."""
     text = name or ", ".join(s.name for s in sources)
     return text if len(text) <= 200 else text[:180].rsplit(",", 1)[0] + f" (+{len(sources)} files)"
 
 
-def latest_definition(session: Session, key: str) -> ProcessDefinition | None:
-    return session.scalar(
-        select(ProcessDefinition).where(ProcessDefinition.key == key)
-        .order_by(ProcessDefinition.version.desc()).limit(1))
-
-
-def _missing_references(sources: list[SourceFile]) -> tuple[set[str], set[str]]:
-    """Processes and DMN decisions that the uploaded files use but do not define."""
-    called, processes, decisions, used = set(), set(), set(), set()
-    for source in sources:
-        try:
-            root = xmlsafe.parse(source.content).getroot()
-        except xmlsafe.UnsafeXml:
-            continue  # intake reports it with the file name
-        called.update(filter(None, (called_element(c) for c in root.iter("{%s}callActivity" % NS["bpmn"]))))
-        used.update(filter(None, (decision_ref(t) for t in root.iter("{%s}businessRuleTask" % NS["bpmn"]))))
-        processes.update(p.get("id") for p in root.iterfind("bpmn:process", NS))
-        decisions.update(d.get("id") for d in root.iter("{*}decision"))
-    return called - processes, used - decisions
-
-
 def _deployed_decisions(session: Session, wanted: set[str]) -> tuple[list[SourceFile], dict[str, int]]:
     """The newest stored DMN files that define `wanted` decisions."""
     sources, ids = [], {}
-    for file in session.scalars(select(DeploymentFile).where(DeploymentFile.kind == "dmn")
-                                .order_by(DeploymentFile.id.desc())):
+    for file in definition_rows.stored_dmn_files(session):
         if not wanted:
             break
-        defined = {d.get("id") for d in xmlsafe.parse(file.content).getroot().iter("{*}decision")}
+        defined = decisions_in(file.content)
         if defined & wanted and file.name not in ids:
             sources.append(SourceFile(file.name, file.content))
             ids[file.name] = file.id
@@ -94,10 +79,10 @@ def _deployed_sources(session: Session, keys: set[str]) -> tuple[list[SourceFile
     """The stored files behind the latest versions of `keys`, for call activities into them."""
     sources, ids = [], {}
     for key in sorted(keys):
-        definition = latest_definition(session, key)
+        definition = definition_rows.latest_definition(session, key)
         if definition is None:
             continue
-        for file in session.scalars(select(DeploymentFile).where(DeploymentFile.id.in_(definition.source_files))):
+        for file in definition_rows.files_by_id(session, definition.source_files):
             if file.name not in ids:
                 sources.append(SourceFile(file.name, file.content))
                 ids[file.name] = file.id
@@ -112,7 +97,7 @@ def source_hash(process: ParsedProcess, intake: Intake) -> str:
 
 def deploy(ctx: EngineContext, sources: list[SourceFile], name: str | None = None,
            user: str | None = None, make_executable: bool = False) -> dict[str, Any]:
-    """Deploy files as one deployment; identical re-uploads change nothing.
+    """Deploy files as one deployment; identical re-uploads change nothing. Needs `designer` or `admin`.
 
     `make_executable` marks the single process of each BPMN file executable first.
     Returns the deployment id (None when nothing changed) and, per process, its
@@ -124,21 +109,21 @@ def deploy(ctx: EngineContext, sources: list[SourceFile], name: str | None = Non
         sources = [mark_executable(s) if not s.name.lower().endswith(".dmn") else s for s in sources]
     built: list[RunnableDefinition] = []
     with unit_of_work(ctx) as session:
-        if user:
-            load_actor(session, user)
-        missing_processes, missing_decisions = _missing_references(sources)
+        actor = acting(session, user)
+        require_role(actor, *DESIGNER_ROLES, to="deploy processes")
+        missing_processes, missing_decisions = missing_references(sources)
         extra, extra_ids = _deployed_sources(session, missing_processes)
         dmn_extra, dmn_ids = _deployed_decisions(session, missing_decisions)
         extra, extra_ids = extra + [s for s in dmn_extra if s.name not in extra_ids], {**dmn_ids, **extra_ids}
 
         def known(key: str) -> bool:
-            return latest_definition(session, key) is not None
+            return definition_rows.latest_definition(session, key) is not None
 
         intake = load(sources, known_process=known, extra=extra)
         now = ctx.clock.now()
         plans = []
         for key, process in intake.processes.items():
-            latest = latest_definition(session, key)
+            latest = definition_rows.latest_definition(session, key)
             digest = source_hash(process, intake)
             unchanged = latest is not None and latest.source_sha256 == digest
             plans.append((process, latest, digest, unchanged))
@@ -148,38 +133,37 @@ def deploy(ctx: EngineContext, sources: list[SourceFile], name: str | None = Non
         dmn_only = not intake.processes and intake.decisions
         if not changed and not dmn_only:
             return {"deployment_id": None, "definitions": results}
-        deployment = Deployment(name=deployment_name(name, sources), deployed_by=user, deployed_at=now)
         file_rows = {
             f.source.name: DeploymentFile(name=f.source.name, kind=f.kind, sha256=f.source.sha256,
                                           content=f.source.content)
             for f in intake.files if f.source.name not in extra_ids
         }
-        deployment.files = list(file_rows.values())
-        session.add(deployment)
-        session.flush()
+        deployment = definition_rows.add_deployment(session, deployment_name(name, sources), actor.name, now,
+                                                    list(file_rows.values()))
         ids = {**extra_ids, **{n: row.id for n, row in file_rows.items()}}
         for process, latest, digest, _ in changed:
-            definition = ProcessDefinition(
+            definition = definition_rows.add_definition(
+                session,
                 key=process.key,
                 version=(latest.version + 1) if latest else 1,
                 name=process.name,
                 deployment_id=deployment.id,
-                is_executable=True,
                 sla_target=process.sla_target,
                 sla_calendar=process.sla_calendar,
+                starter_groups=process.starter_groups,
+                starter_users=process.starter_users,
                 source_sha256=digest,
                 source_files=[ids[n] for n in process.files],
                 elements=process.elements,
             )
-            session.add(definition)
-            session.flush()
-            schedule_timer_starts(ctx, session, definition, now)
+            _schedule_timer_starts(ctx, session, definition, now)
             built.append(RunnableDefinition(
                 definition.id, definition.key, definition.version, definition.name, definition.sla_target,
-                definition.sla_calendar, definition.elements, ProcessSpecs(process.spec, process.subprocess_specs)))
+                definition.sla_calendar, definition.elements, ProcessSpecs(process.spec, process.subprocess_specs),
+                tuple(process.starter_groups), tuple(process.starter_users)))
             results.append({"key": definition.key, "version": definition.version, "name": definition.name,
                             "status": "new"})
-        record(session, "deployed", now, actor=user,
+        record(session, "deployed", now, actor=actor.name,
                payload={"deployment_id": deployment.id, "files": sorted(file_rows),
                         "definitions": [r for r in results if r["status"] == "new"]})
         deployment_id = deployment.id
@@ -189,57 +173,40 @@ def deploy(ctx: EngineContext, sources: list[SourceFile], name: str | None = Non
     return {"deployment_id": deployment_id, "definitions": sorted(results, key=lambda r: r["key"])}
 
 
-def schedule_timer_starts(ctx: EngineContext, session: Session, definition: ProcessDefinition, now) -> None:
+def _schedule_timer_starts(ctx: EngineContext, session: Session, definition: ProcessDefinition,
+                           now: datetime) -> None:
     """A new version takes over the schedule of a periodic process from older versions."""
     starts = [(element_id, meta["timer"]) for element_id, meta in definition.elements.items()
               if meta["type"] == "startEvent" and meta.get("timer")]
     if not starts:
         return
-    older = select(ProcessDefinition.id).where(ProcessDefinition.key == definition.key,
-                                               ProcessDefinition.id != definition.id)
-    session.execute(delete(Job).where(Job.kind == "timer_start", Job.definition_id.in_(older)))
-    ctx.calendars.refresh(session)
+    refresh_calendars(ctx, session)
+    rows = []
     for element_id, timer in starts:
-        cycles = cycle_parts(timer["expression"])[0] if timer["kind"] == "cycle" else 1
-        session.add(Job(kind="timer_start", definition_id=definition.id, element_id=element_id,
-                        due_at=first_occurrence(timer["kind"], timer["expression"], now, timer["calendar"],
+        cycles, _, every = cycle_parts(timer["expression"]) if timer["kind"] == "cycle" else (1, None, None)
+        rows.append({"kind": "timer_start", "definition_id": definition.id, "element_id": element_id,
+                     "due_at": first_occurrence(timer["kind"], timer["expression"], now, timer["calendar"],
                                                 ctx.calendars),
-                        payload={**timer, "cycles": cycles,
-                                 "duration": cycle_parts(timer["expression"])[2] if timer["kind"] == "cycle" else None}))
+                     "attempts": 0, "payload": {**timer, "cycles": cycles, "duration": every}})
+    job_rows.replace_timer_starts(session, definition.key, definition.id, rows)
 
 
 def list_definitions(ctx: EngineContext, latest_only: bool = False) -> list[dict[str, Any]]:
     with unit_of_work(ctx, read_only=True) as session:
-        query = select(ProcessDefinition).order_by(ProcessDefinition.key, ProcessDefinition.version)
-        if latest_only:
-            newest = (select(ProcessDefinition.key, func.max(ProcessDefinition.version).label("v"))
-                      .group_by(ProcessDefinition.key).subquery())
-            query = query.join(newest, (ProcessDefinition.key == newest.c.key)
-                               & (ProcessDefinition.version == newest.c.v))
-        return [definition_view(d) for d in session.scalars(query)]
+        return [definition_view(d) for d in definition_rows.list_definitions(session, latest_only)]
 
 
-def find_definition(session: Session, key: str, version: int | None = None) -> ProcessDefinition:
-    """The given version of a process, or its newest active one."""
-    return session.get(ProcessDefinition, find_definition_id(session, key, version))
-
-
-def find_definition_id(session: Session, key: str, version: int | None = None) -> int:
-    """The id of the given version of a process, or of its newest active one."""
-    if version is None:
-        definition_id = session.scalar(_NEWEST_ACTIVE, {"key": key})
-    else:
-        definition_id = session.scalar(_VERSION, {"key": key, "version": version})
-    if definition_id is None:
-        known = session.scalars(select(DEFINITION.c.key).distinct().order_by(DEFINITION.c.key)).all()
-        hint = f"; deployed processes: {', '.join(known)}" if known else "; nothing is deployed yet"
-        what = f"version {version} of process '{key}'" if version is not None else f"process '{key}'"
-        raise NotFound(f"{what} is not deployed{hint}")
-    return definition_id
-
-
-# Built once: every start looks its definition up.
-_NEWEST_ACTIVE = (select(DEFINITION.c.id).where(DEFINITION.c.key == bindparam("key"), DEFINITION.c.active.is_(True))
-                  .order_by(DEFINITION.c.version.desc()).limit(1))
-_VERSION = select(DEFINITION.c.id).where(DEFINITION.c.key == bindparam("key"),
-                                         DEFINITION.c.version == bindparam("version"))
+def set_active(ctx: EngineContext, key: str, version: int, active: bool, user: str | None = None) -> dict[str, Any]:
+    """Switch a definition version on or off; an inactive version starts no new case (running ones go on).
+    Needs `designer` or `admin`."""
+    with unit_of_work(ctx) as session:
+        actor = acting(session, user)
+        require_role(actor, *DESIGNER_ROLES, to="activate or deactivate processes")
+        definition = definition_rows.get_definition(session, find_definition_id(session, key, version))
+        if definition is None:
+            raise NotFound(f"version {version} of process '{key}' is not deployed")
+        definition_rows.set_active(session, definition.id, active)
+        session.refresh(definition)
+        record(session, "definition_activated" if active else "definition_deactivated", ctx.clock.now(),
+               actor=actor.name, payload={"key": key, "version": version})
+        return definition_view(definition)

@@ -1,18 +1,15 @@
-"""Managers' SLA overrides, read per definition and kept for a short while.
+"""Managers' SLA overrides, and a short-lived copy of them per definition.
 
 They change rarely, yet every new task would otherwise query for them; a copy
-lives `ttl` seconds (the process that sets one forgets its copy at once).
+lives `ttl` seconds (the process that sets one forgets its copy at once). The
+service layer hands in how to read them.
 """
 from __future__ import annotations
 
 import threading
 import time
 from dataclasses import dataclass
-
-from sqlalchemy import select
-from sqlalchemy.orm import Session
-
-from engine.store.models import SlaOverride
+from typing import Callable
 
 
 @dataclass(frozen=True)
@@ -29,20 +26,22 @@ def effective_target(override: Override | None, duration: str | None,
     return override.duration, override.calendar or calendar
 
 
+Overrides = dict[str | None, Override]  # element id (None: the whole process) -> override
+
+
 class OverrideCache:
     def __init__(self, ttl: float = 30.0):
         self._ttl = ttl
-        self._entries: dict[int, tuple[float, dict[str | None, Override]]] = {}
+        self._entries: dict[int, tuple[float, Overrides]] = {}
         self._lock = threading.Lock()
 
-    def get(self, session: Session, definition_id: int) -> dict[str | None, Override]:
-        """Element id (None: the whole process) -> override, for one definition version."""
+    def get(self, definition_id: int, load: Callable[[], Overrides]) -> Overrides:
+        """The overrides of one definition version, read with `load` when the copy is stale."""
         with self._lock:
             entry = self._entries.get(definition_id)
         if entry is not None and time.monotonic() - entry[0] < self._ttl:
             return entry[1]
-        overrides = {o.element_id: Override(o.duration, o.calendar) for o in session.scalars(
-            select(SlaOverride).where(SlaOverride.definition_id == definition_id))}
+        overrides = load()
         with self._lock:
             self._entries[definition_id] = (time.monotonic(), overrides)
         return overrides

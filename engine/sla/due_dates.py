@@ -14,7 +14,7 @@ from typing import Any
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 
 from engine.sla.durations import parse_duration, working_due
-from engine.sla.registry import CalendarRegistry
+from engine.sla.calendar_cache import CalendarCache
 
 AT_RISK_SHARE = 0.8
 
@@ -27,13 +27,8 @@ class SlaPlan:
     at_risk_at: datetime
 
 
-def _due_date_value(expression: str, data: dict[str, Any]) -> datetime | None:
-    """`camunda:dueDate` as an ISO date-time literal or `${variable}` holding one."""
-    text = expression.strip()
-    if text.startswith(("${", "#{")) and text.endswith("}"):
-        value = data.get(text[2:-1].strip())
-    else:
-        value = text
+def _due_date_value(value: Any) -> datetime | None:
+    """`camunda:dueDate` (its `${variable}` already resolved) as a timezone-aware instant."""
     if isinstance(value, datetime):
         return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
     if isinstance(value, date):
@@ -46,15 +41,15 @@ def _due_date_value(expression: str, data: dict[str, Any]) -> datetime | None:
     return None
 
 
-def plan(start: datetime, duration: str | None, calendar: str | None, calendars: CalendarRegistry,
-         due_date: str | None = None, data: dict[str, Any] | None = None) -> SlaPlan | None:
+def plan(start: datetime, duration: str | None, calendar: str | None, calendars: CalendarCache,
+         due_date: Any = None) -> SlaPlan | None:
     """The SLA of something that starts now, or None when it has no target."""
     cal = calendars.get(calendar)
     if duration:
         parse_duration(duration)
         due = working_due(cal, start, duration)
     elif due_date:
-        due = _due_date_value(due_date, data or {})
+        due = _due_date_value(due_date)
         if due is None:
             return None
     else:

@@ -9,6 +9,8 @@ from email.message import EmailMessage
 
 @dataclass(frozen=True)
 class SmtpMailer:
+    """Outgoing email over SMTP, configured by BANKFLOW_SMTP_* environment variables."""
+
     host: str
     port: int = 25
     sender: str = "bankflow@localhost"

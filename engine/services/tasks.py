@@ -6,29 +6,25 @@ only to a candidate. Refused actions change nothing.
 """
 from __future__ import annotations
 
-from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import and_, bindparam, exists, or_, select
 from sqlalchemy.orm import Session
 
-from engine.audit import record
 from engine.bpmn import forms
 from engine.bpmn.elements import split_list
-from engine.services.context import EngineContext
 from engine.errors import Conflict, FieldProblem, InvalidData, NotFound, PermissionDenied
-from engine.execution import advance, breached_on_completion, load_instance, record_breach, restore
 from engine.runtime.runner import StepOutcome, TaskNotReady, complete_human_task
 from engine.runtime.serializer import json_ready
-from engine.store.job_rows import delete_task_jobs
-from engine.store.tables import CANDIDATE, TASK
-from engine.store.task_rows import TaskRow, read_task, update_task
+from engine.services.context import EngineContext
+from engine.services.execution import advance, breached_on_completion, existing_case, record_breach, restore
 from engine.services.unit_of_work import unit_of_work
-from engine.users import Actor, load_actor
+from engine.services.users import load_actor
+from engine.store import job_rows, task_rows
+from engine.store.history_rows import record
+from engine.store.task_rows import TASK_STATUSES, TaskRow, read_task, update_task
+from engine.store.user_rows import Actor
 from engine.views import instance_summary, task_view
 
-TASK_STATUSES = ("open", "claimed", "completed", "cancelled")
-ACTIVE_STATUSES = ("open", "claimed")
 SUPERVISOR_ROLES = {"admin", "manager"}
 DEFAULT_PAGE_SIZE = 100
 
@@ -44,17 +40,11 @@ def four_eyes_violation(session: Session, task: TaskRow, user: Actor) -> str | N
     """Why `user` may not act on `task` under the four-eyes rule, or None."""
     if not task["four_eyes_with"]:
         return None
-    prepared = session.scalar(_PREPARED_BY, {"instance_id": task["instance_id"], "user": user.name,
-                                             "elements": split_list(task["four_eyes_with"])})
+    prepared = task_rows.completed_by(session, task["instance_id"], split_list(task["four_eyes_with"]), user.name)
     if prepared is None:
         return None
     return (f"four-eyes rule: {user.name} completed '{prepared}' in this case and may not also act on "
             f"'{task['name']}'")
-
-
-_PREPARED_BY = select(TASK.c.name).where(
-    TASK.c.instance_id == bindparam("instance_id"), TASK.c.element_id.in_(bindparam("elements", expanding=True)),
-    TASK.c.status == "completed", TASK.c.completed_by == bindparam("user")).limit(1)
 
 
 def _require_eligible(session: Session, user: Actor, task: TaskRow) -> None:
@@ -95,37 +85,9 @@ def list_tasks(ctx: EngineContext, user: str | None = None, group: str | None = 
             actor = load_actor(session, user)
             staff = actor.has_role("staff", "admin")
             params |= {"user": actor.name, "groups": sorted(actor.groups) or [""]}
-        query = _list_query(status is not None, instance_id is not None, group is not None, user is not None, staff)
-        return [task_view(t) for t in session.execute(query, params).mappings()]
-
-
-@lru_cache(maxsize=None)
-def _list_query(by_status: bool, by_instance: bool, by_group: bool, by_user: bool, unrestricted_too: bool):
-    """The work-list query for one combination of filters, built once (values are bound per call)."""
-    query = select(TASK).order_by(TASK.c.priority.desc(), TASK.c.created_at, TASK.c.id)
-    if by_status:
-        query = query.where(TASK.c.status == bindparam("status"))
-    else:  # OR rather than IN: an IN list is re-rendered on every call
-        query = query.where(or_(*(TASK.c.status == active for active in ACTIVE_STATUSES)))
-    if by_instance:
-        query = query.where(TASK.c.instance_id == bindparam("instance_id"))
-    if by_group:
-        query = query.where(exists().where(and_(CANDIDATE.c.task_id == TASK.c.id, CANDIDATE.c.kind == "group",
-                                                CANDIDATE.c.name == bindparam("group"))))
-    if by_user:
-        query = query.where(_visible_to(unrestricted_too))
-    return query.limit(bindparam("limit")).offset(bindparam("offset"))
-
-
-def _visible_to(unrestricted_too: bool):
-    """Assigned to the user, or still open and offered to them, one of their groups, or (for staff) everyone."""
-    offered = exists().where(and_(
-        CANDIDATE.c.task_id == TASK.c.id,
-        or_(and_(CANDIDATE.c.kind == "user", CANDIDATE.c.name == bindparam("user")),
-            and_(CANDIDATE.c.kind == "group", CANDIDATE.c.name.in_(bindparam("groups", expanding=True))))))
-    unrestricted = ~exists().where(CANDIDATE.c.task_id == TASK.c.id)
-    offers = [offered, unrestricted] if unrestricted_too else [offered]
-    return or_(TASK.c.assignee == bindparam("user"), and_(TASK.c.status == "open", or_(*offers)))
+        return [task_view(t) for t in task_rows.work_list(
+            session, params, by_status=status is not None, by_instance=instance_id is not None,
+            by_group=group is not None, by_user=user is not None, unrestricted_too=staff)]
 
 
 def claim(ctx: EngineContext, task_id: int, user: str) -> dict[str, Any]:
@@ -190,10 +152,11 @@ def complete(ctx: EngineContext, task_id: int, user: str, data: dict[str, Any] |
         if violation:
             raise PermissionDenied(violation)
         values = forms.validate(task["form"], data or {})
-        instance = load_instance(ctx, session, task["instance_id"])
+        case = existing_case(ctx, session, task["instance_id"])
+        instance = case.instance
         if instance.status != "running":
             raise Conflict(f"instance {instance.id} is {instance.status}; the task cannot be completed now")
-        case = restore(ctx, instance)
+        restore(ctx, case)
         outcome = StepOutcome()
         try:
             outcome.completed.append(complete_human_task(case.workflow, task["spiff_task_id"], values))
@@ -205,13 +168,13 @@ def complete(ctx: EngineContext, task_id: int, user: str, data: dict[str, Any] |
             sla_status = "breached"
             record_breach(session, now, instance.id, task["due_at"], task_id, task["element_id"])
         if task["due_at"] is not None:  # only tasks with an SLA have checks scheduled
-            delete_task_jobs(session, [task_id])
+            job_rows.delete_task_jobs(session, [task_id])
         task = update_task(session, task, status="completed", completed_at=now, completed_by=actor.name,
                            data=json_ready(values), sla_status=sla_status)
         record(session, "task_completed", now, instance_id=instance.id, task_id=task_id,
                element_id=task["element_id"], actor=actor.name, payload={"data": task["data"]})
         advance(ctx, session, case, outcome, actor.name)
-        return {"task": task_view(task), "instance": instance_summary(instance)}
+        return {"task": task_view(task), "instance": instance_summary(instance, case.definition)}
 
 
 def _offered_to(task: TaskRow) -> str:

@@ -1,20 +1,20 @@
-"""Managers' SLA overrides per definition version (`bankflow sla set`)."""
+"""Managers' SLA targets per definition version (`bankflow sla set`)."""
 from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import select
-
-from engine.audit import record
-from engine.services.context import EngineContext
-from engine.deployments import find_definition
 from engine.errors import FieldProblem, InvalidData
-from engine.sla.calendar import ALWAYS_OPEN_NAME
-from engine.sla.durations import DurationError, parse_duration
-from engine.sla.registry import DEFAULT_NAME
-from engine.store.models import SlaOverride
+from engine.services.context import EngineContext
+from engine.services.execution import find_definition_id, refresh_calendars
 from engine.services.unit_of_work import unit_of_work
-from engine.users import load_actor
+from engine.services.users import acting, require_role
+from engine.sla.business_calendar import ALWAYS_OPEN_NAME
+from engine.sla.calendar_cache import DEFAULT_NAME
+from engine.sla.durations import DurationError, parse_duration
+from engine.sla.target_overrides import Override
+from engine.store import definition_rows, sla_override_rows
+from engine.store.history_rows import record
+from engine.views import sla_target_view
 
 WORK_ELEMENTS = ("userTask", "manualTask")
 
@@ -23,6 +23,7 @@ def set_target(ctx: EngineContext, key: str, duration: str, version: int | None 
                element_id: str | None = None, calendar: str | None = None,
                user: str | None = None) -> dict[str, Any]:
     """Set the SLA of a task (or, without `element_id`, of the whole process) for one version.
+    Needs `manager` or `admin`.
 
     Applies to tasks and instances created from now on; due dates already fixed stay.
     """
@@ -32,34 +33,27 @@ def set_target(ctx: EngineContext, key: str, duration: str, version: int | None 
     except DurationError as exc:
         problems.append(FieldProblem("duration", str(exc)))
     with unit_of_work(ctx) as session:
-        if user:
-            actor = load_actor(session, user)
-            if not actor.has_role("manager", "admin"):
-                problems.append(FieldProblem("user", f"{actor.name} is not a manager or admin"))
-        definition = find_definition(session, key, version)
+        actor = acting(session, user)
+        require_role(actor, "manager", "admin", to="set SLA targets")
+        definition = definition_rows.get_definition(session, find_definition_id(session, key, version))
         if element_id is not None:
             meta = definition.elements.get(element_id)
             if meta is None or meta["type"] not in WORK_ELEMENTS:
                 tasks = sorted(e for e, m in definition.elements.items() if m["type"] in WORK_ELEMENTS)
                 problems.append(FieldProblem("task", f"'{element_id}' is not a user task of {key} "
                                                      f"v{definition.version} (its tasks: {', '.join(tasks)})"))
-        ctx.calendars.refresh(session)
+        refresh_calendars(ctx, session)
         if calendar not in (None, ALWAYS_OPEN_NAME, DEFAULT_NAME) and calendar not in ctx.calendars.names():
             problems.append(FieldProblem("calendar", f"unknown calendar '{calendar}' (loaded: "
                                                      f"{', '.join(ctx.calendars.names()) or 'none'}, or 24x7)"))
         if problems:
             raise InvalidData(problems, summary="cannot set the SLA")
-        override = session.scalar(select(SlaOverride).where(SlaOverride.definition_id == definition.id,
-                                                            SlaOverride.element_id.is_(None) if element_id is None
-                                                            else SlaOverride.element_id == element_id))
-        override = override or SlaOverride(definition_id=definition.id, element_id=element_id)
-        override.duration, override.calendar = duration, calendar
-        override.set_by, override.set_at = user, ctx.clock.now()
-        session.add(override)
-        record(session, "sla_target_set", override.set_at, actor=user, element_id=element_id,
+        now = ctx.clock.now()
+        sla_override_rows.save_override(session, definition.id, element_id, Override(duration, calendar),
+                                        actor.name, now)
+        record(session, "sla_target_set", now, actor=actor.name, element_id=element_id,
                payload={"key": key, "version": definition.version, "duration": duration, "calendar": calendar})
-        result = {"key": key, "version": definition.version, "task": element_id, "duration": duration,
-                  "calendar": calendar}
+        result = sla_target_view(key, definition.version, element_id, duration, calendar)
         definition_id = definition.id
     ctx.sla_overrides.forget(definition_id)
     return result

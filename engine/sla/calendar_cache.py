@@ -1,26 +1,29 @@
-"""The business calendars in force, read from the database and kept in memory.
+"""The business calendars in force, kept in memory.
 
 Calendars change rarely (`bankflow calendars load`), so each process re-reads
-them at most every `ttl` seconds, inside the caller's transaction.
+them at most every `ttl` seconds; the service layer hands in how to read them
+(`refresh(load)`), inside the caller's transaction.
 """
 from __future__ import annotations
 
 import logging
 import threading
 import time
+from typing import Callable, Iterable, Protocol
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
-
-from engine.sla.calendar import ALWAYS_OPEN_NAME, AlwaysOpenCalendar, BusinessCalendar, builtin_24x7, parse_calendars
-from engine.store.models import BusinessCalendarRow
+from engine.sla.business_calendar import ALWAYS_OPEN_NAME, Calendar, builtin_24x7, parse_calendars
 
 log = logging.getLogger("bankflow.calendars")
-Calendar = BusinessCalendar | AlwaysOpenCalendar
 DEFAULT_NAME = "default"
 
 
-class CalendarRegistry:
+class CalendarSource(Protocol):
+    name: str
+    source: str  # TOML text
+    is_default: bool
+
+
+class CalendarCache:
     def __init__(self, ttl: float = 30.0):
         self._ttl = ttl
         self._calendars: dict[str, Calendar] = {}
@@ -28,13 +31,13 @@ class CalendarRegistry:
         self._loaded_at: float | None = None
         self._lock = threading.Lock()
 
-    def refresh(self, session: Session, force: bool = False) -> None:
-        """Re-read the calendars if the copy in memory is older than the ttl (or when forced)."""
+    def refresh(self, load: Callable[[], Iterable[CalendarSource]], force: bool = False) -> None:
+        """Re-read the calendars with `load` if the copy in memory is older than the ttl (or when forced)."""
         if not force and self._loaded_at is not None and time.monotonic() - self._loaded_at < self._ttl:
             return
         calendars: dict[str, Calendar] = {}
         default = None
-        for row in session.scalars(select(BusinessCalendarRow)):
+        for row in load():
             calendars[row.name] = parse_calendars(row.source, row.name)[row.name]
             if row.is_default:
                 default = row.name

@@ -9,31 +9,28 @@ import tomllib
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select
-
-from engine import deployments, users
+from engine.services import deployments, users
 from engine.services.context import EngineContext
-from engine.store.models import User
-from engine.services.unit_of_work import unit_of_work
+from engine.services.database import init_db
+
+# The repository's process library, found from the code rather than the working directory.
+LIBRARY = Path(__file__).resolve().parents[2] / "processes"
 
 
-def _existing_users(ctx: EngineContext) -> set[str]:
-    with unit_of_work(ctx) as session:
-        return set(session.scalars(select(User.name)))
-
-
-def seed(ctx: EngineContext, library: Path) -> dict[str, Any]:
-    """Deploy the library folder (a no-op when unchanged) and add missing demo users."""
-    report: dict[str, Any] = {"definitions": [], "users_added": []}
+def load_demo(ctx: EngineContext, library: Path | None = None) -> dict[str, Any]:
+    """Set the database up, deploy the library folder (a no-op when unchanged) and add missing demo users."""
+    library = Path(library) if library is not None else LIBRARY
+    report: dict[str, Any] = {"database": init_db(ctx), "library": str(library), "definitions": [],
+                              "users_added": []}
     users_file = library / "demo_users.toml"
     if users_file.is_file():
-        existing = _existing_users(ctx)
+        existing = users.existing_user_names(ctx)
         for name, spec in tomllib.loads(users_file.read_text(encoding="utf-8")).get("users", {}).items():
             if name not in existing:
                 users.add_user(ctx, name, spec["password"], spec.get("groups", []), spec.get("roles", []))
                 report["users_added"].append(name)
     models = [p for p in sorted(library.glob("*")) if p.suffix in (".bpmn", ".dmn")]
     if models:
-        report["definitions"] = deployments.deploy(ctx, deployments.read_sources(models), name="bank process library",
-                                                   user=None)["definitions"]
+        report["definitions"] = deployments.deploy(ctx, deployments.read_sources(models),
+                                                   name="bank process library")["definitions"]
     return report

@@ -1,0 +1,84 @@
+"""External service tasks: jobs that workers fetch, lock and complete.
+
+A service task with `camunda:type="external" camunda:topic="..."` waits in the
+workflow and has one `external` job. Workers fetch jobs by topic under a
+time-limited lock, do the work, and complete the job with result variables; the
+process then moves on in the same transaction. On PostgreSQL several workers
+fetch with `FOR UPDATE SKIP LOCKED` and never get the same job.
+"""
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any, Iterable
+
+from sqlalchemy.orm import Session
+
+from engine.errors import Conflict, NotFound
+from engine.runtime.runner import StepOutcome, TaskNotReady, complete_service_task
+from engine.runtime.serializer import json_ready
+from engine.services.context import EngineContext
+from engine.services.execution import advance, existing_case, restore
+from engine.services.instances import check_variable_names
+from engine.services.unit_of_work import unit_of_work
+from engine.store import job_rows
+from engine.store.history_rows import record
+from engine.store.instance_rows import read_instance, save_instance
+from engine.store.job_rows import JOB_LOCK
+from engine.views import instance_summary, job_view
+
+
+def fetch_and_lock(ctx: EngineContext, worker_id: str, topics: Iterable[str], max_jobs: int = 10,
+                   lock_for: timedelta = JOB_LOCK) -> list[dict[str, Any]]:
+    """Lock up to `max_jobs` unlocked jobs of `topics` for `worker_id` and return them."""
+    with unit_of_work(ctx) as session:
+        return [job_view(job) for job in job_rows.claim_jobs(session, worker_id, ctx.clock.now(), ["external"],
+                                                             max_jobs, topics=list(topics), lock_for=lock_for)]
+
+
+def _locked_job(session: Session, job_id: int, worker_id: str, now: datetime) -> dict[str, Any]:
+    job = job_rows.read_job(session, job_id, lock=True)
+    if job is None or job["kind"] != "external":
+        raise NotFound(f"external job {job_id} does not exist (it may have been completed already)")
+    if job["locked_by"] != worker_id or job["locked_until"] is None or job["locked_until"] < now:
+        raise Conflict(f"external job {job_id} is not locked by {worker_id}; fetch and lock it first")
+    return job
+
+
+def complete_job(ctx: EngineContext, job_id: int, worker_id: str,
+                 variables: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Finish the service task with result variables and run the process on."""
+    variables = dict(variables or {})
+    check_variable_names(variables)
+    with unit_of_work(ctx) as session:
+        now = ctx.clock.now()
+        job = _locked_job(session, job_id, worker_id, now)
+        case = restore(ctx, existing_case(ctx, session, job["instance_id"]))
+        outcome = StepOutcome()
+        try:
+            outcome.completed.append(complete_service_task(case.workflow, job["spiff_task_id"], variables))
+        except TaskNotReady:
+            raise Conflict(f"instance {case.instance.id} no longer waits for {job['element_id']}") from None
+        record(session, "service_completed", now, instance_id=case.instance.id, element_id=job["element_id"],
+               actor=worker_id, payload={"topic": job["topic"], "variables": json_ready(variables)})
+        job_rows.delete_jobs(session, [job_id])
+        advance(ctx, session, case, outcome, worker_id)
+        return instance_summary(case.instance, case.definition)
+
+
+def fail_job(ctx: EngineContext, job_id: int, worker_id: str, message: str, retries: int = 0,
+             retry_in: timedelta = timedelta(minutes=1)) -> dict[str, Any]:
+    """Record a failed attempt; with no retries left the instance goes into incident."""
+    with unit_of_work(ctx) as session:
+        now = ctx.clock.now()
+        job = _locked_job(session, job_id, worker_id, now)
+        changes = {"attempts": job["attempts"] + 1, "last_error": message, "locked_by": None,
+                   "locked_until": now + retry_in if retries > 0 else None}
+        job_rows.update_job(session, job_id, **changes)
+        if retries <= 0:
+            instance = read_instance(session, job["instance_id"])
+            instance.status = "incident"
+            instance.incident_element, instance.incident_message = job["element_id"], message
+            save_instance(session, instance)
+            record(session, "incident", now, instance_id=instance.id, element_id=job["element_id"], actor=worker_id,
+                   payload={"message": message, "topic": job["topic"]})
+        return job_view(job | changes)
