@@ -1,0 +1,418 @@
+"""The SQL behind `bankflow metrics`: a fixed set of aggregate statements per call.
+
+Every statement aggregates in the database (counts, sums, percentiles, paths), so
+what comes back is one row per activity, group, day or variant, never one per
+history row, and the number of statements does not depend on how much history
+there is. Percentiles interpolate linearly between the two nearest ranks, as numpy
+does by default: PostgreSQL's `percentile_cont`, and on SQLite the same formula
+over `row_number()` / `count()` windows.
+
+Which rows count (DESIGN §6, and docs/metrics-json.md):
+
+* human tasks (`human_task`, status completed): wait = claimed_at - created_at (the
+  whole duration when completed without a claim), work = completed_at - claimed_at
+  (0 without a claim), duration = completed_at - created_at;
+* other activities (`activity`, state completed): duration = ended_at - started_at;
+  gateways are routing, not activities, and are left out; a boundary event counts
+  only when it fired;
+* statistics of tasks and activities completed in the window; cycle times of
+  instances completed in the window; shares over instances completed in the window.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import json
+
+from sqlalchemy import (
+    Float,
+    Select,
+    and_,
+    case,
+    cast,
+    column,
+    func,
+    literal,
+    literal_column,
+    not_,
+    or_,
+    select,
+    text,
+    union_all,
+)
+from sqlalchemy.sql import ColumnElement
+
+from engine.analytics.business_time import DAY_SECONDS, DayTable
+from engine.analytics.sql import Dialect
+from engine.store.tables import ACTIVITY, CANDIDATE, EVENT, INSTANCE, TASK
+
+HUMAN_TYPES = ("userTask", "manualTask")
+OPEN_INSTANCE = ("running", "incident")
+PERCENTILES = (0.5, 0.9, 0.95)
+
+
+@dataclass(frozen=True)
+class Scope:
+    """What one metrics call looks at."""
+
+    definition_ids: tuple[int, ...]
+    since: datetime | None
+    until: datetime
+    elements: tuple[str, ...] | None = None  # --group: only these elements (None: all)
+    group: str | None = None
+    # calendar of each definition's cycle time and non-human activities (business time only)
+    definition_calendars: dict[int, str | None] | None = None
+
+
+# --- measuring durations ------------------------------------------------------------------
+
+class _From:
+    """A FROM clause that business-time measures add joins to."""
+
+    def __init__(self, base: Any):
+        self.clause = base
+
+
+class ElapsedTime:
+    """Durations in plain elapsed seconds."""
+
+    def __init__(self, dialect: Dialect):
+        self.d = dialect
+
+    def between(self, frm: _From, start: Any, end: Any, calendar: Any) -> ColumnElement:
+        return self.d.seconds_between(start, end)
+
+    def ctes(self) -> list[Any]:
+        return []
+
+
+class BusinessTime:
+    """Durations in working seconds: W(end) - W(start) through the day table (business_time.py)."""
+
+    def __init__(self, dialect: Dialect, table: DayTable):
+        self.d = dialect
+        self.table = table
+        self.days = self._days_cte()
+
+    def _days_cte(self) -> Any:
+        width = self.table.width
+        names = ["cal", "dn", "cum"] + [f"{p}{k}" for k in range(width) for p in ("s", "e")]
+        if self.d.is_sqlite:
+            parts = ", ".join(f"json_extract(value, '$[{i}]') AS {n}" for i, n in enumerate(names))
+            sql = f"SELECT {parts} FROM json_each(:bt_days)"
+        else:
+            casts = ["int", "int"] + ["float8"] * (len(names) - 2)
+            parts = ", ".join(f"(e->>{i})::{t} AS {n}" for i, (n, t) in enumerate(zip(names, casts)))
+            sql = f"SELECT {parts} FROM json_array_elements(CAST(:bt_days AS json)) AS e"
+        statement = text(sql).bindparams(bt_days=json.dumps(self.table.rows, separators=(",", ":")))
+        cte = statement.columns(*[column(n) for n in names]).cte("bt_days")
+        if self.d.is_sqlite:
+            cte = cte.prefix_with("MATERIALIZED")
+        return cte
+
+    def ctes(self) -> list[Any]:
+        return [self.days]
+
+    def point(self, frm: _From, instant: Any, calendar: Any) -> ColumnElement:
+        """W(instant) on `calendar` (an SQL expression giving the calendar's id); joins one day row."""
+        day = self.days.alias()
+        seconds = self.d.epoch(instant)
+        number = self.d.floor_int(seconds / DAY_SECONDS)
+        frm.clause = frm.clause.outerjoin(day, and_(day.c.cal == calendar, day.c.dn == number))
+        since_midnight = seconds - number * DAY_SECONDS
+        total: ColumnElement = cast(day.c.cum, Float)
+        for k in range(self.table.width):
+            start, end = day.c[f"s{k}"], day.c[f"e{k}"]
+            total = total + case((since_midnight > start, self.d.least(since_midnight, end) - start), else_=0.0)
+        return total
+
+    def between(self, frm: _From, start: Any, end: Any, calendar: Any) -> ColumnElement:
+        return self.point(frm, end, calendar) - self.point(frm, start, calendar)
+
+    def calendar_of_task(self) -> ColumnElement:
+        ids = self.table.calendar_ids
+        return case(*((TASK.c.sla_calendar == name, ident) for name, ident in ids.items()),
+                    else_=self.table.default_id)
+
+    def calendar_of_definition(self, calendars: dict[int, str | None]) -> ColumnElement:
+        return case(*((INSTANCE.c.definition_id == def_id, self.table.calendar_id(name))
+                      for def_id, name in calendars.items()), else_=self.table.default_id)
+
+
+Measure = ElapsedTime | BusinessTime
+
+
+# --- the statements ------------------------------------------------------------------------
+
+class MetricsQueries:
+    """Builds the statements for one scope; `run` executes them (one each) in a session."""
+
+    def __init__(self, dialect: Dialect, scope: Scope, measure: Measure):
+        self.d = dialect
+        self.scope = scope
+        self.m = measure
+
+    # filters
+    def in_window(self, column: Any) -> ColumnElement:
+        conditions = [column < self.scope.until]
+        if self.scope.since is not None:
+            conditions.append(column >= self.scope.since)
+        return and_(*conditions)
+
+    def of_process(self) -> ColumnElement:
+        return INSTANCE.c.definition_id.in_(self.scope.definition_ids)
+
+    def element_filter(self, column: Any) -> list[ColumnElement]:
+        if self.scope.elements is None:
+            return []
+        return [column.in_(self.scope.elements)] if self.scope.elements else [literal(False)]
+
+    def other_activity(self) -> list[ColumnElement]:
+        """Activity rows that are not human tasks (those come from human_task) nor gateways."""
+        return [ACTIVITY.c.element_type.notin_(HUMAN_TYPES), not_(ACTIVITY.c.element_type.like("%Gateway"))]
+
+    def completed_instance_in_window(self) -> ColumnElement:
+        return and_(INSTANCE.c.status == "completed", self.in_window(INSTANCE.c.ended_at))
+
+    def _task_calendar(self) -> Any:
+        return self.m.calendar_of_task() if isinstance(self.m, BusinessTime) else None
+
+    def _definition_calendar(self) -> Any:
+        if isinstance(self.m, BusinessTime):
+            return self.m.calendar_of_definition(self.scope.definition_calendars or {})
+        return None
+
+    def _with(self, statement: Select) -> Select:
+        for cte in self.m.ctes():
+            statement = statement.add_cte(cte)
+        return statement
+
+    # 1. instances
+    def instances(self) -> Select:
+        until = self.scope.until
+        is_open = and_(INSTANCE.c.started_at < until,
+                       or_(and_(INSTANCE.c.ended_at.is_(None), INSTANCE.c.status.in_(OPEN_INSTANCE)),
+                           INSTANCE.c.ended_at >= until))
+        return select(
+            func.sum(case((self.in_window(INSTANCE.c.started_at), 1), else_=0)).label("started"),
+            func.sum(case((self.completed_instance_in_window(), 1), else_=0)).label("completed"),
+            func.sum(case((is_open, 1), else_=0)).label("open"),
+            func.min(case((is_open, INSTANCE.c.started_at))).label("oldest_open_started_at"),
+            func.min(INSTANCE.c.started_at).label("first_started_at"),
+        ).where(self.of_process())
+
+    # 2. statistics: cycle time, and wait / work / duration per activity
+    def samples(self) -> Any:
+        parts = [self._cycle_samples()] + self._human_samples() + [self._activity_samples()]
+        return union_all(*parts).subquery("samples")
+
+    def _cycle_samples(self) -> Select:
+        frm = _From(INSTANCE)
+        value = self.m.between(frm, INSTANCE.c.started_at, INSTANCE.c.ended_at, self._definition_calendar())
+        return (select(literal_column("''").label("g"), literal_column("'cycle'").label("m"), value.label("v"))
+                .select_from(frm.clause).where(self.of_process(), self.completed_instance_in_window()))
+
+    def _human_samples(self) -> list[Select]:
+        calendar = self._task_calendar()
+        claimed_or_done = func.coalesce(TASK.c.claimed_at, TASK.c.completed_at)
+        selects = []
+        for metric, (start, end) in (("wait", (TASK.c.created_at, claimed_or_done)),
+                                     ("work", (claimed_or_done, TASK.c.completed_at)),
+                                     ("duration", (TASK.c.created_at, TASK.c.completed_at))):
+            frm = _From(TASK.join(INSTANCE, TASK.c.instance_id == INSTANCE.c.id))
+            value = self.m.between(frm, start, end, calendar)
+            selects.append(
+                select(TASK.c.element_id.label("g"), literal_column(f"'{metric}'").label("m"), value.label("v"))
+                .select_from(frm.clause)
+                .where(self.of_process(), TASK.c.status == "completed", self.in_window(TASK.c.completed_at),
+                       *self.element_filter(TASK.c.element_id)))
+        return selects
+
+    def _activity_samples(self) -> Select:
+        frm = _From(ACTIVITY.join(INSTANCE, ACTIVITY.c.instance_id == INSTANCE.c.id))
+        value = self.m.between(frm, ACTIVITY.c.started_at, ACTIVITY.c.ended_at, self._definition_calendar())
+        return (select(ACTIVITY.c.element_id.label("g"), literal_column("'duration'").label("m"), value.label("v"))
+                .select_from(frm.clause)
+                .where(self.of_process(), ACTIVITY.c.state == "completed", self.in_window(ACTIVITY.c.ended_at),
+                       *self.other_activity(), *self.element_filter(ACTIVITY.c.element_id)))
+
+    def statistics(self, samples: Any, order_by_count: bool = False, limit: int | None = None) -> Select:
+        """count, mean, max and the percentiles of `samples` (columns g, m, v) per (g, m)."""
+        if self.d.is_sqlite:
+            statement = self._sqlite_statistics(samples)
+        else:
+            statement = self._postgres_statistics(samples)
+        if order_by_count:
+            statement = statement.order_by(literal_column("n").desc(), literal_column("g"))
+        if limit is not None:
+            statement = statement.limit(limit)
+        return self._with(statement)
+
+    def _sqlite_statistics(self, samples: Any) -> Select:
+        keys = [samples.c.g, samples.c.m]
+        ranked = select(samples.c.g, samples.c.m, samples.c.v,
+                        (func.row_number().over(partition_by=keys, order_by=samples.c.v) - 1).label("i"),
+                        func.count().over(partition_by=keys).label("n")).subquery("ranked")
+
+        def percentile(p: float) -> ColumnElement:
+            position = (ranked.c.n - 1) * p
+            below = self.d.floor_int(position)
+            fraction = position - below
+            return func.sum(case((ranked.c.i == below, ranked.c.v * (1 - fraction)),
+                                 (ranked.c.i == below + 1, ranked.c.v * fraction), else_=0.0))
+
+        return select(ranked.c.g, ranked.c.m, func.count().label("n"), func.avg(ranked.c.v).label("mean"),
+                      func.max(ranked.c.v).label("max"),
+                      *(percentile(p).label(f"p{int(p * 100)}") for p in PERCENTILES)
+                      ).group_by(ranked.c.g, ranked.c.m)
+
+    def _postgres_statistics(self, samples: Any) -> Select:
+        columns = []
+        for p in PERCENTILES:
+            columns.append(func.percentile_cont(p).within_group(samples.c.v).label(f"p{int(p * 100)}"))
+        return select(samples.c.g, samples.c.m, func.count().label("n"), func.avg(samples.c.v).label("mean"),
+                      func.max(samples.c.v).label("max"), *columns).group_by(samples.c.g, samples.c.m)
+
+    # 3. per activity: open, arrivals, completions, rework
+    def activity_counts(self) -> Select:
+        until = self.scope.until
+        is_open = and_(ACTIVITY.c.started_at < until,
+                       or_(ACTIVITY.c.ended_at.is_(None), ACTIVITY.c.ended_at >= until),
+                       ACTIVITY.c.element_type != "boundaryEvent")
+        arrived = self.in_window(ACTIVITY.c.started_at)
+        completed = and_(ACTIVITY.c.state == "completed", self.in_window(ACTIVITY.c.ended_at))
+        per_case = (
+            select(ACTIVITY.c.element_id.label("element_id"),
+                   func.sum(case((is_open, 1), else_=0)).label("open"),
+                   func.sum(case((arrived, 1), else_=0)).label("arrivals"),
+                   func.sum(case((completed, 1), else_=0)).label("completions"))
+            .select_from(ACTIVITY.join(INSTANCE, ACTIVITY.c.instance_id == INSTANCE.c.id))
+            .where(self.of_process(), not_(ACTIVITY.c.element_type.like("%Gateway")),
+                   not_(and_(ACTIVITY.c.state == "cancelled", ACTIVITY.c.element_type == "boundaryEvent")),
+                   *self.element_filter(ACTIVITY.c.element_id))
+            .group_by(ACTIVITY.c.instance_id, ACTIVITY.c.element_id)
+        ).subquery("per_case")
+        return select(per_case.c.element_id, func.sum(per_case.c.open).label("open"),
+                      func.sum(per_case.c.arrivals).label("arrivals"),
+                      func.sum(per_case.c.completions).label("completions"),
+                      func.sum(case((per_case.c.arrivals > 1, 1), else_=0)).label("rework")
+                      ).group_by(per_case.c.element_id)
+
+    # 4. shares: time spent per activity in the instances completed in the window
+    def share_totals(self) -> Select:
+        calendar = self._task_calendar()
+        human = _From(TASK.join(INSTANCE, TASK.c.instance_id == INSTANCE.c.id))
+        human_value = self.m.between(human, TASK.c.created_at, TASK.c.completed_at, calendar)
+        other = _From(ACTIVITY.join(INSTANCE, ACTIVITY.c.instance_id == INSTANCE.c.id))
+        other_value = self.m.between(other, ACTIVITY.c.started_at, ACTIVITY.c.ended_at,
+                                     self._definition_calendar())
+        cycle = _From(INSTANCE)
+        cycle_value = self.m.between(cycle, INSTANCE.c.started_at, INSTANCE.c.ended_at, self._definition_calendar())
+        parts = union_all(
+            select(literal_column("''").label("g"), func.sum(cycle_value).label("total"))
+            .select_from(cycle.clause).where(self.of_process(), self.completed_instance_in_window()),
+            select(TASK.c.element_id.label("g"), func.sum(human_value).label("total"))
+            .select_from(human.clause)
+            .where(self.of_process(), self.completed_instance_in_window(), TASK.c.status == "completed",
+                   *self.element_filter(TASK.c.element_id))
+            .group_by(TASK.c.element_id),
+            select(ACTIVITY.c.element_id.label("g"), func.sum(other_value).label("total"))
+            .select_from(other.clause)
+            .where(self.of_process(), self.completed_instance_in_window(), ACTIVITY.c.state == "completed",
+                   *self.other_activity(), *self.element_filter(ACTIVITY.c.element_id))
+            .group_by(ACTIVITY.c.element_id),
+        )
+        return self._with(select(parts.subquery("shares")))
+
+    # 5. SLA breaches per element (None: the process's end-to-end SLA)
+    def breaches(self) -> Select:
+        return (select(EVENT.c.element_id, func.count().label("n"))
+                .select_from(EVENT.join(INSTANCE, EVENT.c.instance_id == INSTANCE.c.id))
+                .where(self.of_process(), EVENT.c.type == "sla_breached", self.in_window(EVENT.c.at))
+                .group_by(EVENT.c.element_id))
+
+    # 6. throughput: instances completed per UTC day and per ISO week
+    def throughput(self) -> Select:
+        where = [self.of_process(), self.completed_instance_in_window()]
+        day = self.d.utc_day(INSTANCE.c.ended_at)
+        week = self.d.utc_week(INSTANCE.c.ended_at)
+        by_day = select(literal_column("'day'").label("kind"), day.label("period"),
+                        func.count().label("n")).where(*where).group_by(day)
+        by_week = select(literal_column("'week'").label("kind"), week.label("period"),
+                         func.count().label("n")).where(*where).group_by(week)
+        both = union_all(by_day, by_week).subquery("throughput")
+        return select(both).order_by(both.c.kind, both.c.period)
+
+    # 7. per candidate group: backlog, oldest open task, handling time, completions
+    def groups(self) -> Select:
+        until = self.scope.until
+        is_open = and_(TASK.c.created_at < until,
+                       or_(TASK.c.status.in_(("open", "claimed")),
+                           and_(TASK.c.status == "completed", TASK.c.completed_at >= until)))
+        done = and_(TASK.c.status == "completed", self.in_window(TASK.c.completed_at))
+        frm = _From(CANDIDATE.join(TASK, CANDIDATE.c.task_id == TASK.c.id)
+                    .join(INSTANCE, TASK.c.instance_id == INSTANCE.c.id))
+        work = self.m.between(frm, func.coalesce(TASK.c.claimed_at, TASK.c.completed_at), TASK.c.completed_at,
+                              self._task_calendar())
+        where = [self.of_process(), CANDIDATE.c.kind == "group"]
+        if self.scope.group is not None:
+            where.append(CANDIDATE.c.name == self.scope.group)
+        return self._with(
+            select(CANDIDATE.c.name.label("group"),
+                   func.sum(case((is_open, 1), else_=0)).label("backlog"),
+                   func.min(case((is_open, TASK.c.created_at))).label("oldest_open_at"),
+                   func.avg(case((done, work))).label("mean_handling"),
+                   func.sum(case((done, 1), else_=0)).label("completions"))
+            .select_from(frm.clause).where(*where).group_by(CANDIDATE.c.name).order_by(CANDIDATE.c.name))
+
+    # 8. variants: the ordered paths of the instances completed in the window
+    def variants(self, limit: int) -> Select:
+        frm = _From(ACTIVITY.join(INSTANCE, ACTIVITY.c.instance_id == INSTANCE.c.id))
+        cycle = self.m.between(frm, INSTANCE.c.started_at, INSTANCE.c.ended_at, self._definition_calendar())
+        where = [self.of_process(), self.completed_instance_in_window(), ACTIVITY.c.state != "cancelled",
+                 not_(ACTIVITY.c.element_type.like("%Gateway"))]
+        order = (ACTIVITY.c.started_at, ACTIVITY.c.id)
+        if self.d.is_sqlite:
+            window = dict(partition_by=ACTIVITY.c.instance_id, order_by=order)
+            paths = (select(func.group_concat(ACTIVITY.c.element_id, ",").over(
+                                rows=(None, None), **window).label("path"),
+                            func.row_number().over(**window).label("rn"), cycle.label("cycle"))
+                     .select_from(frm.clause).where(*where)).subquery("paths")
+            per_case = select(paths.c.path.label("g"), literal_column("'cycle'").label("m"),
+                              paths.c.cycle.label("v")).where(paths.c.rn == 1).subquery("cases")
+        else:
+            per_case = (select(self.d.ordered_path(ACTIVITY.c.element_id, *order).label("g"),
+                               literal_column("'cycle'").label("m"), func.max(cycle).label("v"))
+                        .select_from(frm.clause).where(*where).group_by(ACTIVITY.c.instance_id)
+                        ).subquery("cases")
+        return self.statistics(per_case, order_by_count=True, limit=limit)
+
+
+@dataclass
+class RawMetrics:
+    """What the statements returned, before it is shaped into the JSON of DESIGN §6."""
+
+    instances: dict[str, Any]
+    statistics: list[Any]
+    counts: list[Any]
+    shares: list[Any]
+    breaches: list[Any]
+    throughput: list[Any]
+    groups: list[Any]
+    variants: list[Any]
+
+
+def run(session: Any, queries: MetricsQueries, instances: dict[str, Any], variants_limit: int) -> RawMetrics:
+    """Run the statements after `instances()` (whose result the caller already has)."""
+    return RawMetrics(
+        instances=instances,
+        statistics=session.execute(queries.statistics(queries.samples())).all(),
+        counts=session.execute(queries.activity_counts()).all(),
+        shares=session.execute(queries.share_totals()).all(),
+        breaches=session.execute(queries.breaches()).all(),
+        throughput=session.execute(queries.throughput()).all(),
+        groups=session.execute(queries.groups()).mappings().all(),
+        variants=session.execute(queries.variants(variants_limit)).all(),
+    )
