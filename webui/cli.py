@@ -81,7 +81,7 @@ def service_command(func: Callable) -> Callable:
     @click.pass_context
     def wrapper(click_ctx: click.Context, *args: Any, **kwargs: Any) -> Any:
         state = click_ctx.ensure_object(CliState)
-        _configure_logging(state.verbose)
+        _configure_logging(state.verbose, worker_notices=click_ctx.info_name == "worker")
         try:
             engine_ctx = state.context(create=click_ctx.info_name in CREATING_COMMANDS)
             return func(engine_ctx, state.as_json, *args, **kwargs)
@@ -91,12 +91,12 @@ def service_command(func: Callable) -> Callable:
     return wrapper
 
 
-def _configure_logging(verbose: bool) -> None:
-    """bankflow's own notices on stderr; library lines (SpiffWorkflow's INFO) only with --verbose."""
+def _configure_logging(verbose: bool, worker_notices: bool) -> None:
+    """Warnings on stderr; the worker also says what each job did; everything else, such as
+    SpiffWorkflow's INFO lines, only with --verbose."""
     logging.basicConfig(level=logging.INFO if verbose else logging.WARNING,
                         format="%(asctime)s %(name)s %(levelname)s %(message)s", force=True)
-    if not verbose:
-        logging.getLogger("bankflow").setLevel(logging.INFO)
+    logging.getLogger("bankflow").setLevel(logging.INFO if worker_notices else logging.NOTSET)
 
 
 def emit(value: Any, as_json: bool, text: Callable[[Any], str]) -> None:

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from engine.bpmn.elements import referenced_value
 from engine.bpmn.intake import SourceFile, build_specs
-from engine.errors import NotFound
+from engine.errors import Conflict, NotFound
 from engine.runtime.runner import StepOutcome, current_variables, new_workflow, run_engine_steps
 from engine.runtime.serializer import json_ready
 from engine.runtime.specs import ProcessSpecs, RunnableDefinition
@@ -49,9 +49,20 @@ def find_definition_id(session: Session, key: str, version: int | None = None) -
     definition_id = definition_rows.definition_id_of(session, key, version)
     if definition_id is None:
         known = definition_rows.deployed_keys(session)
+        if version is None and key in known:
+            raise Conflict(f"process '{key}' has no active version: activate one first "
+                           f"(`bankflow activate {key} VERSION`)")
         hint = f"; deployed processes: {', '.join(known)}" if known else "; nothing is deployed yet"
         what = f"version {version} of process '{key}'" if version is not None else f"process '{key}'"
         raise NotFound(f"{what} is not deployed{hint}")
+    return definition_id
+
+
+def startable_definition_id(session: Session, key: str, version: int | None = None) -> int:
+    """Like `find_definition_id`, refusing a version that was deactivated: it starts no new case."""
+    definition_id = find_definition_id(session, key, version)
+    if version is not None and not definition_rows.is_active(session, definition_id):
+        raise Conflict(f"version {version} of process '{key}' is deactivated and starts no new case")
     return definition_id
 
 

@@ -9,7 +9,7 @@ from engine.runtime.runner import StepOutcome, give_to_failed_step
 from engine.runtime.serializer import json_ready
 from engine.runtime.specs import RunnableDefinition
 from engine.services.context import EngineContext
-from engine.services.execution import advance, begin, existing_case, find_definition_id, restore, runnable
+from engine.services.execution import advance, begin, existing_case, restore, runnable, startable_definition_id
 from engine.services.unit_of_work import unit_of_work
 from engine.services.users import OPERATOR, acting, require_role
 from engine.store import history_rows, task_rows
@@ -45,7 +45,7 @@ def start(ctx: EngineContext, key: str, variables: dict[str, Any] | None = None,
     check_variable_names(variables)
     with unit_of_work(ctx) as session:
         actor = acting(session, user)
-        definition = runnable(ctx, session, find_definition_id(session, key, version))
+        definition = runnable(ctx, session, startable_definition_id(session, key, version))
         if not may_start(actor, definition):
             starters = ", ".join([*definition.starter_groups, *definition.starter_users])
             raise PermissionDenied(f"{actor.name} may not start {key}: only {starters} may")

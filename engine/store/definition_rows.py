@@ -16,6 +16,7 @@ _NEWEST_ACTIVE = (select(DEFINITION.c.id).where(DEFINITION.c.key == bindparam("k
 _VERSION = select(DEFINITION.c.id).where(DEFINITION.c.key == bindparam("key"),
                                          DEFINITION.c.version == bindparam("version"))
 _ROW = select(DEFINITION).where(DEFINITION.c.id == bindparam("id"))
+_IS_ACTIVE = select(DEFINITION.c.active).where(DEFINITION.c.id == bindparam("id"))
 
 
 def definition_row(session: Session, definition_id: int) -> Any:
@@ -27,6 +28,10 @@ def definition_id_of(session: Session, key: str, version: int | None = None) -> 
     if version is None:
         return session.scalar(_NEWEST_ACTIVE, {"key": key})
     return session.scalar(_VERSION, {"key": key, "version": version})
+
+
+def is_active(session: Session, definition_id: int) -> bool:
+    return bool(session.scalar(_IS_ACTIVE, {"id": definition_id}))
 
 
 def deployed_keys(session: Session) -> list[str]:
