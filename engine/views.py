@@ -137,3 +137,8 @@ def calendar_view(name: str, calendar: Calendar, is_default: bool) -> dict[str, 
 def sla_target_view(key: str, version: int, element_id: str | None, duration: str,
                     calendar: str | None) -> dict[str, Any]:
     return {"key": key, "version": version, "task": element_id, "duration": duration, "calendar": calendar}
+
+
+def comment_view(comment: Mapping[str, Any]) -> dict[str, Any]:
+    return {"id": comment["id"], "instance_id": comment["instance_id"], "author": comment["author"],
+            "at": iso(comment["at"]), "body": comment["body"]}
