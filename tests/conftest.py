@@ -23,7 +23,7 @@ from engine.runtime.script_engine import BankflowScriptEngine
 from engine.store import schema
 from engine.store.db import make_engine
 from engine.store.models import Base
-from tests.invariants import rows_mirror_workflows
+from tests.helpers.invariants import rows_mirror_workflows
 
 FIXTURES = Path(__file__).parent / "fixtures"
 TEST_DATABASE_ENV = "BANKFLOW_TEST_DATABASE_URL"

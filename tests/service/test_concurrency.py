@@ -6,7 +6,7 @@ import pytest
 from engine.services import deployments, instances, tasks, users
 from engine.services.context import EngineContext
 from engine.errors import BankflowError
-from tests.multiproc import run_together
+from tests.helpers.multiproc import run_together
 
 
 

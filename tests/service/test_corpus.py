@@ -13,7 +13,7 @@ from engine.connectors import ConnectorRegistry
 from engine.errors import DeployError
 from engine.services.worker import run_connectors
 
-CORPUS = Path(__file__).parent / "fixtures" / "bpmn-corpus"
+CORPUS = Path(__file__).resolve().parents[1] / "fixtures" / "bpmn-corpus"
 FILES = sorted(p for p in CORPUS.rglob("*") if p.suffix in (".bpmn", ".dmn", ".xml"))
 RAW = re.compile(r"Traceback|\b(KeyError|TypeError|AttributeError|RecursionError|XMLSyntaxError|ValueError|"
                  r"IndexError|AssertionError|NoneType)\b")

@@ -10,7 +10,7 @@ import pytest
 from engine.services import deployments, instances
 from engine.bpmn.intake import SourceFile
 from engine.errors import DeployError
-from tests.test_sandbox_attacks import ATTACKS, Attack
+from tests.helpers.attacks import ATTACKS, Attack
 
 HEADER = ('<?xml version="1.0" encoding="UTF-8"?>\n<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL" '
           'id="d" targetNamespace="http://bankflow.test">\n<bpmn:process id="attack" isExecutable="true">\n'

@@ -17,7 +17,7 @@ from engine.errors import DeployError
 from engine.services.due_jobs import run_due_jobs
 from engine.services.worker import run_connectors
 
-README = Path(__file__).parent.parent / "README.md"
+README = Path(__file__).resolve().parents[2] / "README.md"
 HEAD = ('<?xml version="1.0" encoding="UTF-8"?><bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL" '
         'xmlns:camunda="http://camunda.org/schema/1.0/bpmn" id="d" targetNamespace="http://bankflow.test">')
 DMN = b"""<?xml version="1.0" encoding="UTF-8"?>

@@ -12,7 +12,7 @@ from engine.clock import ManualClock
 from engine.services.context import EngineContext
 from engine.store.models import Event, HumanTask
 from engine.services.due_jobs import run_due_jobs
-from tests.multiproc import run_together
+from tests.helpers.multiproc import run_together
 
 
 

@@ -17,7 +17,7 @@ from RestrictedPython import compile_restricted_eval
 from engine.bpmn.expressions import MAX_NESTING, MAX_TOKENS, ExpressionError, dialect_of, translate
 from engine.errors import BankflowError
 
-CORPUS = pathlib.Path(__file__).parent / "fixtures" / "bpmn-corpus"
+CORPUS = pathlib.Path(__file__).resolve().parents[1] / "fixtures" / "bpmn-corpus"
 
 
 def evaluate(expression: str, data: dict) -> object:

@@ -1,19 +1,7 @@
-"""The Flask app factory and its health page (flaskr-style app/client fixtures)."""
+"""The Flask app factory and its health page (the app and client fixtures are in conftest.py)."""
 from __future__ import annotations
 
-import pytest
-
 from webui import create_app
-
-
-@pytest.fixture
-def app(ctx):
-    return create_app({"TESTING": True, "ENGINE_CONTEXT": ctx, "SECRET_KEY": "test"})
-
-
-@pytest.fixture
-def client(app):
-    return app.test_client()
 
 
 def test_health_reports_the_database(client, is_postgres):

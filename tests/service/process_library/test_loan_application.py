@@ -21,7 +21,7 @@ from engine.connectors import default_registry
 from engine.errors import PermissionDenied
 from engine.services.worker import run_connectors
 
-LIBRARY = Path(__file__).parent.parent / "processes"
+LIBRARY = Path(__file__).resolve().parents[3] / "processes"
 MODELS = ["customer_needs_identification", "product_design", "marketing_campaign", "customer_enquiry",
           "account_opening", "loan_application", "complaint_handling", "service_evaluation"]
 DECISIONS = ["account_risk_rating", "credit_decision"]

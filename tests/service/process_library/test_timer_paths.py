@@ -15,7 +15,7 @@ import pytest
 from engine.services import calendars, demo_data, instances, tasks, users
 from engine.errors import PermissionDenied
 from engine.services.due_jobs import run_due_jobs
-from tests.test_process_library import (LIBRARY, BRIEF, COMPLAINT, CONTENT, RESPONSE, finished, loan_intake,
+from tests.service.process_library.test_loan_application import (LIBRARY, BRIEF, COMPLAINT, CONTENT, RESPONSE, finished, loan_intake,
                                         loan_to_underwriting, open_tasks, performed, serve, work,
                                         contract_to_disbursement)
 
