@@ -7,9 +7,10 @@
   element_id / element_type). Human tasks give `schedule` (created), `start`
   (claimed) and `complete`; other nodes `start` and `complete`; a node the process
   moved on without (a task a timer interrupted) ends with `ate_abort`. Gateways
-  and boundary events that never fired are left out. Rows are streamed from the
-  database (`yield_per`, a server-side cursor on PostgreSQL) and written one trace
-  at a time.
+  and boundary events that never fired are left out. Rows are read in batches of
+  cases (keyset pagination on the instance id: no server-side cursor, which
+  PostgreSQL's autocommit read sessions cannot hold) and written one trace at a
+  time, so memory holds one batch whatever the size of the log.
 * `export_csv`: the tables of `bankflow metrics` as CSV files.
 """
 from __future__ import annotations
@@ -21,7 +22,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, Iterator, TextIO
 
-from sqlalchemy import and_, not_, or_, select
+from sqlalchemy import and_, not_, select
 
 from engine.analytics import tables
 from engine.analytics.xes import XesWriter
@@ -31,7 +32,7 @@ from engine.services.context import EngineContext
 from engine.services.unit_of_work import unit_of_work
 from engine.store.tables import ACTIVITY, DEFINITION, INSTANCE, TASK
 
-STREAM_ROWS = 2000
+CASES_PER_BATCH = 500
 _RANK = {"schedule": 0, "start": 1, "complete": 2, "ate_abort": 2}
 
 
@@ -43,19 +44,37 @@ def export_xes(ctx: EngineContext, target: str | Path | TextIO, key: str | None 
         if key is not None and session.scalar(select(DEFINITION.c.id).where(DEFINITION.c.key == key).limit(1)) \
                 is None:
             raise NotFound(f"process '{key}' is not deployed")
-        rows = session.execute(_event_rows(key, since).execution_options(yield_per=STREAM_ROWS))
         with XesWriter(stream, f"bankflow {key or 'all processes'}") as log:
-            current: Any = None
-            events: list[tuple[Any, ...]] = []
-            for row in rows:
-                if current is not None and row.instance_id != current.instance_id:
+            for batch in _batches(session, key, since):
+                current: Any = None
+                events: list[tuple[Any, ...]] = []
+                for row in batch:
+                    if current is not None and row.instance_id != current.instance_id:
+                        log.trace(_trace_attributes(current), _sorted(events))
+                        events = []
+                    current = row
+                    events.extend(_events(row))
+                if current is not None:
                     log.trace(_trace_attributes(current), _sorted(events))
-                    events = []
-                current = row
-                events.extend(_events(row))
-            if current is not None:
-                log.trace(_trace_attributes(current), _sorted(events))
         return {"traces": log.traces, "events": log.events}
+
+
+def _batches(session: Any, key: str | None, since: datetime | None) -> Iterator[list[Any]]:
+    """The event rows of CASES_PER_BATCH cases at a time, in instance order."""
+    cases = select(INSTANCE.c.id).join(DEFINITION, INSTANCE.c.definition_id == DEFINITION.c.id)
+    if key is not None:
+        cases = cases.where(DEFINITION.c.key == key)
+    if since is not None:
+        cases = cases.where(INSTANCE.c.started_at >= since)
+    last = 0
+    while True:
+        ids = session.scalars(cases.where(INSTANCE.c.id > last).order_by(INSTANCE.c.id)
+                              .limit(CASES_PER_BATCH)).all()
+        if not ids:
+            return
+        yield session.execute(_event_rows(key, since).where(INSTANCE.c.id >= ids[0],
+                                                            INSTANCE.c.id <= ids[-1])).all()
+        last = ids[-1]
 
 
 def _event_rows(key: str | None, since: datetime | None) -> Any:
