@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import func, select
 
-from engine.services import deployments, instances, tasks, users
+from engine.services import deployments, instances, tasks
 from engine.bpmn.intake import SourceFile
 from engine.errors import DeployError
 from engine.store.models import Deployment, DeploymentFile, ProcessDefinition
@@ -54,8 +54,7 @@ def test_identical_reupload_is_a_noop_and_changes_make_versions(ctx):
     assert [(d["key"], d["version"]) for d in deployments.list_definitions(ctx)] == [("simple", 1), ("simple", 2)]
 
 
-def test_running_instances_keep_their_version(ctx):
-    users.add_user(ctx, "ann", "secret123")
+def test_running_instances_keep_their_version(ctx, staff):
     deployments.deploy(ctx, [SourceFile("simple.bpmn", bpmn(STRAIGHT))])
     old = instances.start(ctx, "simple", user="ann")
     deployments.deploy(ctx, [SourceFile("simple.bpmn", bpmn(STRAIGHT.replace('name="Work"', 'name="New work"')))])
@@ -132,8 +131,7 @@ def test_call_activity_to_unknown_process(ctx):
     assert "'kyc_check'" in problem.message
 
 
-def test_call_activity_to_process_deployed_earlier(ctx):
-    users.add_user(ctx, "ann", "secret123")
+def test_call_activity_to_process_deployed_earlier(ctx, staff):
     deployments.deploy(ctx, [SourceFile("kyc.bpmn", bpmn(STRAIGHT, "kyc_check"))])
     body = """
 <bpmn:startEvent id="start"><bpmn:outgoing>f1</bpmn:outgoing></bpmn:startEvent>

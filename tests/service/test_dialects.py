@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from engine.services import deployments, instances, tasks, users
+from engine.services import deployments, instances, tasks
 from engine.bpmn.intake import SourceFile
 from engine.errors import DeployError
 
@@ -32,8 +32,7 @@ def route(ctx, key: str, amount: int, score: int) -> str:
 
 
 @pytest.mark.parametrize("dialect", sorted(TWINS))
-def test_dialect_routes_like_python(ctx, fixture_path, dialect):
-    users.add_user(ctx, "olga", "secret123", groups=["credit_officers"])
+def test_dialect_routes_like_python(ctx, staff, fixture_path, dialect):
     deployments.deploy(ctx, [variant(fixture_path, PYTHON_CONDITION, "python_twin"),
                              variant(fixture_path, TWINS[dialect], f"{dialect}_twin")])
     for amount in (9000, 10000, 10001, 60000):

@@ -4,14 +4,14 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import create_engine, text
 
-from engine.services import deployments, instances, tasks, users
+from engine.services import deployments, instances, tasks
 from engine.errors import DatabaseProblem
 
 
-def test_a_dropped_connection_fails_one_call_and_the_next_one_works(ctx, fixture_path, is_postgres, database_url):
+def test_a_dropped_connection_fails_one_call_and_the_next_one_works(ctx, staff, fixture_path, is_postgres,
+                                                                    database_url):
     if not is_postgres:
         pytest.skip("SQLite has no server to drop connections")
-    users.add_user(ctx, "olga", "secret123", groups=["credit_officers"])
     deployments.deploy(ctx, deployments.read_sources([fixture_path("two_lane_review.bpmn")]))
     case = instances.start(ctx, "loan_review", user="olga")
     [task] = tasks.list_tasks(ctx, instance_id=case["id"])

@@ -6,7 +6,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from engine.services import deployments, external_tasks, instances, tasks, users
+from engine.services import deployments, external_tasks, instances, tasks
 from engine.connectors import ConnectorRegistry, default_registry
 from engine.errors import Conflict, PermissionDenied
 from engine.store.tables import ACTIVITY
@@ -15,9 +15,8 @@ from engine.services.worker import run_connectors
 
 
 @pytest.fixture
-def kyc(ctx, fixture_path):
-    for name in ("ann", "ben"):
-        users.add_user(ctx, name, "secret123", groups=["clerks"])
+def kyc(ctx, staff, fixture_path):
+    """kyc_account, with ann and ben (clerks) to prepare and approve and mia (a manager) to assign."""
     deployments.deploy(ctx, deployments.read_sources([fixture_path("kyc_four_eyes.bpmn")]))
     return ctx
 
@@ -76,7 +75,6 @@ def test_four_eyes_preparer_cannot_approve(kyc):
     [approve] = tasks.list_tasks(ctx, instance_id=case_id)
     with pytest.raises(PermissionDenied, match="four-eyes rule: ann completed 'Prepare application'"):
         tasks.claim(ctx, approve["id"], "ann")
-    users.add_user(ctx, "mia", "secret123", roles=["manager"])
     with pytest.raises(PermissionDenied, match="four-eyes"):
         tasks.assign(ctx, approve["id"], "mia", "ann")
     tasks.assign(ctx, approve["id"], "mia", "ben")

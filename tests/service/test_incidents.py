@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from engine.services import deployments, instances, tasks, users
+from engine.services import deployments, instances, tasks
 from engine.bpmn.intake import SourceFile
 from engine.errors import Conflict
 from engine.services.execution import load_case, restore
@@ -40,8 +40,7 @@ instalment = round(amount / months, 2)</bpmn:script></bpmn:scriptTask>
 
 
 @pytest.fixture
-def fragile(ctx):
-    users.add_user(ctx, "ann", "secret123")
+def fragile(ctx, staff):
     deployments.deploy(ctx, [process(CAPTURE_THEN_SCRIPT)])
     case = instances.start(ctx, "fragile", {"limit": 500}, user="ann")
     [task] = tasks.list_tasks(ctx, instance_id=case["id"])
@@ -80,8 +79,7 @@ def test_no_gateway_branch_is_an_incident_and_retry_can_fix_it(fragile):
     assert instances.retry(ctx, case_id, {"limit": 200})["status"] == "completed"
 
 
-def test_missing_variable_is_an_incident(ctx):
-    users.add_user(ctx, "ann", "secret123")
+def test_missing_variable_is_an_incident(ctx, staff):
     deployments.deploy(ctx, [process(CAPTURE_THEN_SCRIPT)])
     case = instances.start(ctx, "fragile", user="ann")  # no `limit`
     [task] = tasks.list_tasks(ctx, instance_id=case["id"])
@@ -143,16 +141,14 @@ def script_then_wait(script: str) -> SourceFile:
     ("ratio = float('nan')", "not finite"),
     ("nested = [{'ok': [frozenset()]}]", "a set"),
 ])
-def test_a_value_task_data_cannot_keep_is_an_incident_at_the_script(ctx, script, problem):
-    users.add_user(ctx, "ann", "secret123")
+def test_a_value_task_data_cannot_keep_is_an_incident_at_the_script(ctx, staff, script, problem):
     deployments.deploy(ctx, [script_then_wait(script)])
     case = instances.start(ctx, "kept", user="ann")
     assert case["status"] == "incident" and case["incident"]["element_id"] == "compute"
     assert problem in case["incident"]["message"] and "cannot be stored in task data" in case["incident"]["message"]
 
 
-def test_times_durations_and_decimals_survive_the_save_between_steps(ctx):
-    users.add_user(ctx, "ann", "secret123")
+def test_times_durations_and_decimals_survive_the_save_between_steps(ctx, staff):
     deployments.deploy(ctx, [script_then_wait(
         "cutoff = datetime(2026, 1, 5, 17, 30).time()\ngrace = timedelta(days=2)\nrate = Decimal('0.0425')\npair = (1, 2)")])
     case = instances.start(ctx, "kept", user="ann")
@@ -167,8 +163,7 @@ def test_times_durations_and_decimals_survive_the_save_between_steps(ctx):
     assert instances.get_instance(ctx, case["id"])["variables"]["check"] == [17, 2, "0.0425"]
 
 
-def test_a_failed_script_leaves_no_change_made_in_place(ctx):
-    users.add_user(ctx, "ann", "secret123")
+def test_a_failed_script_leaves_no_change_made_in_place(ctx, staff):
     deployments.deploy(ctx, [script_then_wait("limits['retail'].append(9)\nticket['state'] = 'half done'\n"
                                               "boom = 1 / 0")])
     case = instances.start(ctx, "kept", {"limits": {"retail": [1]}, "ticket": {"state": "new"}, "note": "x"},
@@ -181,8 +176,7 @@ def test_a_failed_script_leaves_no_change_made_in_place(ctx):
     assert instances.get_instance(ctx, case["id"])["variables"]["limits"] == {"retail": [1]}
 
 
-def test_a_script_changes_its_own_copy_never_an_earlier_tasks_data(ctx):
-    users.add_user(ctx, "ann", "secret123")
+def test_a_script_changes_its_own_copy_never_an_earlier_tasks_data(ctx, staff):
     deployments.deploy(ctx, [process("""
 <bpmn:startEvent id="start"><bpmn:outgoing>f1</bpmn:outgoing></bpmn:startEvent>
 <bpmn:scriptTask id="extend" scriptFormat="python"><bpmn:incoming>f1</bpmn:incoming><bpmn:outgoing>f2</bpmn:outgoing>

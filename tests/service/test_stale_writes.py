@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import pytest
 
-from engine.services import deployments, instances, tasks, users
+from engine.services import deployments, instances, tasks
 from engine.errors import Conflict
 from engine.store.instance_rows import read_instance
 from engine.store.instance_rows import save_instance
@@ -16,9 +16,7 @@ from engine.services.unit_of_work import unit_of_work
 
 
 @pytest.fixture
-def case(ctx, fixture_path):
-    users.add_user(ctx, "olga", "secret123", groups=["credit_officers"])
-    users.add_user(ctx, "oleg", "secret123", groups=["credit_officers"])
+def case(ctx, staff, fixture_path):
     deployments.deploy(ctx, deployments.read_sources([fixture_path("two_lane_review.bpmn")]))
     started = instances.start(ctx, "loan_review", user="olga")
     [task] = tasks.list_tasks(ctx, instance_id=started["id"])

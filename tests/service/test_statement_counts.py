@@ -5,7 +5,7 @@ from contextlib import contextmanager
 
 from sqlalchemy import event
 
-from engine.services import deployments, instances, tasks, users
+from engine.services import deployments, instances, tasks
 
 
 @contextmanager
@@ -22,8 +22,7 @@ def counting(ctx):
         event.remove(ctx.db, "before_cursor_execute", count)
 
 
-def test_claim_and_complete_cost_the_same_in_round_1_and_round_30(ctx, fixture_path):
-    users.add_user(ctx, "ann", "secret123", groups=["clerks"])
+def test_claim_and_complete_cost_the_same_in_round_1_and_round_30(ctx, staff, fixture_path):
     deployments.deploy(ctx, deployments.read_sources([fixture_path("rework_loop.bpmn")]))
     case = instances.start(ctx, "rework_loop", {"rounds": 0}, user="ann")
     costs = []

@@ -5,16 +5,13 @@ from datetime import timedelta
 
 import pytest
 
-from engine.services import deployments, instances, tasks, users
+from engine.services import deployments, instances, tasks
 from engine.errors import Conflict, InvalidData, NotFound, PermissionDenied
 
 
 @pytest.fixture
-def review(ctx, fixture_path):
-    users.add_user(ctx, "olga", "secret123", groups=["credit_officers"])
-    users.add_user(ctx, "oleg", "secret123", groups=["credit_officers"])
-    users.add_user(ctx, "max", "secret123", groups=["credit_managers"])
-    users.add_user(ctx, "mia", "secret123", groups=["credit_managers"], roles=["manager"])
+def review(ctx, staff, fixture_path):
+    """loan_review, with olga and oleg (credit officers) and max and mia (credit managers, mia a manager)."""
     deployments.deploy(ctx, deployments.read_sources([fixture_path("two_lane_review.bpmn")]), user=None)
     return ctx
 
@@ -227,12 +224,11 @@ days_left = (valid_until - date(2026, 1, 1)).days</bpmn:script></bpmn:scriptTask
 </bpmn:definitions>"""
 
 
-def test_decimal_and_date_values_survive_saves(ctx):
+def test_decimal_and_date_values_survive_saves(ctx, staff):
     from decimal import Decimal
 
     from engine.bpmn.intake import SourceFile
 
-    users.add_user(ctx, "ann", "secret123")
     deployments.deploy(ctx, [SourceFile("typed.bpmn", TYPED_FORM)])
     case = instances.start(ctx, "typed", user="ann")
     offer = only_task(ctx, case["id"])
