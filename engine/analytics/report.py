@@ -10,6 +10,8 @@ from typing import Any, Callable, Iterable
 
 STAT_KEYS = ("count", "mean", "median", "p90", "p95", "max")
 QUEUE_WAIT_SHARE = 0.5
+# Containers: their time is their content's time, so they are reported but not ranked.
+CONTAINER_TYPES = ("subProcess", "adHocSubProcess", "transaction")
 
 
 def seconds(value: Any) -> float | None:
@@ -135,7 +137,7 @@ def build(*, key: str, version: int | None, since: datetime | None, until: datet
             "throughput": {"per_day": per_day, "per_week": per_week},
         },
         "activities": activities,
-        "bottlenecks": [a["element_id"] for a in activities if a["share"]],
+        "bottlenecks": [a["element_id"] for a in activities if a["share"] and a["type"] not in CONTAINER_TYPES],
         "groups": groups,
         "variants": variants,
     }

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from datetime import datetime, timezone
 from typing import Any, Iterable, TextIO
-from xml.sax.saxutils import quoteattr
+from xml.sax.saxutils import escape
 
 EXTENSIONS = (
     ("Concept", "concept", "http://www.xes-standard.org/concept.xesext"),
@@ -20,8 +20,13 @@ EXTENSIONS = (
 _NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 
 
+_ENTITIES = {'"': "&quot;", "\n": "&#10;", "\r": "&#13;", "\t": "&#9;"}
+
+
 def _attr(value: str) -> str:
-    return quoteattr(_NOT_XML.sub("", value), {"\n": "&#10;", "\r": "&#13;", "\t": "&#9;"})
+    """A double-quoted XML attribute value."""
+    return '"' + escape(_NOT_XML.sub("", value), _ENTITIES) + '"'
+
 
 
 def xes_date(value: datetime) -> str:
