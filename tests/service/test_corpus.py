@@ -1,9 +1,9 @@
-"""Real diagrams from public modellers and projects (tests/fixtures/bpmn-corpus, sources in
-SOURCES.tsv): each deploys or is refused with file, element and a readable message."""
+"""Real diagrams from public modellers and projects (../shared/bpmn-corpus, see tests/helpers/corpus.py):
+each file deploys or is refused exactly as OUTCOMES pins, a refusal naming file, element and line in
+a readable message; the files that run are driven to their end."""
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
 import pytest
 
@@ -12,30 +12,33 @@ from engine.bpmn.intake import SourceFile
 from engine.connectors import ConnectorRegistry
 from engine.errors import DeployError
 from engine.services.worker import run_connectors
+from tests.helpers.corpus import CORPUS, DEPLOYS, OUTCOMES, requires_corpus
 
-CORPUS = Path(__file__).resolve().parents[1] / "fixtures" / "bpmn-corpus"
-FILES = sorted(p for p in CORPUS.rglob("*") if p.suffix in (".bpmn", ".dmn", ".xml"))
+pytestmark = requires_corpus
 RAW = re.compile(r"Traceback|\b(KeyError|TypeError|AttributeError|RecursionError|XMLSyntaxError|ValueError|"
                  r"IndexError|AssertionError|NoneType)\b")
 
 
-def test_the_corpus_is_all_here():
-    listed = {line.split("\t")[0] for line in (CORPUS / "SOURCES.tsv").read_text().splitlines()[1:] if line}
-    assert len(FILES) == 46 and {str(p.relative_to(CORPUS)) for p in FILES} == listed
-
-
-@pytest.mark.parametrize("path", FILES, ids=lambda p: str(p.relative_to(CORPUS)))
-def test_each_file_deploys_or_is_refused_clearly(ctx, path):
+@pytest.mark.parametrize("name", sorted(OUTCOMES))
+def test_each_file_deploys_or_is_refused_as_pinned(ctx, name):
+    path = CORPUS / name
+    expected = OUTCOMES[name]
     try:
         result = deployments.deploy(ctx, [SourceFile(path.name, path.read_bytes())])
     except DeployError as exc:
+        assert expected != DEPLOYS, f"{name} is pinned to deploy but was refused: {exc}"
         assert exc.deploy_problems
+        assert expected in exc.deploy_problems[0].message, exc.deploy_problems[0]
         for problem in exc.deploy_problems:
             assert problem.file == path.name
-            assert problem.element or problem.line, problem
+            assert problem.element and problem.line, problem
             assert not RAW.search(problem.message), problem
         return
-    assert result["definitions"] or path.suffix == ".dmn"
+    assert expected == DEPLOYS, f"{name} is pinned to be refused ({expected!r}) but deployed"
+    if path.suffix == ".dmn":
+        assert result["definitions"] == []  # decisions only: no process to start
+    else:
+        assert result["definitions"] and {d["status"] for d in result["definitions"]} == {"new"}
 
 
 @pytest.mark.parametrize("folder, names", [
