@@ -22,12 +22,18 @@ class Attack:
     expect: str | type[Exception]  # STATIC, or what running the script form raises
     expression: str = ""           # the gateway-condition form; the script text if empty
     escapes: bool = False          # creates MARKER under SpiffWorkflow's default environment
+    expression_expect: str | type[Exception] | None = None  # the expression form's outcome, if not `expect`
 
     def script_for(self, marker: Path) -> str:
         return self.script.replace("MARKER", repr(str(marker)))
 
     def expression_for(self, marker: Path) -> str:
         return (self.expression or self.script).replace("MARKER", repr(str(marker)))
+
+    @property
+    def expression_outcome(self) -> str | type[Exception]:
+        """STATIC (check_expression refuses it), or what evaluating the expression form raises."""
+        return self.expression_expect or self.expect
 
 
 WRAP_CLOSE = "if c.__name__ == '_wrap_close'][0].__init__.__globals__['system']('touch ' + MARKER)"
@@ -62,7 +68,7 @@ ATTACKS = [
     Attack("method_self", "'{0.sqrt.__self__.__class__}'.format(Decimal(1))", REFUSED),
     Attack("class_attribute_of_exception", "KeyError.with_traceback", REFUSED),
     Attack("error_object_pivot", "try:\n    (1).nope\nexcept AttributeError as error:\n    leaked = error.obj", REFUSED,
-           expression="[x for x in [1]].nope"),
+           expression="[x for x in [1]].nope", expression_expect=AttributeError),
     Attack("stand_in_internals", "int.check", AttributeError),
     # namespace access
     Attack("globals_builtin", "globals()['__builtins__']['open'](MARKER, 'w').close()", STATIC, escapes=True),

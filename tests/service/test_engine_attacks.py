@@ -10,7 +10,7 @@ import pytest
 from engine.services import deployments, instances
 from engine.bpmn.intake import SourceFile
 from engine.errors import DeployError
-from tests.helpers.attacks import ATTACKS, Attack
+from tests.helpers.attacks import ATTACKS, STATIC, Attack
 
 HEADER = ('<?xml version="1.0" encoding="UTF-8"?>\n<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL" '
           'id="d" targetNamespace="http://bankflow.test">\n<bpmn:process id="attack" isExecutable="true">\n'
@@ -47,6 +47,17 @@ FORMS = {"script_task": (as_script_task, Attack.script_for),
          "gateway": (as_gateway, Attack.expression_for),
          "timer": (as_timer, Attack.expression_for)}
 ORDINARY = as_script_task("total = sum([1, 2, 3])")
+# A timer text that starts with P, R or a digit is read as an ISO 8601 literal; these attacks'
+# texts do, so their timer form is refused at deploy as not a valid duration.
+READ_AS_ISO_TIMERS = {"power_bomb", "shift_bomb", "decimal_round_bomb", "modular_pow_bomb", "round_bomb"}
+
+
+def expected_outcome(attack: Attack, form: str) -> str:
+    """'refused' when the deploy checks catch the payload, else 'incident' when it runs."""
+    static = attack.expect if form == "script_task" else attack.expression_outcome
+    if static == STATIC or (form == "timer" and attack.name in READ_AS_ISO_TIMERS):
+        return "refused"
+    return "incident"
 
 
 def deploy_and_run(ctx, body: str) -> str:
@@ -60,12 +71,12 @@ def deploy_and_run(ctx, body: str) -> str:
 
 @pytest.mark.parametrize("form", sorted(FORMS))
 @pytest.mark.parametrize("attack", ATTACKS, ids=lambda a: a.name)
-def test_attack_is_refused_or_an_incident(tight_limits, tmp_path: Path, attack: Attack, form: str):
+def test_attack_is_refused_or_an_incident_as_expected(tight_limits, tmp_path: Path, attack: Attack, form: str):
     ctx = tight_limits
     marker = tmp_path / "MARKER"
     build, payload = FORMS[form]
     outcome = deploy_and_run(ctx, build(payload(attack, marker)))
     assert not marker.exists(), f"{attack.name} escaped the sandbox as a {form}"
-    assert outcome in ("refused", "incident"), outcome
+    assert outcome == expected_outcome(attack, form)
     # The engine is unharmed: an ordinary process still deploys and completes.
     assert deploy_and_run(ctx, ORDINARY) == "completed"
