@@ -104,7 +104,8 @@ def instance_detail(instance: InstanceRecord, definition: DefinitionVersion, tas
 
 def user_view(user: User) -> dict[str, Any]:
     return {"name": user.name, "email": user.email, "roles": list(user.roles),
-            "groups": [g.name for g in user.groups]}
+            "groups": [g.name for g in user.groups], "disabled": user.disabled, "locale": user.locale,
+            "timezone": user.timezone}
 
 
 def notification_view(n: Mapping[str, Any]) -> dict[str, Any]:

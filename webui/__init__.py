@@ -2,18 +2,36 @@
 from __future__ import annotations
 
 import secrets
+from datetime import timedelta
 from typing import Any
 
 from flask import Flask
+from flask_wtf import CSRFProtect
 
 from engine.services import database
 from engine.services.context import EngineContext
+from webui import errors, formatting, i18n, labels, security, sign_in
+
+csrf = CSRFProtect()
 
 
 def create_app(config: dict[str, Any] | None = None) -> Flask:
-    """The application factory: one engine context per app, one blueprint per area."""
+    """The application factory: one engine context per app, one blueprint per area.
+
+    Settings come from BANKFLOW_* environment variables (BANKFLOW_SECRET_KEY,
+    BANKFLOW_DATABASE_URL, BANKFLOW_SESSION_COOKIE_SECURE=true behind HTTPS,
+    BANKFLOW_DEFAULT_TIMEZONE) or from `config`.
+    """
     app = Flask(__name__, instance_relative_config=True)
-    app.config.from_mapping(DATABASE_URL=None, SECRET_KEY=None)
+    app.config.from_mapping(
+        DATABASE_URL=None, SECRET_KEY=None,
+        SESSION_COOKIE_HTTPONLY=True, SESSION_COOKIE_SAMESITE="Lax", SESSION_COOKIE_SECURE=False,
+        REMEMBER_COOKIE_HTTPONLY=True, REMEMBER_COOKIE_SAMESITE="Lax",
+        PERMANENT_SESSION_LIFETIME=timedelta(hours=8),  # one working day
+        WTF_CSRF_TIME_LIMIT=None,  # the token lives as long as the session
+        DEFAULT_TIMEZONE="Asia/Shanghai",
+        MAX_CONTENT_LENGTH=20 * 1024 * 1024,  # uploads of BPMN/DMN files
+    )
     app.config.from_prefixed_env("BANKFLOW")
     if config:
         app.config.from_mapping(config)
@@ -23,9 +41,18 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     context = app.config.get("ENGINE_CONTEXT") or database.open_context(app.config["DATABASE_URL"])
     app.extensions["bankflow"] = context
 
-    from webui.blueprints import health
+    csrf.init_app(app)
+    security.init_app(app)
+    i18n.init_app(app)
+    sign_in.init_app(app)
+    errors.init_app(app)
+    formatting.init_app(app)
+    labels.init_app(app)
 
-    app.register_blueprint(health.bp)
+    from webui.blueprints import admin, assets, auth, cases, designer, health, notifications, tasks
+
+    for blueprint in (health.bp, assets.bp, auth.bp, tasks.bp, cases.bp, designer.bp, admin.bp, notifications.bp):
+        app.register_blueprint(blueprint)
     return app
 
 

@@ -119,6 +119,8 @@ def describe_node(node: etree._Element, lane: str | None) -> dict[str, Any]:
             form_key=camunda(node, "formKey"),
             form=form_fields(node),
         )
+    elif info["type"] == "startEvent":
+        info["form"] = form_fields(node)
     elif info["type"] == "businessRuleTask":
         info["decision_ref"] = decision_ref(node)
     elif info["type"] == "serviceTask":

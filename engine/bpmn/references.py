@@ -28,3 +28,12 @@ def missing_references(sources: list[SourceFile]) -> tuple[set[str], set[str]]:
 def decisions_in(content: bytes) -> set[str]:
     """The ids of the decisions a stored DMN file defines."""
     return {d.get("id") for d in xmlsafe.parse(content).getroot().iter("{*}decision")}
+
+
+def defines_process(content: bytes, key: str) -> bool:
+    """Whether a stored BPMN file holds the process `key` (its diagram is drawn from that file)."""
+    try:
+        root = xmlsafe.parse(content).getroot()
+    except xmlsafe.UnsafeXml:
+        return False
+    return any(p.get("id") == key for p in root.iterfind("bpmn:process", NS))

@@ -9,7 +9,8 @@ from typing import Any, Iterable
 from sqlalchemy.orm import Session
 
 from engine.bpmn.intake import Intake, ParsedProcess, SourceFile, load, mark_executable
-from engine.bpmn.references import decisions_in, missing_references
+from engine.bpmn.forms import public_fields
+from engine.bpmn.references import decisions_in, defines_process, missing_references
 from engine.errors import DeployError, DeployProblem, NotFound
 from engine.runtime.specs import ProcessSpecs, RunnableDefinition
 from engine.runtime.timer_events import cycle_parts, first_occurrence
@@ -53,6 +54,15 @@ def deploy_paths(ctx: EngineContext, paths: Iterable[str | Path], name: str | No
                  user: str | None = None, make_executable: bool = False) -> dict[str, Any]:
     """Deploy files and folders from disk (the command line's `deploy`)."""
     return deploy(ctx, read_sources(paths), name=name, user=user, make_executable=make_executable)
+
+
+def deploy_uploads(ctx: EngineContext, files: list[tuple[str, bytes]], user: str | None = None) -> dict[str, Any]:
+    """Deploy uploaded files (name, content) as one deployment (the designer's upload form)."""
+    names = [name for name, _ in files]
+    duplicated = sorted({n for n in names if names.count(n) > 1})
+    if duplicated:
+        raise DeployError([DeployProblem(n, "two files of this deployment have the same name") for n in duplicated])
+    return deploy(ctx, [SourceFile(name, content) for name, content in files], user=user)
 
 
 def deployment_name(name: str | None, sources: list[SourceFile]) -> str:
@@ -210,3 +220,76 @@ def set_active(ctx: EngineContext, key: str, version: int, active: bool, user: s
         record(session, "definition_activated" if active else "definition_deactivated", ctx.clock.now(),
                actor=actor.name, payload={"key": key, "version": version})
         return definition_view(definition)
+
+
+VIEWER_ROLES = ("designer", "admin", "manager")
+
+
+def process_source(session: Session, definition_id: int, key: str) -> DeploymentFile:
+    """The stored BPMN file that defines a definition version's process."""
+    definition = definition_rows.get_definition(session, definition_id)
+    for file in definition_rows.files_by_id(session, definition.source_files):
+        if file.kind == "bpmn" and defines_process(file.content, key):
+            return file
+    raise NotFound(f"the BPMN file of {key} v{definition.version} is not stored")
+
+
+def _versions_of(session: Session, key: str) -> list[dict[str, Any]]:
+    return [definition_view(d) for d in definition_rows.list_definitions(session) if d.key == key]
+
+
+def definition_detail(ctx: EngineContext, key: str, version: int | None = None,
+                      user: str | None = None) -> dict[str, Any]:
+    """A definition version as the designer page shows it: its versions, lanes, user tasks with their
+    candidates, forms and SLA targets, and every flow node. Needs `designer`, `manager` or `admin`."""
+    with unit_of_work(ctx, read_only=True) as session:
+        actor = acting(session, user)
+        require_role(actor, *VIEWER_ROLES, to="look at process definitions")
+        definition = definition_rows.get_definition(session, find_definition_id(session, key, version)
+                                                    if version is not None else _newest_id(session, key))
+        elements = definition.elements
+        return {
+            **definition_view(definition),
+            "versions": _versions_of(session, key),
+            "lanes": sorted({m["lane"] for m in elements.values() if m.get("lane")}),
+            "elements": [{"id": element_id, "type": m["type"], "name": m.get("name"), "lane": m.get("lane"),
+                          "documentation": m.get("documentation"),
+                          "candidate_groups": m.get("candidate_groups") or ([m["lane"]] if m.get("lane") and
+                                                                            m["type"] == "userTask" else []),
+                          "candidate_users": m.get("candidate_users") or [],
+                          "sla": (m.get("properties") or {}).get("sla"),
+                          "sla_calendar": (m.get("properties") or {}).get("slaCalendar"),
+                          "form": public_fields(m.get("form") or [])}
+                         for element_id, m in sorted(elements.items(), key=lambda item: item[1].get("line") or 0)],
+            "files": [f.name for f in definition_rows.files_by_id(session, definition.source_files)],
+        }
+
+
+def _newest_id(session: Session, key: str) -> int:
+    latest = definition_rows.latest_definition(session, key)
+    if latest is None:
+        find_definition_id(session, key)  # raises NotFound with the deployed keys
+    return latest.id
+
+
+def definition_source(ctx: EngineContext, key: str, version: int | None = None,
+                      user: str | None = None) -> tuple[str, bytes]:
+    """(file name, content) of the BPMN file a version was deployed from (for download and drawing)."""
+    with unit_of_work(ctx, read_only=True) as session:
+        actor = acting(session, user)
+        require_role(actor, *VIEWER_ROLES, to="look at process definitions")
+        definition_id = find_definition_id(session, key, version) if version is not None else _newest_id(session, key)
+        file = process_source(session, definition_id, key)
+        return file.name, file.content
+
+
+def designer_overview(ctx: EngineContext, user: str | None = None) -> list[dict[str, Any]]:
+    """Every process with its versions, newest first (the designer's workspace). Needs `designer`,
+    `manager` or `admin`."""
+    with unit_of_work(ctx, read_only=True) as session:
+        require_role(acting(session, user), *VIEWER_ROLES, to="look at process definitions")
+        by_key: dict[str, list[dict[str, Any]]] = {}
+        for definition in definition_rows.list_definitions(session):
+            by_key.setdefault(definition.key, []).append(definition_view(definition))
+    return [{"key": key, "name": versions[-1]["name"], "versions": versions[::-1]}
+            for key, versions in sorted(by_key.items())]

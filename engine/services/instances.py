@@ -2,20 +2,26 @@
 from __future__ import annotations
 
 import keyword
+from dataclasses import dataclass
 from typing import Any
 
-from engine.errors import Conflict, FieldProblem, InvalidData, PermissionDenied
+from sqlalchemy.orm import Session
+
+from engine.errors import Conflict, FieldProblem, InvalidData, NotFound, PermissionDenied
 from engine.runtime.runner import StepOutcome, give_to_failed_step
 from engine.runtime.serializer import json_ready
 from engine.runtime.specs import RunnableDefinition
 from engine.services.context import EngineContext
 from engine.services.execution import advance, begin, existing_case, restore, runnable, startable_definition_id
 from engine.services.unit_of_work import unit_of_work
-from engine.services.users import OPERATOR, acting, require_role
-from engine.store import history_rows, task_rows
+from engine.services.users import OPERATOR, acting, load_actor, require_role
+from engine.bpmn.forms import public_fields, validate
+from engine.services.deployments import process_source
+from engine.store import comment_rows, definition_rows, history_rows, instance_rows, task_rows
+from engine.store.instance_rows import InstanceRecord
 from engine.store.history_rows import record
 from engine.store.user_rows import Actor
-from engine.views import instance_detail, instance_summary
+from engine.views import comment_view, instance_detail, instance_summary
 
 
 def check_variable_names(variables: dict[str, Any]) -> None:
@@ -39,8 +45,11 @@ def may_start(actor: Actor, definition: RunnableDefinition) -> bool:
 
 
 def start(ctx: EngineContext, key: str, variables: dict[str, Any] | None = None, business_key: str | None = None,
-          user: str | None = None, version: int | None = None) -> dict[str, Any]:
-    """Start an instance of the newest active version (or `version`) and run it to its first wait."""
+          user: str | None = None, version: int | None = None,
+          form_values: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Start an instance of the newest active version (or `version`) and run it to its first wait.
+
+    `form_values` (the web's start page) are checked against the start event's form first."""
     variables = dict(variables or {})
     check_variable_names(variables)
     with unit_of_work(ctx) as session:
@@ -49,13 +58,17 @@ def start(ctx: EngineContext, key: str, variables: dict[str, Any] | None = None,
         if not may_start(actor, definition):
             starters = ", ".join([*definition.starter_groups, *definition.starter_users])
             raise PermissionDenied(f"{actor.name} may not start {key}: only {starters} may")
+        if form_values is not None:
+            start_forms = [m.get("form") or [] for m in definition.elements.values() if m["type"] == "startEvent"]
+            variables.update(validate(start_forms[0] if start_forms else [], form_values))
         case = begin(ctx, session, definition, variables, business_key, actor.name)
         return instance_summary(case.instance, case.definition)
 
 
-def get_instance(ctx: EngineContext, instance_id: int) -> dict[str, Any]:
-    """Status, variables, tasks and the full history of one case."""
+def get_instance(ctx: EngineContext, instance_id: int, user: str | None = None) -> dict[str, Any]:
+    """Status, variables, tasks and the full history of one case (one `user` may see)."""
     with unit_of_work(ctx, read_only=True) as session:
+        _require_visible(session, acting(session, user), instance_id)
         case = existing_case(ctx, session, instance_id)
         return instance_detail(case.instance, case.definition, task_rows.tasks_of(session, instance_id),
                                history_rows.events_of(session, instance_id))
@@ -79,3 +92,81 @@ def retry(ctx: EngineContext, instance_id: int, data: dict[str, Any] | None = No
                element_id=case.instance.incident_element, payload={"data": json_ready(data)})
         advance(ctx, session, case, StepOutcome(), actor.name)
         return instance_summary(case.instance, case.definition)
+
+
+INSTANCE_STATUSES = ("running", "completed", "incident", "cancelled")
+SUPERVISORS = ("manager", "admin")
+
+
+def _require_visible(session: Session, actor: Actor, instance_id: int) -> None:
+    """Staff see the cases they started or worked on; to anyone else a case they may not see does not exist."""
+    if not actor.has_role(*SUPERVISORS) and not instance_rows.can_see(session, instance_id, actor.name):
+        raise NotFound(f"instance {instance_id} does not exist")
+
+
+def search(ctx: EngineContext, user: str | None = None, business_key: str | None = None,
+           process: str | None = None, status: str | None = None, page: int = 1,
+           page_size: int = 25) -> dict[str, Any]:
+    """One page of the cases `user` may see, newest first, filtered by business key (part of it),
+    process and status."""
+    if status is not None and status not in INSTANCE_STATUSES:
+        raise InvalidData([FieldProblem("status", f"must be one of {', '.join(INSTANCE_STATUSES)}")])
+    page, page_size = max(page, 1), min(max(page_size, 1), 200)
+    with unit_of_work(ctx, read_only=True) as session:
+        actor = acting(session, user)
+        rows, total = instance_rows.search_instances(
+            session, visible_for=None if actor.has_role(*SUPERVISORS) else actor.name, business_key=business_key,
+            process=process, status=status, limit=page_size, offset=(page - 1) * page_size)
+    cases = [instance_summary(InstanceRecord(**{k: v for k, v in r.items()
+                                                if k not in ("process_key", "process_name", "version")}),
+                              DefinitionKey(r["process_key"], r["version"])) | {"process_name": r["process_name"]}
+             for r in rows]
+    return {"cases": cases, "total": total, "page": page, "pages": max(1, -(-total // page_size))}
+
+
+@dataclass(frozen=True)
+class DefinitionKey:
+    key: str
+    version: int
+
+
+def case_overview(ctx: EngineContext, instance_id: int, user: str | None = None) -> dict[str, Any]:
+    """What the case page shows: the case with its tasks and history, comments, the activities open now
+    and completed (for the diagram), and whether `user` may retry it."""
+    with unit_of_work(ctx, read_only=True) as session:
+        actor = acting(session, user)
+        _require_visible(session, actor, instance_id)
+        case = existing_case(ctx, session, instance_id)
+        current, completed = history_rows.activity_states(session, instance_id)
+        return {
+            **instance_detail(case.instance, case.definition, task_rows.tasks_of(session, instance_id),
+                              history_rows.events_of(session, instance_id)),
+            "process_name": case.definition.name,
+            "comments": [comment_view(c) for c in comment_rows.comments_of(session, instance_id)],
+            "activities": {"current": current, "completed": completed},
+            "may_retry": case.instance.status == "incident" and actor.has_role(*SUPERVISORS),
+        }
+
+
+def case_diagram(ctx: EngineContext, instance_id: int, user: str | None = None) -> bytes:
+    """The BPMN file a case's process was deployed from, for drawing its diagram."""
+    with unit_of_work(ctx, read_only=True) as session:
+        actor = acting(session, user)
+        _require_visible(session, actor, instance_id)
+        case = existing_case(ctx, session, instance_id)
+        return process_source(session, case.definition.id, case.definition.key).content
+
+
+def startable(ctx: EngineContext, user: str) -> list[dict[str, Any]]:
+    """The newest active version of each process `user` may start, with its start form (may be empty)."""
+    with unit_of_work(ctx, read_only=True) as session:
+        actor = load_actor(session, user)
+        found = []
+        for row in definition_rows.list_definitions(session, latest_only=True, active_only=True):
+            definition = runnable(ctx, session, row.id)
+            if may_start(actor, definition):
+                start_forms = [meta.get("form") or [] for meta in definition.elements.values()
+                               if meta["type"] == "startEvent"]
+                found.append({"key": definition.key, "version": definition.version, "name": definition.name,
+                              "form": public_fields(start_forms[0] if start_forms else [])})
+        return found

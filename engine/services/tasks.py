@@ -19,7 +19,7 @@ from engine.services.context import EngineContext
 from engine.services.execution import advance, breached_on_completion, existing_case, record_breach, restore
 from engine.services.unit_of_work import unit_of_work
 from engine.services.users import load_actor
-from engine.store import job_rows, task_rows
+from engine.store import job_rows, task_rows, user_rows
 from engine.store.history_rows import record
 from engine.store.task_rows import TASK_STATUSES, TaskRow, read_task, update_task
 from engine.store.user_rows import Actor
@@ -184,3 +184,66 @@ def _offered_to(task: TaskRow) -> str:
     if task["candidate_users"]:
         parts.append("users: " + ", ".join(task["candidate_users"]))
     return "; ".join(parts) or "open to all staff"
+
+
+INBOX_VIEWS = ("mine", "group")
+SLA_STATUSES = ("on_track", "at_risk", "breached")
+
+
+def inbox(ctx: EngineContext, user: str, view: str = "mine", process: str | None = None,
+          priority: int | None = None, sla_status: str | None = None, page: int = 1,
+          page_size: int = 20) -> dict[str, Any]:
+    """One page of a user's inbox: `mine` (claimed by them) or `group` (open tasks they may claim),
+    soonest due first."""
+    problems = []
+    if view not in INBOX_VIEWS:
+        problems.append(FieldProblem("view", f"must be one of {', '.join(INBOX_VIEWS)}"))
+    if sla_status is not None and sla_status not in SLA_STATUSES:
+        problems.append(FieldProblem("sla", f"must be one of {', '.join(SLA_STATUSES)}"))
+    if problems:
+        raise InvalidData(problems, summary="invalid inbox filter")
+    page, page_size = max(page, 1), min(max(page_size, 1), 200)
+    with unit_of_work(ctx, read_only=True) as session:
+        actor = load_actor(session, user)
+        rows, total = task_rows.inbox_page(
+            session, mine=view == "mine", user=actor.name, groups=sorted(actor.groups),
+            unrestricted_too=actor.has_role("staff", "admin"), process=process, priority=priority,
+            sla_status=sla_status, limit=page_size, offset=(page - 1) * page_size)
+    return {"tasks": [task_view(r) | {"process_key": r["process_key"], "process_name": r["process_name"],
+                                      "business_key": r["business_key"]} for r in rows],
+            "total": total, "page": page, "pages": max(1, -(-total // page_size))}
+
+
+def may_see(actor: Actor, task: TaskRow) -> bool:
+    """Managers and admins see every task; others the tasks offered to them, theirs, and those they did."""
+    return (actor.has_role(*SUPERVISOR_ROLES) or actor.name in (task["assignee"], task["completed_by"])
+            or is_candidate(actor, task))
+
+
+def task_detail(ctx: EngineContext, task_id: int, user: str) -> dict[str, Any]:
+    """What the task page shows: the task, its case and variables, its documentation, what `user` may do
+    with it and to whom it could be assigned. Refused (PermissionDenied) when the task is not for them."""
+    with unit_of_work(ctx, read_only=True) as session:
+        actor = load_actor(session, user)
+        task = read_task(session, task_id)
+        if task is None:
+            raise NotFound(f"task {task_id} does not exist")
+        if not may_see(actor, task):
+            raise PermissionDenied(f"{actor.name} may not see task {task_id} ({_offered_to(task)})")
+        case = existing_case(ctx, session, task["instance_id"])
+        active = task["status"] in task_rows.ACTIVE_STATUSES
+        colleagues = [a.name for a in user_rows.active_actors(session) if is_candidate(a, task)]
+        blocked = four_eyes_violation(session, task, actor) if active else None
+        return {
+            "task": task_view(task),
+            "instance": instance_summary(case.instance, case.definition) | {"process_name": case.definition.name},
+            "variables": case.instance.variables,
+            "documentation": case.definition.elements.get(task["element_id"], {}).get("documentation"),
+            "may_claim": task["status"] == "open" and is_candidate(actor, task) and blocked is None,
+            "may_complete": task["status"] == "claimed" and task["assignee"] == actor.name and blocked is None,
+            "may_unclaim": task["status"] == "claimed" and (task["assignee"] == actor.name
+                                                            or actor.has_role(*SUPERVISOR_ROLES)),
+            "may_assign": active and (actor.has_role(*SUPERVISOR_ROLES) or task["assignee"] == actor.name),
+            "four_eyes": blocked,
+            "candidates": colleagues,
+        }

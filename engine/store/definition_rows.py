@@ -47,11 +47,16 @@ def latest_definition(session: Session, key: str) -> ProcessDefinition | None:
                           .order_by(ProcessDefinition.version.desc()).limit(1))
 
 
-def list_definitions(session: Session, latest_only: bool = False) -> list[ProcessDefinition]:
+def list_definitions(session: Session, latest_only: bool = False, active_only: bool = False) -> list[ProcessDefinition]:
+    """Definition versions by key and version; `latest_only` the newest (active, with `active_only`) of each key."""
     query = select(ProcessDefinition).order_by(ProcessDefinition.key, ProcessDefinition.version)
+    if active_only:
+        query = query.where(ProcessDefinition.active.is_(True))
     if latest_only:
-        newest = (select(ProcessDefinition.key, func.max(ProcessDefinition.version).label("v"))
-                  .group_by(ProcessDefinition.key).subquery())
+        newest = select(ProcessDefinition.key, func.max(ProcessDefinition.version).label("v"))
+        if active_only:
+            newest = newest.where(ProcessDefinition.active.is_(True))
+        newest = newest.group_by(ProcessDefinition.key).subquery()
         query = query.join(newest, (ProcessDefinition.key == newest.c.key)
                            & (ProcessDefinition.version == newest.c.v))
     return list(session.scalars(query))

@@ -69,3 +69,12 @@ def close_activities(session: Session, instance_id: int, ended: dict[str, list[s
               for state, ids in ended.items() for spiff_id in ids]
     if params:
         session.execute(_CLOSE_ACTIVITIES, params)
+
+
+def activity_states(session: Session, instance_id: int) -> tuple[list[str], list[str]]:
+    """The element ids of a case's activities that are open now, and of those that completed."""
+    rows = session.execute(select(ACTIVITY.c.element_id, ACTIVITY.c.ended_at, ACTIVITY.c.state)
+                           .where(ACTIVITY.c.instance_id == instance_id)).all()
+    current = sorted({r.element_id for r in rows if r.ended_at is None})
+    completed = sorted({r.element_id for r in rows if r.state == "completed"})
+    return current, completed

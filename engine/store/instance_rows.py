@@ -1,7 +1,7 @@
 """A process instance row as a plain record for the length of one service call.
 
 Read with one Core SELECT and written back with one UPDATE guarded by the row's
-`lock_version` (the same optimistic lock the ORM model declares), so two calls
+`lock_version` (the one optimistic lock of the table), so two calls
 that both changed a case can never both win: the second raises StaleDataError,
 which the unit of work turns into a Conflict.
 """
@@ -11,11 +11,11 @@ from dataclasses import dataclass, field, fields
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy import bindparam, exists, func, insert, or_, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
-from engine.store.tables import INSTANCE
+from engine.store.tables import DEFINITION, INSTANCE, TASK
 
 
 @dataclass
@@ -75,3 +75,36 @@ def save_instance(session: Session, instance: InstanceRecord) -> None:
     if result.rowcount != 1:
         raise StaleDataError(f"process_instance {instance.id} was changed by another transaction")
     instance.lock_version += 1
+
+
+def visible_to(user: str):
+    """Cases a staff member may see: they started it, or hold or completed one of its tasks."""
+    worked_on = exists().where(TASK.c.instance_id == INSTANCE.c.id,
+                               or_(TASK.c.assignee == user, TASK.c.completed_by == user))
+    return or_(INSTANCE.c.started_by == user, worked_on)
+
+
+def can_see(session: Session, instance_id: int, user: str) -> bool:
+    return session.scalar(select(INSTANCE.c.id).where(INSTANCE.c.id == instance_id, visible_to(user))) is not None
+
+
+def search_instances(session: Session, *, visible_for: str | None, business_key: str | None, process: str | None,
+                     status: str | None, limit: int, offset: int) -> tuple[list[dict[str, Any]], int]:
+    """One page of cases, newest first, with their process key, name and version; and the total."""
+    joined = INSTANCE.join(DEFINITION, DEFINITION.c.id == INSTANCE.c.definition_id)
+    filters = []
+    if visible_for is not None:
+        filters.append(visible_to(visible_for))
+    if business_key:
+        filters.append(INSTANCE.c.business_key.contains(business_key, autoescape=True))
+    if process:
+        filters.append(DEFINITION.c.key == process)
+    if status:
+        filters.append(INSTANCE.c.status == status)
+    total = session.scalar(select(func.count()).select_from(joined).where(*filters))
+    columns = [c for c in INSTANCE.c if c.name not in ("state", "variables")]
+    rows = session.execute(
+        select(*columns, DEFINITION.c.key.label("process_key"), DEFINITION.c.name.label("process_name"),
+               DEFINITION.c.version.label("version")).select_from(joined).where(*filters)
+        .order_by(INSTANCE.c.id.desc()).limit(limit).offset(offset)).mappings()
+    return [dict(r) for r in rows], total

@@ -290,6 +290,13 @@ class User(Base):
     password_hash: Mapped[str] = mapped_column(String(255))
     roles: Mapped[list[Any]] = mapped_column(default=list)
     created_at: Mapped[datetime]
+    disabled: Mapped[bool] = mapped_column(default=False)  # a disabled user cannot sign in
+    # Failed sign-ins since `failed_since`; 5 within 15 minutes lock the user until `locked_until`.
+    failed_sign_ins: Mapped[int] = mapped_column(default=0)
+    failed_since: Mapped[datetime | None]
+    locked_until: Mapped[datetime | None]
+    locale: Mapped[str | None] = mapped_column(String(10))  # "en" or "zh_Hans"; None: the browser's
+    timezone: Mapped[str | None] = mapped_column(String(60))  # IANA name; None: the bank's default
 
     groups: Mapped[list[Group]] = relationship(secondary="membership", order_by="Group.name")
 

@@ -10,11 +10,11 @@ from datetime import datetime
 from functools import lru_cache
 from typing import Any, TypedDict
 
-from sqlalchemy import and_, bindparam, exists, insert, or_, select, update
+from sqlalchemy import and_, bindparam, exists, func, insert, or_, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
-from engine.store.tables import CANDIDATE, TASK
+from engine.store.tables import CANDIDATE, DEFINITION, INSTANCE, TASK
 
 TASK_STATUSES = ("open", "claimed", "completed", "cancelled")
 ACTIVE_STATUSES = ("open", "claimed")  # a person may still act on the task
@@ -153,3 +153,34 @@ def _visible_to(unrestricted_too: bool):
     unrestricted = ~exists().where(CANDIDATE.c.task_id == TASK.c.id)
     offers = [offered, unrestricted] if unrestricted_too else [offered]
     return or_(TASK.c.assignee == bindparam("user"), and_(TASK.c.status == "open", or_(*offers)))
+
+
+def inbox_page(session: Session, *, mine: bool, user: str, groups: list[str], unrestricted_too: bool,
+               process: str | None, priority: int | None, sla_status: str | None, limit: int,
+               offset: int) -> tuple[list[dict[str, Any]], int]:
+    """One page of a user's inbox, soonest due first, with each task's process and business key; and the
+    total. `mine`: tasks assigned to the user; else open tasks offered to them (their groups, or everyone)."""
+    if mine:
+        condition = and_(TASK.c.status == "claimed", TASK.c.assignee == user)
+    else:
+        offered = exists().where(and_(CANDIDATE.c.task_id == TASK.c.id, or_(
+            and_(CANDIDATE.c.kind == "user", CANDIDATE.c.name == user),
+            and_(CANDIDATE.c.kind == "group", CANDIDATE.c.name.in_(groups or [""])))))
+        offers = [offered, ~exists().where(CANDIDATE.c.task_id == TASK.c.id)] if unrestricted_too else [offered]
+        condition = and_(TASK.c.status == "open", or_(*offers))
+    filters = [condition]
+    if process:
+        filters.append(DEFINITION.c.key == process)
+    if priority is not None:
+        filters.append(TASK.c.priority == priority)
+    if sla_status:
+        filters.append(TASK.c.sla_status == sla_status)
+    joined = TASK.join(INSTANCE, INSTANCE.c.id == TASK.c.instance_id).join(
+        DEFINITION, DEFINITION.c.id == INSTANCE.c.definition_id)
+    total = session.scalar(select(func.count()).select_from(joined).where(*filters))
+    rows = session.execute(
+        select(TASK, DEFINITION.c.key.label("process_key"), DEFINITION.c.name.label("process_name"),
+               INSTANCE.c.business_key).select_from(joined).where(*filters)
+        .order_by(TASK.c.due_at.is_(None), TASK.c.due_at, TASK.c.priority.desc(), TASK.c.created_at, TASK.c.id)
+        .limit(limit).offset(offset)).mappings()
+    return [dict(r) for r in rows], total

@@ -4,7 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session
 
 from engine.store.models import Group, User
@@ -18,6 +18,7 @@ class Actor:
     name: str
     roles: frozenset[str]
     groups: frozenset[str]
+    disabled: bool = False
 
     def has_role(self, *roles: str) -> bool:
         return bool(self.roles.intersection(roles))
@@ -25,7 +26,7 @@ class Actor:
 
 # One statement: the user joined to its groups.
 _ACTOR_QUERY = (
-    select(USER.c.roles, GROUP.c.name.label("group_name"))
+    select(USER.c.roles, USER.c.disabled, GROUP.c.name.label("group_name"))
     .select_from(USER.outerjoin(MEMBERSHIP, MEMBERSHIP.c.user_id == USER.c.id)
                  .outerjoin(GROUP, GROUP.c.id == MEMBERSHIP.c.group_id))
     .where(USER.c.name == bindparam("name"))
@@ -36,11 +37,13 @@ def read_actor(session: Session, name: str) -> Actor | None:
     rows = session.execute(_ACTOR_QUERY, {"name": name}).all()
     if not rows:
         return None
-    return Actor(name, frozenset(rows[0].roles), frozenset(r.group_name for r in rows if r.group_name))
+    return Actor(name, frozenset(rows[0].roles), frozenset(r.group_name for r in rows if r.group_name),
+                 rows[0].disabled)
 
 
-def get_user(session: Session, name: str) -> User | None:
-    return session.scalar(select(User).where(User.name == name))
+def get_user(session: Session, name: str, lock: bool = False) -> User | None:
+    query = select(User).where(User.name == name)
+    return session.scalar(query.with_for_update() if lock else query)
 
 
 def all_users(session: Session) -> list[User]:
@@ -54,11 +57,31 @@ def user_names(session: Session) -> set[str]:
 def add_user(session: Session, name: str, password_hash: str, roles: list[str], groups: list[str],
              email: str | None, now: datetime) -> User:
     user = User(name=name, email=email, password_hash=password_hash, roles=roles, created_at=now)
-    existing = {g.name: g for g in session.scalars(select(Group).where(Group.name.in_(groups)))}
-    user.groups = [existing.get(n) or Group(name=n) for n in groups]
+    set_groups(session, user, groups)
     session.add(user)
     session.flush()
     return user
+
+
+def set_groups(session: Session, user: User, groups: list[str]) -> None:
+    existing = {g.name: g for g in session.scalars(select(Group).where(Group.name.in_(groups)))}
+    user.groups = [existing.get(n) or Group(name=n) for n in groups]
+
+
+def all_groups(session: Session) -> list[tuple[str, int]]:
+    """Group names with how many users belong to each."""
+    return [(row.name, row.members) for row in session.execute(
+        select(Group.name, func.count(MEMBERSHIP.c.user_id).label("members"))
+        .outerjoin(MEMBERSHIP, MEMBERSHIP.c.group_id == Group.id).group_by(Group.name).order_by(Group.name))]
+
+
+def add_group(session: Session, name: str) -> None:
+    session.add(Group(name=name))
+    session.flush()
+
+
+def group_exists(session: Session, name: str) -> bool:
+    return session.scalar(select(Group.id).where(Group.name == name)) is not None
 
 
 def managers_in(session: Session, groups: list[str]) -> list[str]:
@@ -66,3 +89,21 @@ def managers_in(session: Session, groups: list[str]) -> list[str]:
     managers = [u for u in all_users(session) if "manager" in u.roles]
     in_groups = [u.name for u in managers if {g.name for g in u.groups} & set(groups)]
     return in_groups or [u.name for u in managers]
+
+
+_ALL_ACTORS = (
+    select(USER.c.name, USER.c.roles, GROUP.c.name.label("group_name"))
+    .select_from(USER.outerjoin(MEMBERSHIP, MEMBERSHIP.c.user_id == USER.c.id)
+                 .outerjoin(GROUP, GROUP.c.id == MEMBERSHIP.c.group_id))
+    .where(USER.c.disabled.is_(False)).order_by(USER.c.name)
+)
+
+
+def active_actors(session: Session) -> list[Actor]:
+    """Every user who is not disabled, with roles and groups, in one statement."""
+    actors: dict[str, tuple[list[str], set[str]]] = {}
+    for row in session.execute(_ALL_ACTORS):
+        roles, groups = actors.setdefault(row.name, (row.roles, set()))
+        if row.group_name:
+            groups.add(row.group_name)
+    return [Actor(name, frozenset(roles), frozenset(groups)) for name, (roles, groups) in actors.items()]

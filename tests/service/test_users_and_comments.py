@@ -10,7 +10,8 @@ from engine.services import comments, deployments, instances, users
 def test_authenticate_accepts_only_the_right_password(ctx):
     users.add_user(ctx, "olga", "correct-horse", ["credit_officers"], ["staff"], email="olga@bank.test")
     assert users.authenticate(ctx, "olga", "correct-horse") == {
-        "name": "olga", "email": "olga@bank.test", "roles": ["staff"], "groups": ["credit_officers"]}
+        "name": "olga", "email": "olga@bank.test", "roles": ["staff"], "groups": ["credit_officers"],
+        "disabled": False, "locale": None, "timezone": None}
     assert users.authenticate(ctx, "olga", "wrong-horse") is None
     assert users.authenticate(ctx, "nobody", "correct-horse") is None
 

@@ -1,0 +1,190 @@
+"""The pages staff, designers, managers and admins use, through the real app (no browser)."""
+from __future__ import annotations
+
+import io
+import re
+
+from sqlalchemy import event
+
+from engine.services import comments, deployments, instances, tasks
+from tests.web.conftest import csrf_token
+
+
+def started_case(bank, user="olga"):
+    case = instances.start(bank, "loan_review", business_key="L-1", user=user)
+    [task] = tasks.list_tasks(bank, instance_id=case["id"])
+    return case, task
+
+
+def test_staff_may_not_open_designer_or_admin(bank, client, sign_in):
+    sign_in("olga")
+    assert client.get("/designer").status_code == 403
+    assert client.get("/admin").status_code == 403
+    assert client.post("/designer/upload", data={"csrf_token": csrf_token(client, "/tasks")}).status_code == 403
+
+
+def test_a_task_of_another_group_is_forbidden(bank, client, sign_in):
+    _case, task = started_case(bank)
+    sign_in("max")  # credit_managers; the capture task is for credit_officers
+    response = client.get(f"/tasks/{task['id']}")
+    assert response.status_code == 403
+    assert client.post(f"/tasks/{task['id']}/claim", data={"csrf_token": csrf_token(client, "/tasks")}).status_code == 403
+    assert tasks.list_tasks(bank, instance_id=task["instance_id"])[0]["status"] == "open"
+
+
+def test_inbox_shows_my_tasks_and_group_tasks(bank, client, sign_in):
+    _case, task = started_case(bank)
+    sign_in("oleg")
+    assert "You have no tasks of your own right now." in client.get("/tasks").get_data(as_text=True)
+    group = client.get("/tasks?view=group").get_data(as_text=True)
+    assert f'href="/tasks/{task["id"]}"' in group and "L-1" in group
+    client.post(f"/tasks/{task['id']}/claim", data={"csrf_token": csrf_token(client)})
+    assert f'href="/tasks/{task["id"]}"' in client.get("/tasks").get_data(as_text=True)
+    assert "Nothing is waiting for your groups" in client.get("/tasks?view=group").get_data(as_text=True)
+
+
+def test_a_bad_form_value_is_shown_beside_its_field_with_the_input_kept(bank, client, sign_in):
+    _case, task = started_case(bank)
+    sign_in("olga")
+    client.post(f"/tasks/{task['id']}/claim", data={"csrf_token": csrf_token(client)})
+    page = client.get(f"/tasks/{task['id']}").get_data(as_text=True)
+    assert 'name="amount"' in page and 'name="score"' in page
+    response = client.post(f"/tasks/{task['id']}/complete",
+                           data={"amount": "lots", "score": "610", "csrf_token": csrf_token(client)})
+    page = response.get_data(as_text=True)
+    assert response.status_code == 400
+    assert re.search(r'id="amount-problem">must be a whole number<', page)
+    assert 'value="lots"' in page and 'value="610"' in page
+    assert tasks.list_tasks(bank, instance_id=task["instance_id"])[0]["status"] == "claimed"
+    response = client.post(f"/tasks/{task['id']}/complete",
+                           data={"amount": "25000", "score": "610", "csrf_token": csrf_token(client)})
+    assert response.status_code == 302
+    [approve] = tasks.list_tasks(bank, instance_id=task["instance_id"])
+    assert approve["element_id"] == "approve" and approve["candidate_groups"] == ["credit_managers"]
+
+
+def test_four_eyes_and_permission_refusals_are_messages(bank, client, sign_in):
+    _case, task = started_case(bank)
+    tasks.claim(bank, task["id"], "olga")
+    sign_in("oleg")
+    response = client.post(f"/tasks/{task['id']}/claim", data={"csrf_token": csrf_token(client)})
+    assert response.status_code == 409 and "already claimed by olga" in response.get_data(as_text=True)
+
+
+def test_documentation_is_sanitised_never_raw_html(app):
+    from webui.formatting import documentation
+
+    with app.app_context():
+        html = str(documentation("**Check** the <script>alert(1)</script> [form](javascript:alert(1)) "
+                                 "<img src=x onerror=alert(1)>"))
+    assert "<strong>Check</strong>" in html
+    assert "<script" not in html and "javascript:" not in html and "onerror" not in html and "<img" not in html
+
+
+def test_cases_are_need_to_know(bank, client, sign_in):
+    case, task = started_case(bank)
+    sign_in("max")  # neither started nor worked on it
+    assert client.get(f"/cases/{case['id']}").status_code == 404
+    assert client.get(f"/cases/{case['id']}/diagram.bpmn").status_code == 404
+    assert "No case matches" in client.get("/cases").get_data(as_text=True)
+    client.post("/logout", data={"csrf_token": csrf_token(client, "/tasks")})
+    sign_in("mona")  # a manager sees every case
+    page = client.get(f"/cases/{case['id']}").get_data(as_text=True)
+    assert "L-1" in page and 'data-current=\'["capture"]\'' in page
+
+
+def test_case_page_shows_history_comments_and_retry_for_managers(bank, client, sign_in):
+    case, _task = started_case(bank)
+    comments.add_comment(bank, case["id"], "olga", "<b>called the customer</b>")
+    sign_in("olga")
+    page = client.get(f"/cases/{case['id']}").get_data(as_text=True)
+    assert "&lt;b&gt;called the customer&lt;/b&gt;" in page and "instance_started" not in page
+    assert "Case started" not in page and "task_created" not in page  # event types shown as words
+    response = client.post(f"/cases/{case['id']}/comments", data={"body": "Documents checked.",
+                                                                   "csrf_token": csrf_token(client)})
+    assert response.status_code == 302
+    assert [c["body"] for c in comments.list_comments(bank, case["id"])][-1] == "Documents checked."
+
+
+def test_designer_upload_shows_file_element_and_line_and_stores_nothing(bank, client, sign_in):
+    sign_in("dana")
+    broken = (b'<?xml version="1.0" encoding="UTF-8"?>\n<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/'
+              b'20100524/MODEL" id="d" targetNamespace="t">\n<bpmn:process id="bad" isExecutable="true">\n'
+              b'<bpmn:startEvent id="s"/>\n<bpmn:exclusiveGateway id="gw"/>\n'
+              b'<bpmn:sequenceFlow id="f1" sourceRef="s" targetRef="gw"/>\n'
+              b'<bpmn:sequenceFlow id="f2" sourceRef="gw" targetRef="s"><bpmn:conditionExpression>${amount &gt;'
+              b'</bpmn:conditionExpression></bpmn:sequenceFlow>\n</bpmn:process>\n</bpmn:definitions>\n')
+    before = deployments.list_definitions(bank)
+    response = client.post("/designer/upload", data={"files": [(io.BytesIO(broken), "broken.bpmn")],
+                                                      "csrf_token": csrf_token(client, "/designer")},
+                           content_type="multipart/form-data")
+    page = response.get_data(as_text=True)
+    assert response.status_code == 400 and "Nothing was deployed" in page
+    assert "<td>broken.bpmn</td>" in page and re.search(r"<td>\d+</td>", page)
+    assert deployments.list_definitions(bank) == before
+
+
+def test_designer_uploads_and_sees_the_definition(bank, client, sign_in, fixture_path):
+    sign_in("dana")
+    response = client.post("/designer/upload", data={
+        "files": [(io.BytesIO(fixture_path("sla_review.bpmn").read_bytes()), "sla_review.bpmn")],
+        "csrf_token": csrf_token(client, "/designer")}, content_type="multipart/form-data")
+    assert response.status_code == 302
+    page = client.get("/designer/definitions/sla_review").get_data(as_text=True)
+    assert 'data-diagram-url="/designer/definitions/sla_review/diagram.bpmn?version=1"' in page
+    source = client.get("/designer/definitions/sla_review/source")
+    assert source.data == fixture_path("sla_review.bpmn").read_bytes()
+    assert source.headers["Content-Disposition"] == 'attachment; filename="sla_review.bpmn"'
+
+
+def test_designer_switches_a_version_off(bank, client, sign_in):
+    sign_in("dana")
+    client.post("/designer/definitions/loan_review/1/active", data={"csrf_token": csrf_token(client, "/designer")})
+    assert deployments.list_definitions(bank)[0]["active"] is False
+
+
+def test_admin_adds_and_disables_users(bank, client, sign_in):
+    sign_in("ada")
+    token = csrf_token(client, "/admin")
+    response = client.post("/admin/users", data={"name": "nina", "password": "short", "groups": "tellers",
+                                                  "roles": ["staff"], "csrf_token": token})
+    page = response.get_data(as_text=True)
+    assert response.status_code == 400 and "must be at least 8 characters" in page and 'value="nina"' in page
+    client.post("/admin/users", data={"name": "nina", "password": "long-enough", "groups": "tellers",
+                                      "roles": ["staff"], "csrf_token": token})
+    client.post("/admin/users/nina", data={"roles": ["staff"], "groups": "tellers", "disabled": "on",
+                                           "csrf_token": token})
+    page = client.get("/admin").get_data(as_text=True)
+    assert "nina" in page and "tellers" in page
+    from engine.services import users
+
+    assert users.get_user(bank, "nina")["disabled"] is True
+
+
+def count_statements(ctx):
+    counter = {"n": 0}
+
+    def count(*_args):
+        counter["n"] += 1
+
+    event.listen(ctx.db, "before_cursor_execute", count)
+    return counter, lambda: event.remove(ctx.db, "before_cursor_execute", count)
+
+
+def test_inbox_and_case_page_statements_stay_constant(bank, client, sign_in):
+    def measure(path):
+        counter, stop = count_statements(bank)
+        assert client.get(path).status_code == 200
+        stop()
+        return counter["n"]
+
+    sign_in("mona")
+    first, _task = started_case(bank)
+    small = (measure("/tasks?view=group"), measure(f"/cases/{first['id']}"))
+    for _ in range(6):
+        case, task = started_case(bank)
+        tasks.claim(bank, task["id"], "olga")
+        tasks.complete(bank, task["id"], "olga", {"amount": 5000, "score": 700})
+        comments.add_comment(bank, first["id"], "olga", "more history")
+    big = (measure("/tasks?view=group"), measure(f"/cases/{first['id']}"))
+    assert big == small

@@ -1,0 +1,103 @@
+"""Cases: search, the case page with its diagram, history and comments, retrying an incident, starting a case."""
+from __future__ import annotations
+
+import json
+
+from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+
+from engine.errors import Conflict, InvalidData, PermissionDenied
+from engine.services import comments, deployments, instances
+from webui.blueprints import engine, form_values, me, page_number
+
+bp = Blueprint("cases", __name__)
+
+
+@bp.get("/cases")
+def search():
+    status = request.args.get("status") or None
+    found = instances.search(engine(), me(), business_key=request.args.get("q") or None,
+                             process=request.args.get("process") or None,
+                             status=status if status in instances.INSTANCE_STATUSES else None, page=page_number())
+    return render_template("cases/search.html", found=found, statuses=instances.INSTANCE_STATUSES,
+                           processes=deployments.list_definitions(engine(), latest_only=True))
+
+
+def _case_page(instance_id: int, message: str | None = None, retry_data: str = "", status: int = 200):
+    case = instances.case_overview(engine(), instance_id, me())
+    return render_template("cases/case.html", case=case, message=message, retry_data=retry_data), status
+
+
+@bp.get("/cases/<int:instance_id>")
+def show(instance_id: int):
+    return _case_page(instance_id)
+
+
+@bp.get("/cases/<int:instance_id>/diagram.bpmn")
+def diagram(instance_id: int):
+    # Served as data for the viewer script, never as a page: the browser must not interpret it.
+    return Response(instances.case_diagram(engine(), instance_id, me()), mimetype="application/octet-stream",
+                    headers={"Content-Disposition": "attachment"})
+
+
+@bp.post("/cases/<int:instance_id>/comments")
+def comment(instance_id: int):
+    instances.case_overview(engine(), instance_id, me())  # may they see the case at all?
+    try:
+        comments.add_comment(engine(), instance_id, me(), request.form.get("body", ""))
+    except InvalidData as exc:
+        return _case_page(instance_id, message="; ".join(exc.problems()), status=400)
+    return redirect(url_for("cases.show", instance_id=instance_id) + "#comments")
+
+
+@bp.post("/cases/<int:instance_id>/retry")
+def retry(instance_id: int):
+    raw = request.form.get("variables", "").strip()
+    try:
+        data = json.loads(raw) if raw else {}
+    except json.JSONDecodeError as exc:
+        return _case_page(instance_id, _("The corrected variables are not valid JSON: %(problem)s", problem=exc.msg),
+                          raw, 400)
+    try:
+        result = instances.retry(engine(), instance_id, data, user=me())
+    except (InvalidData, Conflict, PermissionDenied) as exc:
+        return _case_page(instance_id, str(exc), raw, 403 if isinstance(exc, PermissionDenied) else 400)
+    if result["incident"]:
+        flash(_("The case is still in incident: %(message)s", message=result["incident"]["message"]), "error")
+    else:
+        flash(_("The case runs again."), "success")
+    return redirect(url_for("cases.show", instance_id=instance_id))
+
+
+@bp.get("/start")
+def start_list():
+    return render_template("cases/start_list.html", startable=instances.startable(engine(), me()))
+
+
+def _startable(key: str) -> dict:
+    for process in instances.startable(engine(), me()):
+        if process["key"] == key:
+            return process
+    raise PermissionDenied(_("You may not start this process."))
+
+
+@bp.route("/start/<key>", methods=["GET", "POST"])
+def start(key: str):
+    process = _startable(key)
+    values, problems, message = {}, {}, None
+    if request.method == "POST":
+        values = form_values(process["form"])
+        business_key = request.form.get("business_key", "").strip() or None
+        try:
+            case = instances.start(engine(), key, business_key=business_key, user=me(), form_values=values)
+        except InvalidData as exc:
+            problems = {p.field: p.message for p in exc.field_problems}
+            message = _("Some fields need your attention.")
+        except (Conflict, PermissionDenied) as exc:
+            message = str(exc)
+        else:
+            flash(_("Case %(id)s started.", id=case["id"]), "success")
+            return redirect(url_for("cases.show", instance_id=case["id"]))
+        values["business_key"] = business_key or ""
+    return render_template("cases/start.html", process=process, values=values, problems=problems,
+                           message=message), 400 if message else 200

@@ -1,0 +1,30 @@
+"""The user's notifications (SLA escalations) and marking them read."""
+from __future__ import annotations
+
+from flask import Blueprint, redirect, render_template, request, url_for
+from flask_login import current_user
+
+from engine.services import notifications
+from webui.blueprints import engine, me
+
+bp = Blueprint("notifications", __name__)
+
+
+@bp.app_context_processor
+def unread_count():
+    """The header's unread count, on every page of a signed-in user (one counting query)."""
+    if not current_user.is_authenticated:
+        return {}
+    return {"unread_notifications": notifications.unread_count(engine(), me())}
+
+
+@bp.get("/notifications")
+def index():
+    return render_template("notifications/index.html", items=notifications.list_for(engine(), me()))
+
+
+@bp.post("/notifications/read")
+def mark_read():
+    ids = [int(i) for i in request.form.getlist("id") if i.isdigit()]
+    notifications.mark_read(engine(), me(), ids or None)
+    return redirect(url_for("notifications.index"))

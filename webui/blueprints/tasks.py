@@ -1,0 +1,84 @@
+"""The staff inbox and the task page: claim, unclaim, assign and complete through the task's form."""
+from __future__ import annotations
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+
+from engine.errors import Conflict, InvalidData, PermissionDenied
+from engine.services import deployments, tasks
+from webui.blueprints import engine, form_values, me, page_number
+from webui.labels import label
+
+bp = Blueprint("tasks", __name__)
+
+
+@bp.get("/")
+def home():
+    return redirect(url_for("tasks.inbox"))
+
+
+@bp.get("/tasks")
+def inbox():
+    view = request.args.get("view", "mine")
+    view = view if view in tasks.INBOX_VIEWS else "mine"
+    sla = request.args.get("sla") or None
+    process = request.args.get("process") or None
+    priority = request.args.get("priority", type=int)
+    page = tasks.inbox(engine(), me(), view, process=process, priority=priority,
+                       sla_status=sla if sla in tasks.SLA_STATUSES else None, page=page_number())
+    return render_template("tasks/inbox.html", view=view, page=page, sla=sla, process=process, priority=priority,
+                           processes=deployments.list_definitions(engine(), latest_only=True))
+
+
+def _task_page(task_id: int, values: dict | None = None, problems: dict | None = None, message: str | None = None,
+               status: int = 200):
+    detail = tasks.task_detail(engine(), task_id, me())
+    return render_template("tasks/task.html", detail=detail, values=values or {}, problems=problems or {},
+                           message=message), status
+
+
+@bp.get("/tasks/<int:task_id>")
+def show(task_id: int):
+    return _task_page(task_id)
+
+
+def _act(task_id: int, action, done: str):
+    """Run a claim/unclaim/assign action; a refusal is shown on the task page, nothing changed."""
+    try:
+        action()
+    except (Conflict, PermissionDenied, InvalidData) as exc:
+        return _task_page(task_id, message=str(exc), status=409 if isinstance(exc, Conflict) else 403)
+    flash(done, "success")
+    return redirect(url_for("tasks.show", task_id=task_id))
+
+
+@bp.post("/tasks/<int:task_id>/claim")
+def claim(task_id: int):
+    return _act(task_id, lambda: tasks.claim(engine(), task_id, me()), _("You claimed the task."))
+
+
+@bp.post("/tasks/<int:task_id>/unclaim")
+def unclaim(task_id: int):
+    return _act(task_id, lambda: tasks.unclaim(engine(), task_id, me()), _("The task is open to its group again."))
+
+
+@bp.post("/tasks/<int:task_id>/assign")
+def assign(task_id: int):
+    to = request.form.get("to", "")
+    return _act(task_id, lambda: tasks.assign(engine(), task_id, me(), to), _("The task is assigned to %(name)s.",
+                                                                               name=to))
+
+
+@bp.post("/tasks/<int:task_id>/complete")
+def complete(task_id: int):
+    detail = tasks.task_detail(engine(), task_id, me())
+    values = form_values(detail["task"]["form"])
+    try:
+        result = tasks.complete(engine(), task_id, me(), values)
+    except InvalidData as exc:
+        return _task_page(task_id, values, {p.field: p.message for p in exc.field_problems},
+                          _("Some fields need your attention."), 400)
+    except (Conflict, PermissionDenied) as exc:
+        return _task_page(task_id, values, message=str(exc), status=409 if isinstance(exc, Conflict) else 403)
+    flash(_("Task completed. The case is %(status)s.", status=label(result["instance"]["status"])), "success")
+    return redirect(url_for("tasks.inbox"))
