@@ -10,12 +10,12 @@ from flask_babel import lazy_gettext as _l
 LABELS = {
     "open": _l("open"), "claimed": _l("claimed"), "completed": _l("completed"), "cancelled": _l("cancelled"),
     "running": _l("running"), "incident": _l("incident"), "new": _l("new"), "unchanged": _l("unchanged"),
-    "instance_started": _l("instance_started"), "task_created": _l("task_created"),
-    "task_claimed": _l("task_claimed"), "task_unclaimed": _l("task_unclaimed"), "task_assigned": _l("task_assigned"),
-    "task_completed": _l("task_completed"), "task_cancelled": _l("task_cancelled"),
-    "service_completed": _l("service_completed"), "timer_fired": _l("timer_fired"),
-    "sla_breached": _l("sla_breached"), "escalated": _l("escalated"), "retried": _l("retried"),
-    "instance_completed": _l("instance_completed"), "commented": _l("commented"),
+    "instance_started": _l("Case started"), "task_created": _l("Task created"), "task_claimed": _l("Task claimed"),
+    "task_unclaimed": _l("Task given back"), "task_assigned": _l("Task assigned"),
+    "task_completed": _l("Task completed"), "task_cancelled": _l("Task cancelled"),
+    "service_completed": _l("Service answered"), "timer_fired": _l("Timer fired"),
+    "sla_breached": _l("SLA breached"), "escalated": _l("Escalated"), "retried": _l("Retried"),
+    "instance_completed": _l("Case completed"), "commented": _l("Comment added"),
 }
 
 

@@ -34,7 +34,7 @@ def bank(ctx, fixture_path):
 
 
 def csrf_token(client, path: str = "/login") -> str:
-    page = client.get(path).get_data(as_text=True)
+    page = client.get(path, follow_redirects=True).get_data(as_text=True)
     return re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page).group(1)
 
 
