@@ -1,0 +1,127 @@
+"""Browser tests: Debian's chromium driven by Playwright against the app served by gunicorn.
+
+The app runs in its own processes on a free local port over the test's database;
+every page a test visits is saved as a screenshot under $BANKFLOW_SCREENSHOTS
+(default: test-artifacts/screenshots in the project).
+"""
+from __future__ import annotations
+
+import os
+import re
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from engine.services import deployments, users
+from tests.web.conftest import PASSWORD
+
+CHROMIUM = Path("/usr/bin/chromium")
+ROOT = Path(__file__).resolve().parents[3]
+SCREENSHOTS = Path(os.environ.get("BANKFLOW_SCREENSHOTS", ROOT / "test-artifacts" / "screenshots"))
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--disable-dev-shm-usage"]
+
+pytestmark = pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian's chromium is not installed "
+                                                               "(apt-get install -y chromium; .ci/run does)")
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.fixture
+def people(ctx, fixture_path):
+    """The bank the browser tests work in: two_lane_review and its staff, a designer, a manager."""
+    for name, groups, roles in (("olga", ["credit_officers"], ["staff"]), ("max", ["credit_managers"], ["staff"]),
+                                ("mona", ["credit_managers"], ["manager"]), ("dana", [], ["designer"])):
+        users.add_user(ctx, name, PASSWORD, groups, roles)
+    deployments.deploy(ctx, deployments.read_sources([fixture_path("two_lane_review.bpmn")]))
+    return ctx
+
+
+@pytest.fixture
+def live_server(people, database_url, tmp_path):
+    """gunicorn serving the app on the test's database; yields its base URL."""
+    port = free_port()
+    env = {**os.environ, "BANKFLOW_DATABASE_URL": database_url, "BANKFLOW_SECRET_KEY": "browser-tests",
+           "PYTHONPATH": str(ROOT)}
+    server = subprocess.Popen(
+        [str(Path(sys.executable).with_name("gunicorn")), "--workers", "2", "--bind", f"127.0.0.1:{port}",
+         "--chdir", str(tmp_path), "--log-level", "warning", "webui:create_app()"],
+        env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            with urllib.request.urlopen(base + "/health", timeout=2):
+                break
+        except OSError:
+            if server.poll() is not None or time.monotonic() > deadline:
+                output = server.stdout.read().decode(errors="replace") if server.poll() is not None else ""
+                server.kill()
+                pytest.fail(f"gunicorn did not start: {output[-2000:]}")
+            time.sleep(0.2)
+    yield base
+    server.terminate()
+    server.wait(timeout=30)
+
+
+@pytest.fixture(scope="session")
+def chromium():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+class Visitor:
+    """One person's browser tab: signs in, goes to pages, saves a screenshot of each, and records
+    anything the Content-Security-Policy blocked."""
+
+    def __init__(self, page, base: str, test_name: str):
+        self.page, self.base, self.test_name = page, base, test_name
+        self.shots = 0
+        self.csp_violations: list[str] = []
+        page.on("console", lambda message: self.csp_violations.append(message.text)
+                if "Content Security Policy" in message.text else None)
+
+    def shot(self, label: str) -> None:
+        self.shots += 1
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        name = re.sub(r"[^\w-]+", "_", f"{self.test_name}-{self.shots:02d}-{label}")
+        self.page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
+
+    def go(self, path: str, label: str) -> None:
+        self.page.goto(self.base + path, wait_until="networkidle")
+        self.shot(label)
+
+    def sign_in(self, name: str) -> None:
+        self.go("/login", f"sign-in-{name}")
+        self.page.get_by_label("User name").fill(name)
+        self.page.get_by_label("Password").fill(PASSWORD)
+        self.page.get_by_role("button", name="Sign in").click()
+        self.page.wait_for_url(re.compile(r".*/tasks.*"))
+        self.shot(f"signed-in-{name}")
+
+
+@pytest.fixture
+def visit(chromium, live_server, request):
+    contexts = []
+
+    def open_tab(locale: str = "en-US") -> Visitor:
+        context = chromium.new_context(locale=locale, viewport={"width": 1366, "height": 900})
+        contexts.append(context)
+        return Visitor(context.new_page(), live_server, request.node.name)
+
+    yield open_tab
+    for context in contexts:
+        context.close()
