@@ -4,6 +4,8 @@ Listed here as literal messages so that the catalogue extraction finds them.
 """
 from __future__ import annotations
 
+import re
+
 from flask import Flask
 from flask_babel import lazy_gettext as _l
 
@@ -25,4 +27,33 @@ def label(code: str | None) -> str:
 
 
 def init_app(app: Flask) -> None:
-    app.jinja_env.filters["label"] = label
+    app.jinja_env.filters.update(label=label, problem=problem)
+
+
+# The engine's form messages (engine.bpmn.forms), matched so the page can say them in the user's language.
+PROBLEMS = [
+    (re.compile(r"is required"), lambda m: _l("is required")),
+    (re.compile(r"must be text"), lambda m: _l("must be text")),
+    (re.compile(r"must be a whole number"), lambda m: _l("must be a whole number")),
+    (re.compile(r"must be a number"), lambda m: _l("must be a number")),
+    (re.compile(r"must be a (finite )?decimal number"), lambda m: _l("must be a decimal number")),
+    (re.compile(r"must be true or false"), lambda m: _l("must be yes or no")),
+    (re.compile(r"must be a date \(YYYY-MM-DD\)"), lambda m: _l("must be a date (YYYY-MM-DD)")),
+    (re.compile(r"must be at least (\S+) characters long"), lambda m: _l("must be at least %(n)s characters long",
+                                                                           n=m.group(1))),
+    (re.compile(r"must be at most (\S+) characters long"), lambda m: _l("must be at most %(n)s characters long",
+                                                                          n=m.group(1))),
+    (re.compile(r"must be at least (.+)"), lambda m: _l("must be at least %(n)s", n=m.group(1))),
+    (re.compile(r"must be at most (.+)"), lambda m: _l("must be at most %(n)s", n=m.group(1))),
+    (re.compile(r"must be one of (.+)"), lambda m: _l("must be one of %(values)s", values=m.group(1))),
+    (re.compile(r"is read-only"), lambda m: _l("is read-only")),
+]
+
+
+def problem(message: str) -> str:
+    """A field problem from the engine in the user's language; an unknown one as the engine said it."""
+    for pattern, words in PROBLEMS:
+        found = pattern.fullmatch(message)
+        if found:
+            return str(words(found))
+    return message

@@ -188,3 +188,14 @@ def test_inbox_and_case_page_statements_stay_constant(bank, client, sign_in):
         comments.add_comment(bank, first["id"], "olga", "more history")
     big = (measure("/tasks?view=group"), measure(f"/cases/{first['id']}"))
     assert big == small
+
+
+def test_form_problems_are_in_the_users_language(bank, client, sign_in):
+    _case, task = started_case(bank)
+    sign_in("olga")
+    client.post("/language", data={"locale": "zh_Hans", "next": "/tasks", "csrf_token": csrf_token(client)})
+    client.post(f"/tasks/{task['id']}/claim", data={"csrf_token": csrf_token(client)})
+    page = client.post(f"/tasks/{task['id']}/complete", data={"amount": "0", "csrf_token": csrf_token(client)},
+                       ).get_data(as_text=True)
+    assert 'id="amount-problem">不能小于 1<' in page and 'id="score-problem">必填<' in page
+    assert "完成任务" in page
