@@ -7,8 +7,9 @@ before it ran, so the saved state is the state before the failing step and
 """
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Callable
 from uuid import UUID
 
 from SpiffWorkflow.bpmn import BpmnWorkflow
@@ -16,9 +17,15 @@ from SpiffWorkflow.exceptions import TaskNotFoundException
 from SpiffWorkflow.task import Task
 from SpiffWorkflow.util.task import TaskState
 
+from engine.runtime.budget import Budget, BudgetExceeded
+from engine.runtime.serializer import check_data
+from engine.runtime.sandbox.text import scrub_text
 from engine.runtime.specs import ProcessSpecs
 from engine.runtime.timer_events import next_due
-from engine.runtime.waits import FlowNode, flow_node, is_flow_node
+from engine.runtime.waits import FlowNode, flow_node, is_finished, is_flow_node, tasks_in
+
+MAX_INCIDENT_MESSAGE = 2_000
+PENDING_FAILURE = "_bankflow_pending_failure"
 
 
 @dataclass(frozen=True)
@@ -36,6 +43,7 @@ class StepOutcome:
 
     completed: list[Task] = field(default_factory=list)
     failure: StepFailure | None = None
+    steps: int = 0  # engine steps run in this service call, against its budget
 
     def completed_nodes(self) -> list[FlowNode]:
         return [flow_node(task) for task in self.completed if is_flow_node(task)]
@@ -51,44 +59,118 @@ def new_workflow(specs: ProcessSpecs, script_engine: Any, data: dict[str, Any]) 
     return workflow
 
 
-def run_engine_steps(workflow: BpmnWorkflow, outcome: StepOutcome | None = None) -> StepOutcome:
-    """Run every READY non-manual task until only human tasks and waits remain."""
-    outcome = outcome or StepOutcome()
+def run_engine_steps(workflow: BpmnWorkflow, outcome: StepOutcome | None = None,
+                     budget: Budget | None = None) -> StepOutcome:
+    """Run every READY non-manual task until only human tasks and waits remain, within `budget`.
 
-    def after(task: Task) -> None:
-        # Called after every run, also for a task that only started (an external service task waits STARTED).
+    This is SpiffWorkflow's `do_engine_steps`, with two differences: it finds READY tasks at any
+    depth of the task tree (the library stops looking 1,000 levels down, which a loop reaches
+    after a few hundred rounds), and it stops before the task that would exceed the service
+    call's budget of steps or time, which is then an incident at that task (nothing of it ran,
+    so `retry` runs it with a fresh budget).
+    """
+    outcome = outcome or StepOutcome()
+    budget = budget or _budget_of(workflow)
+    deadline = time.monotonic() + budget.max_seconds
+    pending = getattr(workflow, PENDING_FAILURE, None)
+    if pending is not None:  # a timer that failed while the workflow looked at the time
+        delattr(workflow, PENDING_FAILURE)
+        outcome.failure = pending
+        return outcome
+
+    def run(task: Task) -> None:
+        if outcome.steps >= budget.max_steps:
+            raise BudgetExceeded(f"the process ran {budget.max_steps:,} steps in one go without reaching a wait "
+                                 "(a loop that does not end?); it stopped here and `retry` goes on")
+        if time.monotonic() > deadline:
+            raise BudgetExceeded(f"the process ran for more than {budget.max_seconds:g} s in one go; it stopped "
+                                 "here and `retry` goes on")
+        outcome.steps += 1
+        task.run()
+        # A task that only started (an external service task waits STARTED) is not completed.
         if task.has_state(TaskState.COMPLETED):
             outcome.completed.append(task)
 
     try:
-        workflow.do_engine_steps(did_complete_task=after)
+        while _engine_round(workflow, run):
+            pass
+        workflow.refresh_timers()
+    except BudgetStop as stop:
+        outcome.failure = stop.failure
     except Exception as exc:  # any failure in a step becomes an incident, never a crash
         outcome.failure = _rewind_failed_task(workflow, exc)
     return outcome
 
 
+class BudgetStop(Exception):
+    """Raised out of the engine loop when the budget is used up, with the incident to report."""
+
+    def __init__(self, failure: StepFailure):
+        super().__init__(failure.message)
+        self.failure = failure
+
+
+def _engine_round(workflow: BpmnWorkflow, run: Callable[[Task], None]) -> bool:
+    """One pass of SpiffWorkflow's `_do_engine_steps`: subprocesses first, deepest first."""
+
+    def run_ready(current: Any) -> int:
+        count = 0
+        for task in tasks_in(current, TaskState.READY):
+            if task.task_spec.manual or not task.has_state(TaskState.READY):
+                continue
+            try:
+                run(task)
+            except BudgetExceeded as exc:
+                raise BudgetStop(StepFailure(task.task_spec.bpmn_id or task.task_spec.name, str(task.id),
+                                             str(exc))) from None
+            count += 1
+        return count
+
+    active = workflow.get_active_subprocesses()
+    for subprocess in sorted(active, key=lambda sub: sub.depth, reverse=True):
+        while run_ready(subprocess) > 0:
+            pass
+        if subprocess.parent_task_id is not None:
+            parent = workflow.get_task_from_id(subprocess.parent_task_id)
+            parent.task_spec._update(parent)
+    count = run_ready(workflow)
+    return count > 0 or len(workflow.get_active_subprocesses()) > len(active)
+
+
+def _budget_of(workflow: BpmnWorkflow) -> Budget:
+    return getattr(workflow.script_engine, "budget", None) or Budget()
+
+
 def _rewind_failed_task(workflow: BpmnWorkflow, exc: Exception) -> StepFailure:
-    """Put the failed task back to READY. Its data needs no rewinding: the sandbox writes a
-    script's changes back only when the script finishes (see `SandboxedEnvironment`)."""
+    """Put the failed task back to READY. Its data needs no rewinding: a script's changes are
+    written back only when the script finishes (see `SandboxedEnvironment`)."""
     failed = getattr(exc, "task", None)
     if failed is None or not failed.has_state(TaskState.ERROR):
-        failed = next(iter(workflow.get_tasks(state=TaskState.ERROR)), None)
+        failed = next(iter(tasks_in(workflow, TaskState.ERROR)), None)
     if failed is None:
         return StepFailure(None, None, describe_error(exc))
     failed._set_state(TaskState.READY)
     return StepFailure(failed.task_spec.bpmn_id, str(failed.id), describe_error(exc))
 
 
-def describe_error(exc: Exception) -> str:
-    """A one-line message for the incident: the error itself, not the library's wrapping."""
+def describe_error(exc: BaseException) -> str:
+    """A one-line message for the incident: the error itself, not the library's wrapping, with
+    no memory addresses (`<map object at 0x...>` becomes `<map object>`)."""
     inner = getattr(exc, "error", None) or getattr(exc, "exception", None)
-    text = str(exc.args[0]) if exc.args else type(exc).__name__
-    if inner is not None and str(inner) and str(inner) not in text:
-        text = f"{text}: {inner}"
+    text = _text(exc.args[0]) if exc.args else type(exc).__name__
+    if inner is not None and _text(inner) and _text(inner) not in text:
+        text = f"{text}: {_text(inner)}"
     line = getattr(exc, "line_number", None)
     if line:
         text = f"{text} (line {line})"
-    return " ".join(text.split())
+    return scrub_text(" ".join(text.split()))[:MAX_INCIDENT_MESSAGE]
+
+
+def _text(value: object) -> str:
+    try:
+        return str(value)[:MAX_INCIDENT_MESSAGE]
+    except Exception:  # noqa: BLE001 - a value that cannot be shown
+        return "(cannot be shown)"
 
 
 class TaskNotReady(Exception):
@@ -120,6 +202,7 @@ def complete_human_task(workflow: BpmnWorkflow, spiff_task_id: str, data: dict[s
 
 def complete_service_task(workflow: BpmnWorkflow, spiff_task_id: str, data: dict[str, Any]) -> Task:
     """Finish a service task that waits for an external answer, with the answer's variables."""
+    check_data(data, "the answer")
     task = _waiting_task(workflow, spiff_task_id, TaskState.STARTED)
     task.data.update(data)
     task.complete()
@@ -127,16 +210,24 @@ def complete_service_task(workflow: BpmnWorkflow, spiff_task_id: str, data: dict
 
 
 def fire_due_timer(workflow: BpmnWorkflow, spiff_task_id: str) -> bool:
-    """Let the workflow see the time; True when the timer of this task fired (or was already gone)."""
+    """Let the workflow see the time; True when the timer of this task fired (or was already gone).
+
+    A failure here (a timer whose value turns out unusable) is kept with the workflow and
+    reported as the incident of the engine run that follows (`run_engine_steps`)."""
     task = find_task(workflow, spiff_task_id)
     before = next_due(task) if task is not None else None
-    workflow.refresh_timers()
+    try:
+        workflow.refresh_timers()
+    except Exception as exc:  # noqa: BLE001 - becomes the incident of the next engine run
+        setattr(workflow, PENDING_FAILURE, _rewind_failed_task(workflow, exc))
+        return False
     return task is not None and (not task.has_state(TaskState.WAITING) or next_due(task) != before)
 
 
 def give_to_failed_step(workflow: BpmnWorkflow, data: dict[str, Any]) -> None:
     """Corrected variables for a retry go to the step that failed (it was put back to READY)."""
-    for task in workflow.get_tasks(state=TaskState.READY, manual=False):
+    check_data(data, "the retry data")
+    for task in tasks_in(workflow, TaskState.READY, manual=False):
         task.data.update(data)
 
 
@@ -147,7 +238,7 @@ def has_completed(workflow: BpmnWorkflow, spiff_task_id: str) -> bool:
 
 def current_variables(workflow: BpmnWorkflow) -> dict[str, Any]:
     """The process variables as a clerk would see them now."""
-    if workflow.is_completed():
+    if is_finished(workflow):
         return dict(workflow.data)
     latest = workflow.last_task
     return dict(latest.data) if latest is not None else dict(workflow.data)

@@ -52,6 +52,48 @@ class OpenRows:
 NOTHING_OPEN = OpenRows(frozenset(), frozenset())
 
 
+# SpiffWorkflow's task iterator stops 1,000 levels below the root: a loop that ran a few hundred
+# rounds has READY or WAITING tasks deeper than that, which `get_tasks` silently leaves out (and
+# `is_completed` then wrongly says yes). A tree can be no deeper than it has tasks, so below this
+# many tasks the library's own (ordered) walk is complete; above it, every task is scanned.
+LIBRARY_DEPTH = 1000
+
+
+def _all_tasks(workflow: Any) -> list[Task]:
+    """Every task of `workflow` and of the subprocesses under it, in creation order."""
+    top = workflow.top_workflow
+    found: list[Task] = []
+    pending = [workflow]
+    while pending:
+        current = pending.pop()
+        for task in current.tasks.values():
+            found.append(task)
+            sub = top.subprocesses.get(task.id)
+            if sub is not None:
+                pending.append(sub)
+    return found
+
+
+def _task_count(workflow: Any) -> int:
+    return len(workflow.tasks) + sum(len(sub.tasks) for sub in workflow.top_workflow.subprocesses.values())
+
+
+def tasks_in(workflow: Any, state: int, manual: bool | None = None) -> list[Task]:
+    """The tasks of `workflow` in `state` (a TaskState mask), however deep the task tree is."""
+    if _task_count(workflow) < LIBRARY_DEPTH:
+        return workflow.get_tasks(state=state) if manual is None else workflow.get_tasks(state=state, manual=manual)
+    return [task for task in _all_tasks(workflow)
+            if task.state & state and (manual is None or task.task_spec.manual == manual)]
+
+
+def is_finished(workflow: BpmnWorkflow) -> bool:
+    """True when the workflow completed: the library says so and no task is left unfinished,
+    also beyond the depth where the library stops looking."""
+    if not workflow.is_completed():
+        return False
+    return _task_count(workflow) < LIBRARY_DEPTH or not tasks_in(workflow, TaskState.NOT_FINISHED_MASK)
+
+
 def is_flow_node(task: Task) -> bool:
     """True for tasks that stand for a BPMN element, not SpiffWorkflow's own control tasks."""
     return getattr(task.task_spec, "bpmn_id", None) is not None
@@ -66,7 +108,7 @@ def flow_node(task: Task) -> FlowNode:
 def open_work(workflow: BpmnWorkflow) -> OpenWork:
     human: dict[str, FlowNode] = {}
     active: dict[str, FlowNode] = {}
-    for task in workflow.get_tasks(state=TaskState.READY | TaskState.WAITING | TaskState.STARTED):
+    for task in tasks_in(workflow, TaskState.READY | TaskState.WAITING | TaskState.STARTED):
         if task.has_state(TaskState.READY) and not task.task_spec.manual:
             continue  # the engine runs it; nobody waits for it
         if not is_flow_node(task):

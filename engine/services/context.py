@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from engine.clock import Clock, SystemClock
 from engine.services.mailer import SmtpMailer, mailer_from_env
+from engine.runtime.budget import Budget
 from engine.runtime.sandbox import ScriptLimits
 from engine.runtime.script_engine import BankflowScriptEngine
 from engine.runtime.serializer import StateSerializer
@@ -35,6 +36,7 @@ class EngineContext:
     sla_overrides: OverrideCache = field(default_factory=OverrideCache)
     serializer: StateSerializer = field(default_factory=StateSerializer)
     limits: ScriptLimits = field(default_factory=ScriptLimits)
+    budget: Budget = field(default_factory=Budget)  # what one service call may make the engine do
     script_engine: Any = None
     mailer: SmtpMailer | None = None  # set when SMTP is configured
     # werkzeug's method string; tests use a cheap one, production keeps scrypt.
@@ -45,18 +47,20 @@ class EngineContext:
         if self.read_session_factory is None:
             self.read_session_factory = make_session_factory(self.db, read_only=True)
         if self.script_engine is None:
-            self.script_engine = BankflowScriptEngine(self.limits, self.clock, self.calendars)
+            self.script_engine = BankflowScriptEngine(self.limits, self.clock, self.calendars, self.budget)
 
     @classmethod
     def from_url(cls, url: str, clock: Clock | None = None, create: bool = True) -> "EngineContext":
         """A context for `url`; script limits come from BANKFLOW_SCRIPT_CPU_SECONDS and
-        BANKFLOW_SCRIPT_MEMORY_MB (defaults: 2 s and 256 MB per step). Unless `create`, a
-        SQLite file that does not exist is an error (DatabaseProblem)."""
+        BANKFLOW_SCRIPT_MEMORY_MB (defaults: 2 s and 256 MB per evaluation), the budget of a
+        service call from BANKFLOW_MAX_STEPS, BANKFLOW_MAX_CALL_SECONDS and BANKFLOW_MAX_INSTANCES
+        (see `engine.runtime.budget`). Unless `create`, a SQLite file that does not exist is an
+        error (DatabaseProblem)."""
         db = make_engine(url, create=create)
         limits = ScriptLimits(cpu_seconds=float(os.environ.get("BANKFLOW_SCRIPT_CPU_SECONDS", 2.0)),
                               memory_mb=int(os.environ.get("BANKFLOW_SCRIPT_MEMORY_MB", 256)))
         return cls(db=db, session_factory=make_session_factory(db), clock=clock or SystemClock(), limits=limits,
-                   mailer=mailer_from_env())
+                   budget=Budget.from_env(), mailer=mailer_from_env())
 
     def close(self) -> None:
         self.db.dispose()

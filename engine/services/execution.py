@@ -17,9 +17,9 @@ from engine.bpmn.elements import referenced_value
 from engine.bpmn.intake import SourceFile, build_specs
 from engine.errors import Conflict, NotFound
 from engine.runtime.runner import StepOutcome, current_variables, new_workflow, run_engine_steps
-from engine.runtime.serializer import json_ready
+from engine.runtime.serializer import check_data, json_ready
 from engine.runtime.specs import ProcessSpecs, RunnableDefinition
-from engine.runtime.waits import NOTHING_OPEN, FlowNode, OpenRows, OpenWork, open_rows, open_work
+from engine.runtime.waits import NOTHING_OPEN, FlowNode, OpenRows, OpenWork, is_finished, open_rows, open_work
 from engine.services.context import EngineContext
 from engine.services.write_back import (
     Step, sla_jobs, sync_activities, sync_external_jobs, sync_human_tasks, sync_timer_jobs)
@@ -132,6 +132,7 @@ def _has(elements: dict[str, dict[str, Any]], key: str) -> bool:
 def begin(ctx: EngineContext, session: Session, definition: RunnableDefinition, variables: dict[str, Any],
           business_key: str | None, user: str | None) -> Case:
     """Create an instance, run it to its first wait state and insert it with everything it produced."""
+    check_data(variables, "the start data")
     refresh_calendars(ctx, session)
     now = ctx.clock.now()
     workflow = new_workflow(definition.specs, ctx.script_engine, variables)
@@ -141,7 +142,7 @@ def begin(ctx: EngineContext, session: Session, definition: RunnableDefinition, 
     sla = _process_sla(ctx, session, definition, now)
     if sla is not None:
         instance.due_at, instance.sla_status = sla.due_at, "on_track"
-    outcome = run_engine_steps(workflow)
+    outcome = run_engine_steps(workflow, budget=ctx.budget)
     work = open_work(workflow)
     _conclude(ctx, case, work, outcome, now)
     insert_instance(session, instance)
@@ -156,7 +157,7 @@ def begin(ctx: EngineContext, session: Session, definition: RunnableDefinition, 
 def advance(ctx: EngineContext, session: Session, case: Case, outcome: StepOutcome, actor: str | None) -> StepOutcome:
     """Run a restored instance's engine steps to the next wait state and write everything back."""
     refresh_calendars(ctx, session)
-    run_engine_steps(case.workflow, outcome)
+    run_engine_steps(case.workflow, outcome, ctx.budget)
     now = ctx.clock.now()
     work = open_work(case.workflow)
     _conclude(ctx, case, work, outcome, now)
@@ -176,7 +177,7 @@ def _conclude(ctx: EngineContext, case: Case, work: OpenWork, outcome: StepOutco
         instance.incident_message = outcome.failure.message
     else:
         instance.incident_element = instance.incident_message = None
-        if workflow.is_completed():
+        if is_finished(workflow):  # an end event completed it, not merely a task tree too deep to see
             instance.status, instance.ended_at = "completed", now
         else:
             instance.status = "running"

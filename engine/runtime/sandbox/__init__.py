@@ -39,6 +39,7 @@ from .errors import SandboxSyntaxError, SandboxViolation, ScriptLimitExceeded
 from .limits import ScriptLimits, run_limited
 from .namespace import EXPRESSION_GLOBALS, SCRIPT_GLOBALS
 from .sizes import MAX_TEXT, data_problem, logical_size
+from .text import scrub_text
 
 __all__ = [
     "SandboxSyntaxError",
@@ -80,16 +81,27 @@ class SandboxedEnvironment(BasePythonScriptEngineEnvironment):
         return self._run(namespace, lambda: _checked_result(eval(code, namespace)))
 
     def execute(self, script: str, context: dict[str, Any], external_context: Mapping[str, Any] | None = None) -> bool:
-        external = external_context or {}
-        self._check_for_overwrite(context, external)
-        code = compile_script(script)
-        namespace = {**self.globals, **external, **_private_copies(context), **SCRIPT_GLOBALS}
-        hidden = self.globals.keys() | external.keys()
-        updates, removed = self._run(namespace, lambda: _run_script(code, namespace, context, hidden))
+        updates, removed = self.script_changes(script, context, external_context)
         context.update(updates)
         for name in removed:
             del context[name]
         return True
+
+    def script_changes(self, script: str, context: Mapping[str, Any], external_context: Mapping[str, Any] | None = None,
+                       private: bool = False) -> tuple[dict[str, Any], list[str]]:
+        """Run a script on `context` and return (new or changed variables, removed variables).
+
+        `private` says `context` is the script's own copy (an evaluator process's): it is not
+        copied again, and every container variable counts as changed, since the script may have
+        changed it in place.
+        """
+        external = external_context or {}
+        self._check_for_overwrite(context, external)
+        code = compile_script(script)
+        variables = dict(context) if private else _private_copies(context)
+        namespace = {**self.globals, **external, **variables, **SCRIPT_GLOBALS}
+        hidden = self.globals.keys() | external.keys()
+        return self._run(namespace, lambda: _run_script(code, namespace, context, hidden, private))
 
     def _check_for_overwrite(self, context: Mapping[str, Any], external: Mapping[str, Any]) -> None:
         """As TaskDataEnvironment: task data must not hide a predefined function."""
@@ -123,15 +135,15 @@ def _private_copies(context: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def _run_script(
-    code: CodeType, namespace: dict[str, Any], context: Mapping[str, Any], hidden: set[str]
+    code: CodeType, namespace: dict[str, Any], context: Mapping[str, Any], hidden: set[str], private: bool = False
 ) -> tuple[dict[str, Any], list[str]]:
     """Run the script and work out its task data changes, all within the limits."""
     exec(code, namespace)
-    return _task_data_changes(namespace, context, hidden)
+    return _task_data_changes(namespace, context, hidden, private)
 
 
 def _task_data_changes(
-    namespace: dict[str, Any], context: Mapping[str, Any], hidden: set[str]
+    namespace: dict[str, Any], context: Mapping[str, Any], hidden: set[str], private: bool = False
 ) -> tuple[dict[str, Any], list[str]]:
     """(new or rebound variables, removed variables) after a script ran in `namespace`."""
 
@@ -141,7 +153,9 @@ def _task_data_changes(
     removed = [name for name in context if is_variable(name) and name not in namespace]
     updates: dict[str, Any] = {}
     for name, value in namespace.items():
-        if not is_variable(name) or value is context.get(name, _MISSING):
+        if not is_variable(name):
+            continue
+        if value is context.get(name, _MISSING) and not (private and isinstance(value, _CONTAINERS)):
             continue
         if callable(value):
             if name in context:
@@ -180,6 +194,8 @@ def _make_reportable(err: Exception) -> None:
     args = err.args
     if args and not (len(args) == 1 and isinstance(args[0], str) and len(args[0]) <= MAX_MESSAGE):
         err.args = (_short_text(args[0] if len(args) == 1 else args),)
+    elif args and " at 0x" in args[0]:
+        err.args = (scrub_text(args[0]),)
 
 
 def _short_text(value: object) -> str:
@@ -188,7 +204,7 @@ def _short_text(value: object) -> str:
     if logical_size(value, MAX_MESSAGE) > MAX_MESSAGE:
         return "(message too large to show)"
     try:
-        return str(value)
+        return scrub_text(str(value))[:MAX_MESSAGE]
     except ValueError:  # e.g. an integer beyond CPython's digit limit
         return "(message cannot be shown)"
 
@@ -214,3 +230,6 @@ class SandboxedScriptEngine(PythonScriptEngine):
 def make_script_engine(limits: ScriptLimits | None = None) -> PythonScriptEngine:
     """The script engine for `BpmnWorkflow(spec, script_engine=make_script_engine())`."""
     return SandboxedScriptEngine(SandboxedEnvironment(limits))
+
+
+from .isolated import IsolatedEnvironment, IsolatedScriptEngine  # noqa: E402 - needs the classes above

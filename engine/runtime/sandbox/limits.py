@@ -56,6 +56,14 @@ class ScriptLimits:
             raise ValueError("script limits must be positive")
 
 
+def cpu_message(limits: ScriptLimits) -> str:
+    return f"the script used more than its CPU time limit of {limits.cpu_seconds:g} s"
+
+
+def memory_message(limits: ScriptLimits) -> str:
+    return f"the script used more than its memory limit of {limits.memory_mb} MB"
+
+
 class _LimitSignal(BaseException):
     """Raised asynchronously into a script's thread; a BaseException so scripts cannot catch it."""
 
@@ -141,9 +149,9 @@ class _Watchdog:
 def _exceeded(run: _Run, rss: int) -> str | None:
     limits = run.limits
     if time.clock_gettime(run.clock) - run.cpu_start > limits.cpu_seconds:
-        return f"script exceeded its CPU time limit of {limits.cpu_seconds} s"
+        return cpu_message(limits)
     if rss and rss - run.rss_start > limits.memory_mb * 2**20:
-        return f"script exceeded its memory limit of {limits.memory_mb} MB"
+        return memory_message(limits)
     return None
 
 

@@ -15,6 +15,7 @@ from datetime import timedelta
 from typing import Any, Callable, Iterable
 
 from .errors import ScriptLimitExceeded
+from .text import scrub_text
 from .sizes import (
     MAX_INT_BITS,
     check_int_bits,
@@ -91,7 +92,8 @@ def guarded_lshift(left: Any, right: Any) -> Any:
 
 def guarded_mod(left: Any, right: Any) -> Any:
     check_mod(left, right)
-    return left % right
+    result = left % right
+    return scrub_text(result) if isinstance(result, str) else result
 
 
 def guarded_pow(base: Any, exponent: Any, modulus: Any = None) -> Any:

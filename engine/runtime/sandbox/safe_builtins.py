@@ -27,7 +27,7 @@ from .operators import (
     guarded_sum,
 )
 from .sizes import check_integral, check_text_size, logical_size
-from .text import guarded_format, guarded_repr
+from .text import guarded_format, guarded_repr, scrub_text
 
 MAX_DECIMAL_TEXT = 1_000   # digits accepted by Decimal(); arithmetic then rounds to 28 digits
 _MODULES_FOR_C_CODE = frozenset({"time", "_strptime"})
@@ -67,7 +67,8 @@ class StandIn(type):
 
     def __call__(cls, *args: Any, **kwargs: Any) -> Any:
         cls.check(*args, **kwargs)
-        return cls.real_type(*args, **kwargs)
+        value = cls.real_type(*args, **kwargs)
+        return scrub_text(value) if cls.real_type is str else value
 
     def __repr__(cls) -> str:
         return repr(cls.real_type)

@@ -109,7 +109,8 @@ def data_problem(value: object) -> str | None:
 
     Task data is saved as JSON between steps, so it holds what survives that: text-keyed
     dictionaries, lists (tuples come back as lists), finite numbers, text, dates and times.
-    A set, a number key or NaN would be lost or refused at the save, after the script ran.
+    A set, a number key or NaN would be lost or refused at the save, after the script ran
+    (a Decimal NaN would even make every later comparison of the task data fail).
     """
     seen: set[int] = set()
     pending = [(value, 0)]
@@ -120,6 +121,8 @@ def data_problem(value: object) -> str | None:
                 return f"a number with more than {MAX_INT_DIGITS:,} digits"
             if isinstance(item, float) and not math.isfinite(item):
                 return f"the number {item}, which is not finite"
+            if isinstance(item, Decimal) and not item.is_finite():
+                return f"the number Decimal('{item}'), which is not finite"
             continue
         if isinstance(item, (set, frozenset)):
             return "a set (task data is saved as JSON: use a list)"
@@ -136,3 +139,24 @@ def data_problem(value: object) -> str | None:
             children = item.values() if isinstance(item, dict) else item
             pending.extend((child, depth + 1) for child in children)
     return None
+
+
+_PLAIN_LEAVES = {type(None): None, bool: None, str: None, int: None, float: None, Decimal: None, date: None,
+                 datetime: None, time: None, timedelta: None}
+
+
+def plain_data(value: object) -> object:
+    """`value` as the data a save gives back: tuples (named tuples too) become lists, subclasses of
+    text and numbers their base type. `value` must have passed `data_problem`, which bounds its
+    nesting, so the recursion here stays shallow."""
+    kind = type(value)
+    if kind in _PLAIN_LEAVES:
+        return value
+    if isinstance(value, dict):
+        return {str(key): plain_data(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [plain_data(item) for item in value]
+    for base in (bool, int, float, str, Decimal, datetime, date, time, timedelta):
+        if isinstance(value, base):
+            return base(value) if base in (bool, int, float, str, Decimal) else value
+    raise TypeError(f"a {kind.__name__} is not data")

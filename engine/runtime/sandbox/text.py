@@ -6,9 +6,32 @@ grow a string far beyond their inputs (`'x'.ljust(10**10)`, `s.replace('a', s)`)
 """
 from __future__ import annotations
 
+import re
 from typing import Any, Callable, Iterable
 
 from .sizes import check_format_spec, check_length, check_text_size, check_width
+
+# `<map object at 0x7f...>`, `<function f.<locals>.<lambda> at 0x...>`: the default repr of objects
+# that are not data. Segments between angle brackets cannot overlap, so matching is linear.
+_ADDRESS_REPR = re.compile(r"<([^<>]*(?:<[^<>]*>[^<>]*)*) at 0x[0-9a-fA-F]+>")
+
+
+def _placeholder(match: re.Match[str]) -> str:
+    first = match.group(1).split(" ", 1)[0]
+    if first in ("function", "bound", "built-in", "method"):
+        return "<function>"
+    return f"<{first} object>" if first else "<object>"
+
+
+def scrub_text(text: str) -> str:
+    """Text without memory addresses: object reprs become `<map object>`, `<function>`.
+
+    Addresses tell an attacker where things are in the server's memory and mean nothing to a
+    clerk; they never reach task data or incident messages.
+    """
+    if " at 0x" not in text:
+        return text
+    return _ADDRESS_REPR.sub(_placeholder, text)
 
 _CONVERSIONS: dict[str, Callable[[object], str]] = {"s": str, "r": repr, "a": ascii}
 
@@ -18,14 +41,14 @@ def convert(value: object, conversion: str) -> str:
     if conversion not in _CONVERSIONS:
         raise ValueError(f"unknown conversion '!{conversion}'")
     check_text_size(value)
-    return _CONVERSIONS[conversion](value)
+    return scrub_text(_CONVERSIONS[conversion](value))
 
 
 def guarded_format(value: object, spec: str = "") -> str:
     """The `format` builtin, and the last step of f-strings and str.format."""
     check_format_spec(spec)
     check_text_size(value)
-    return format(value, spec)
+    return scrub_text(format(value, spec))
 
 
 def guarded_repr(value: object) -> str:

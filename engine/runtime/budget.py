@@ -1,0 +1,58 @@
+"""What one service call may make the engine do: steps, wall-clock time, multi-instance size.
+
+An uploaded diagram can loop forever (a gateway back to a script), fan out a million
+multi-instance tasks or run many slow scripts in a row. Each service call (start, complete, a
+timer, retry) therefore runs at most `max_steps` engine steps for at most `max_seconds`; past
+either, the case goes into an incident at the next task to run, its state kept, and `retry`
+goes on from there with a fresh budget. A multi-instance task may have at most `max_instances`
+instances: a literal cardinality above it is refused at deploy, a computed one or a collection
+too long is an incident at the task.
+
+Configured with BANKFLOW_MAX_STEPS (default 10,000), BANKFLOW_MAX_CALL_SECONDS (default 20) and
+BANKFLOW_MAX_INSTANCES (default 1,000).
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from typing import Any
+
+DEFAULT_MAX_STEPS = 10_000
+DEFAULT_MAX_SECONDS = 20.0
+DEFAULT_MAX_INSTANCES = 1_000
+
+
+@dataclass(frozen=True)
+class Budget:
+    max_steps: int = DEFAULT_MAX_STEPS
+    max_seconds: float = DEFAULT_MAX_SECONDS
+    max_instances: int = DEFAULT_MAX_INSTANCES
+
+    def __post_init__(self) -> None:
+        if self.max_steps <= 0 or self.max_seconds <= 0 or self.max_instances <= 0:
+            raise ValueError("budget limits must be positive")
+
+    @classmethod
+    def from_env(cls) -> "Budget":
+        return cls(max_steps=int(os.environ.get("BANKFLOW_MAX_STEPS", DEFAULT_MAX_STEPS)),
+                   max_seconds=float(os.environ.get("BANKFLOW_MAX_CALL_SECONDS", DEFAULT_MAX_SECONDS)),
+                   max_instances=int(os.environ.get("BANKFLOW_MAX_INSTANCES", DEFAULT_MAX_INSTANCES)))
+
+
+class BudgetExceeded(Exception):
+    """The service call used up its budget; the message says which part and where."""
+
+
+class TooManyInstances(ValueError):
+    """A multi-instance task would have more instances than the budget allows."""
+
+
+def check_instance_count(value: Any, budget: Budget, element_id: str | None) -> None:
+    """A cardinality (a number, or the collection given as one) within `max_instances`."""
+    if isinstance(value, bool):
+        return
+    count = value if isinstance(value, int) else len(value) if isinstance(value, (list, tuple, dict, str)) else None
+    if count is not None and count > budget.max_instances:
+        raise TooManyInstances(
+            f"multi-instance task '{element_id}' would run {count:,} instances; at most "
+            f"{budget.max_instances:,} are allowed (BANKFLOW_MAX_INSTANCES)")
