@@ -17,6 +17,7 @@ from engine.sla.durations import DurationError, parse_duration
 from engine.bpmn.forms import FIELD_TYPES
 from engine.errors import DeployProblem
 from engine.runtime.sandbox import SandboxViolation, check_script
+from engine.runtime.timer_events import check_timer_literal, timer_literal
 
 CONDITIONAL_GATEWAYS = ("exclusiveGateway", "inclusiveGateway")
 
@@ -177,12 +178,27 @@ def _sla_problems(node: etree._Element) -> list[str]:
 
 
 def _start_timer_problems(event: etree._Element) -> list[str]:
-    """A periodic process is scheduled from its start timer at deploy, before any data exists."""
+    """A periodic process is scheduled from its start timer at deploy, before any data exists,
+    so the timer must be a literal ISO 8601 value, and a bounded one."""
+    if local_name(event.getparent()) != "process":
+        return []  # a start event of an event subprocess: an ordinary timer, evaluated at run time
     timer = timer_of(event)
     if timer is None or not timer["expression"]:
         return []
     text = timer["expression"]
-    if text.startswith(("${", "#{", "=")):
-        return [f"the timer start event's value '{text}' is an expression; a start timer needs a literal "
-                "ISO 8601 value such as R/P30D or 2026-12-01T09:00:00Z"]
+    literal = timer_literal(text)
+    kind = {"date": "timeDate", "duration": "timeDuration", "cycle": "timeCycle"}[timer["kind"]]
+    looks_literal = literal[:1].upper() in ("P", "R") or literal[:1].isdigit()
+    if text.startswith(("${", "#{", "=")) or not looks_literal:
+        return [f"the timer start event's {kind} '{_shown(text)}' is an expression; a start timer needs a literal "
+                "ISO 8601 value such as R/P30D, PT1H or 2026-12-01T09:00:00Z (it is scheduled at deploy, "
+                "before any case data exists)"]
+    try:
+        check_timer_literal(kind, literal)
+    except DurationError as exc:
+        return [f"the timer start event's {kind} is not a usable ISO 8601 value: {exc}"]
     return []
+
+
+def _shown(text: str) -> str:
+    return text if len(text) <= 60 else text[:57] + "..."

@@ -8,13 +8,13 @@ designer uploaded.
 from __future__ import annotations
 
 from lxml import etree
-from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 
 from engine.bpmn.elements import NS
 from engine.bpmn.expressions import ExpressionError, translate
 from engine.errors import DeployProblem
 from engine.runtime.sandbox import SandboxViolation, check_expression
-from engine.runtime.timer_events import cycle_parts
+from engine.runtime.timer_events import check_timer_literal
+from engine.sla.durations import DurationError
 
 
 def _owner(node: etree._Element) -> etree._Element:
@@ -54,14 +54,8 @@ def sandboxed(python: str, written: str) -> str:
 TIMER_TAGS = ("timeDate", "timeDuration", "timeCycle")
 
 
-def _check_iso(tag: str, text: str) -> None:
-    """Raise ValueError when a literal timer value does not parse as its kind."""
-    if tag == "timeDuration":
-        TimerEventDefinition.parse_iso_duration(text.upper())
-    elif tag == "timeDate":
-        TimerEventDefinition.get_datetime(text)
-    else:
-        cycle_parts(text)
+def _shown(text: str) -> str:
+    return text if len(text) <= 60 else text[:57] + "..."
 
 
 def _timer_literal(tag: str, text: str) -> str | None:
@@ -71,6 +65,9 @@ def _timer_literal(tag: str, text: str) -> str | None:
     if text[:1].upper() in ("P", "R") or text[:1].isdigit():
         return text
     return None
+
+
+_KIND_WORDS = {"timeDate": "date-time", "timeDuration": "duration", "timeCycle": "repeating interval"}
 
 
 def translate_timers(tree: etree._ElementTree, file_name: str) -> list[DeployProblem]:
@@ -91,15 +88,14 @@ def translate_timers(tree: etree._ElementTree, file_name: str) -> list[DeployPro
                 continue
             literal = _timer_literal(tag, text)
             if literal is not None:
+                if tag == "timeCycle" and (" " in literal or "*" in literal):
+                    problem(f"the timer's timeCycle '{_shown(text)}' is a cron expression, which bankflow does not "
+                            "support; use an ISO 8601 repeating interval such as R/PT5M or R/P1D")
+                    continue
                 try:
-                    _check_iso(tag, literal)
-                except Exception:
-                    if tag == "timeCycle" and (" " in literal or "*" in literal):
-                        problem(f"the timer's timeCycle '{text}' is a cron expression, which bankflow does not "
-                                "support; use an ISO 8601 repeating interval such as R/PT5M or R/P1D")
-                        continue
-                    problem(f"the timer's {tag} '{text}' is not a valid ISO 8601 "
-                            f"{ {'timeDate': 'date-time', 'timeDuration': 'duration', 'timeCycle': 'repeating interval'}[tag] }")
+                    check_timer_literal(tag, literal)
+                except DurationError as exc:
+                    problem(f"the timer's {tag} is not a usable ISO 8601 {_KIND_WORDS[tag]}: {exc}")
                     continue
                 node.text = repr(literal)
                 continue

@@ -21,7 +21,16 @@ from SpiffWorkflow.bpmn.specs.event_definitions.timer import (
 from SpiffWorkflow.task import Task
 from SpiffWorkflow.util.task import TaskState
 
-from engine.sla.durations import add_calendar_duration, parse_duration, working_due
+from engine.sla.durations import (
+    LATEST,
+    Cycle,
+    DurationError,
+    parse_cycle as parse_repeating_interval,
+    parse_duration,
+    parse_iso_datetime,
+    parse_iso_duration,
+    working_due,
+)
 
 
 def _engine(task: Task) -> Any:
@@ -32,14 +41,29 @@ def _now(task: Task) -> datetime:
     return _engine(task).clock.now()
 
 
+def timer_literal(text: str) -> str:
+    """A timer value as written in the file, without the quotes a designer may put around it."""
+    text = (text or "").strip()
+    if len(text) >= 2 and text[0] == text[-1] and text[0] in ("'", '"'):
+        return text[1:-1].strip()
+    return text
+
+
 def due_after(start: datetime, duration_text: str, calendar_name: str | None, task: Task | None = None,
               calendars: Any = None) -> datetime:
     """Start plus a duration: working time on a calendar when one is named, else calendar time."""
     if calendar_name:
         registry = calendars if calendars is not None else _engine(task).calendars
-        parse_duration(duration_text)
         return working_due(registry.get(calendar_name), start, duration_text)
-    return add_calendar_duration(start, duration_text)
+    return parse_iso_duration(duration_text).after(start)
+
+
+def _value_text(value: Any, kind: str) -> str:
+    """What a timer expression gave, which must be text (an ISO 8601 value)."""
+    if not isinstance(value, str):
+        raise DurationError(f"the timer's {kind} expression gave {type(value).__name__} {str(value)[:40]!r}, "
+                            "not an ISO 8601 text")
+    return value
 
 
 class CalendarAware:
@@ -69,28 +93,34 @@ class FiresOnce(CalendarAware):
 
 class ClockedDateTimer(FiresOnce, TimeDateEventDefinition):
     def due(self, my_task: Task, value: str) -> datetime:
-        return TimerEventDefinition.parse_time_or_duration(value)
+        return parse_iso_datetime(_value_text(value, "timeDate"))
 
 
 class ClockedDurationTimer(FiresOnce, DurationTimerEventDefinition):
     def due(self, my_task: Task, value: str) -> datetime:
-        return due_after(_now(my_task), value, self.calendar, my_task)
+        return due_after(_now(my_task), _value_text(value, "timeDuration"), self.calendar, my_task)
 
 
 class ClockedCycleTimer(CalendarAware, CycleTimerEventDefinition):
+    """A repeating timer (a non-interrupting boundary event, say). It fires at most once each
+    time the workflow looks at the clock: after downtime the missed occurrences are skipped and
+    the next one is the first after now, computed directly."""
+
     def cycle_complete(self, my_task: Task) -> bool:
         event_value = my_task._get_internal_data("event_value")
+        now = _now(my_task)
         if event_value is None:
             expression = my_task.workflow.script_engine.evaluate(my_task, self.expression)
-            schedule = parse_cycle(expression, _now(my_task))
+            schedule = parse_cycle(_value_text(expression, "timeCycle"), now)
             event_value = {"cycles": schedule.cycles, "next": schedule.first.isoformat(),
                            "duration": schedule.duration}
         ready = False
         if event_value["cycles"] != 0:
             next_event = datetime.fromisoformat(event_value["next"])
-            if next_event <= _now(my_task):
-                event_value["next"] = add_calendar_duration(next_event, event_value["duration"]).isoformat()
-                event_value["cycles"] -= 1
+            if next_event <= now:
+                following = next_occurrence(next_event, event_value["duration"], now)
+                event_value["next"] = following.isoformat()
+                event_value["cycles"] = 0 if following >= LATEST else event_value["cycles"] - 1
                 ready = True
         else:
             my_task.internal_data.pop("event_value", None)
@@ -107,21 +137,33 @@ class CycleSchedule:
 
 
 def cycle_parts(expression: str) -> tuple[int, datetime | None, str]:
-    """`R3/PT1H`, `R/P30D`, `R/2026-01-05T09:00:00Z/P1W` as (cycles or -1, explicit start, duration)."""
-    parts = expression.strip().split("/")
-    if len(parts) not in (2, 3) or not parts[0].upper().startswith("R"):
-        raise ValueError(f"'{expression}' is not an ISO 8601 repeating interval such as R/P1D or R3/PT1H")
-    cycles = int(parts[0][1:]) if parts[0][1:] else -1
-    start = TimerEventDefinition.get_datetime(parts[1]) if len(parts) == 3 else None
-    duration = parts[-1].upper()
-    TimerEventDefinition.parse_iso_duration(duration)
-    return cycles, start, duration
+    """`R3/PT1H`, `R/P30D`, `R/2026-01-05T09:00:00Z/P1W` as (cycles or -1, explicit start, duration);
+    bounded (see `engine.sla.durations`), a zero or sub-second period refused."""
+    cycle = parse_repeating_interval(timer_literal(expression))
+    return cycle.repetitions, cycle.start, cycle.period.text
 
 
 def parse_cycle(expression: str, now: datetime) -> CycleSchedule:
-    """How many occurrences, when the first is due, and how often."""
-    cycles, start, duration = cycle_parts(expression)
-    return CycleSchedule(cycles, start or add_calendar_duration(now, duration), duration)
+    """How many occurrences, when the next is due, and how often. A cycle that names its start
+    keeps to the grid of that start: the first occurrence at or after now (a start in 1970 is
+    not replayed occurrence by occurrence)."""
+    cycle = parse_repeating_interval(timer_literal(expression))
+    if cycle.start is None:
+        first = cycle.period.after(now)
+    else:
+        first = cycle.next_after(cycle.start, now, strictly=False)
+    return CycleSchedule(cycle.repetitions, first, cycle.period.text)
+
+
+def next_occurrence(previous: datetime, duration: str, now: datetime, calendar: str | None = None,
+                    calendars: Any = None) -> datetime:
+    """The occurrence after `previous` of a cycle of `duration`, skipping those already past:
+    the first after `now` on the grid of `previous`, in one step (on a business calendar, one
+    period of working time after `previous`, or after now when that is past too)."""
+    if calendar:
+        following = due_after(previous, duration, calendar, calendars=calendars)
+        return following if following > now else due_after(now, duration, calendar, calendars=calendars)
+    return Cycle(-1, previous, parse_iso_duration(duration)).next_after(previous, now)
 
 
 def next_due(task: Task) -> datetime | None:
@@ -137,9 +179,23 @@ def next_due(task: Task) -> datetime | None:
 
 def first_occurrence(kind: str, expression: str, now: datetime, calendar: str | None,
                      calendars: Any) -> datetime:
-    """The first due time of a timer start event, for scheduling a periodic process."""
+    """The first due time of a timer start event, for scheduling a periodic process (its value
+    is a literal, checked at deploy)."""
+    literal = timer_literal(expression)
     if kind == "cycle":
-        return parse_cycle(expression, now).first
+        return parse_cycle(literal, now).first
     if kind == "duration":
-        return due_after(now, expression, calendar, calendars=calendars)
-    return TimerEventDefinition.get_datetime(expression)
+        return due_after(now, literal, calendar, calendars=calendars)
+    return parse_iso_datetime(literal)
+
+
+def check_timer_literal(kind: str, text: str) -> None:
+    """Raise DurationError when a literal timer value (`timeDate`, `timeDuration`, `timeCycle`)
+    is not a bounded ISO 8601 value of its kind."""
+    literal = timer_literal(text)
+    if kind in ("timeDuration", "duration"):
+        parse_iso_duration(literal)
+    elif kind in ("timeDate", "date"):
+        parse_iso_datetime(literal)
+    else:
+        parse_repeating_interval(literal)

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from engine.errors import BankflowError
 from engine.runtime.runner import StepOutcome, fire_due_timer
-from engine.runtime.timer_events import due_after
+from engine.runtime.timer_events import next_occurrence
 from engine.services.context import EngineContext
 from engine.services.execution import advance, begin, load_case, restore, runnable
 from engine.services.notifications import escalate_breach
@@ -87,10 +87,9 @@ def _reschedule_start(ctx: EngineContext, session: Session, job: dict[str, Any])
     if schedule.get("kind") != "cycle" or cycles == 1:
         job_rows.delete_jobs(session, [job["id"]])
         return
-    now = ctx.clock.now()
-    due = job["due_at"]
-    while due <= now:
-        due = due_after(due, schedule["duration"], schedule.get("calendar"), calendars=ctx.calendars)
+    # The first occurrence after now, computed in one step: missed ones are skipped, not stepped through.
+    due = next_occurrence(job["due_at"], schedule["duration"], ctx.clock.now(), schedule.get("calendar"),
+                          ctx.calendars)
     job_rows.update_job(session, job["id"], due_at=due, locked_by=None, locked_until=None,
                         payload={**schedule, "cycles": cycles - 1 if cycles > 0 else -1})
 
