@@ -12,9 +12,9 @@ from typing import Callable
 from lxml import etree
 
 from engine.bpmn.elements import (
-    NS, called_element, decision_ref, local_name, properties, service_topic, split_list, timer_of)
+    NS, called_element, decision_ref, form_fields, local_name, properties, service_topic, split_list, timer_of)
 from engine.sla.durations import DurationError, parse_duration
-from engine.bpmn.forms import FIELD_TYPES
+from engine.bpmn.forms import FIELD_TYPES, definition_problems
 from engine.errors import DeployProblem
 from engine.runtime.sandbox import SandboxViolation, check_script
 from engine.runtime.timer_events import check_timer_literal, timer_literal
@@ -69,8 +69,9 @@ def check_process(
             problems.extend(problem(node, m) for m in _start_timer_problems(node))
         if kind in ("userTask", "manualTask"):
             problems.extend(problem(node, m) for m in _sla_problems(node))
-        if kind == "userTask":
+        if kind in ("userTask", "startEvent"):
             problems.extend(problem(node, m) for m in _form_problems(node))
+        if kind == "userTask":
             problems.extend(problem(node, m) for m in _four_eyes_problems(node, process))
     return problems
 
@@ -163,6 +164,9 @@ def _form_problems(task: etree._Element) -> list[str]:
                 + ", ".join(sorted(FIELD_TYPES)))
         elif field_type == "enum" and field.find("camunda:value", NS) is None:
             messages.append(f"form field '{field_id}' is an enum without values")
+    if not messages:
+        for described in form_fields(task):
+            messages.extend(definition_problems(described))
     return messages
 
 

@@ -87,21 +87,119 @@ FIELD_TYPES: dict[str, Callable[[Any], Any]] = {
 }
 
 
+LENGTH_CONSTRAINTS = ("minlength", "maxlength")
+BOUND_CONSTRAINTS = ("min", "max")
+
+
+def definition_problems(field: dict[str, Any]) -> list[str]:
+    """What is wrong with a form field as designed: a default value, min or max that is not a
+    value of the field's type, a length that is not a whole number, bounds the wrong way round.
+    Checked at deploy, so a clerk never meets it."""
+    kind = field.get("type") or "string"
+    convert = FIELD_TYPES.get(kind)
+    if convert is None:
+        return []  # reported as an unknown type
+    name = field.get("id")
+    problems = []
+    converted: dict[str, Any] = {}
+    for key in BOUND_CONSTRAINTS:
+        if field.get(key) is not None:
+            try:
+                converted[key] = convert(field[key])
+            except ValueError as exc:
+                problems.append(f"form field '{name}': its {key} '{_shown(field[key])}' is not a {kind} value ({exc})")
+    for key in LENGTH_CONSTRAINTS:
+        if field.get(key) is not None:
+            text = str(field[key]).strip()
+            if not text.isdigit() or len(text) > 9:
+                problems.append(f"form field '{name}': its {key} '{_shown(field[key])}' is not a whole number "
+                                "of characters")
+            else:
+                converted[key] = int(text)
+    default = field.get("default")
+    if default is not None and str(default).strip() != "":
+        if str(default).strip().startswith(("${", "#{")):
+            problems.append(f"form field '{name}': its defaultValue '{_shown(default)}' is an expression; bankflow "
+                            "takes a literal default value")
+        elif kind == "enum" and default not in [o["id"] for o in field.get("options", [])]:
+            problems.append(f"form field '{name}': its defaultValue '{_shown(default)}' is not one of its values")
+        else:
+            try:
+                value = convert(default)
+            except ValueError as exc:
+                problems.append(f"form field '{name}': its defaultValue '{_shown(default)}' is not a {kind} "
+                                f"value ({exc})")
+            else:
+                complaint = _bounds_complaint(converted, value)
+                if complaint:
+                    problems.append(f"form field '{name}': its defaultValue '{_shown(default)}' {complaint}")
+    try:
+        if "min" in converted and "max" in converted and converted["min"] > converted["max"]:
+            problems.append(f"form field '{name}': its min is greater than its max")
+    except TypeError:
+        pass
+    if "minlength" in converted and "maxlength" in converted and converted["minlength"] > converted["maxlength"]:
+        problems.append(f"form field '{name}': its minlength is greater than its maxlength")
+    return problems
+
+
+def _shown(value: Any) -> str:
+    text = str(value)
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
+def _bounds_complaint(bounds: dict[str, Any], value: Any) -> str | None:
+    try:
+        if "min" in bounds and value < bounds["min"]:
+            return f"must be at least {bounds['min']}"
+        if "max" in bounds and value > bounds["max"]:
+            return f"must be at most {bounds['max']}"
+    except TypeError:
+        return "cannot be compared with the field's bounds"
+    if "minlength" in bounds and len(str(value)) < bounds["minlength"]:
+        return f"must be at least {bounds['minlength']} characters long"
+    if "maxlength" in bounds and len(str(value)) > bounds["maxlength"]:
+        return f"must be at most {bounds['maxlength']} characters long"
+    return None
+
+
+class _BadForm(ValueError):
+    """The form itself is broken (deployed before the deploy checks): reported per field."""
+
+
+def _bounds(field: dict[str, Any]) -> dict[str, Any]:
+    convert = FIELD_TYPES[field["type"]]
+    bounds: dict[str, Any] = {}
+    try:
+        for key in BOUND_CONSTRAINTS:
+            if key in field:
+                bounds[key] = convert(field[key])
+        for key in LENGTH_CONSTRAINTS:
+            if key in field:
+                bounds[key] = int(str(field[key]).strip())
+    except ValueError:
+        raise _BadForm("cannot be checked: the form's constraints do not fit the field's type; the process "
+                       "designer must fix the form") from None
+    return bounds
+
+
 def _check_constraints(field: dict[str, Any], value: Any) -> str | None:
     if field["type"] == "enum":
         allowed = [o["id"] for o in field.get("options", [])]
         if value not in allowed:
             return f"must be one of {', '.join(allowed)}"
-    convert = FIELD_TYPES[field["type"]]
-    if "min" in field and value < convert(field["min"]):
-        return f"must be at least {field['min']}"
-    if "max" in field and value > convert(field["max"]):
-        return f"must be at most {field['max']}"
-    if "minlength" in field and len(str(value)) < int(field["minlength"]):
-        return f"must be at least {field['minlength']} characters long"
-    if "maxlength" in field and len(str(value)) > int(field["maxlength"]):
-        return f"must be at most {field['maxlength']} characters long"
-    return None
+    try:
+        return _bounds_complaint(_bounds(field), value)
+    except _BadForm as exc:
+        return str(exc)
+
+
+def _default(field: dict[str, Any]) -> Any:
+    try:
+        return FIELD_TYPES[field["type"]](field["default"])
+    except ValueError:
+        raise _BadForm("has a default value that does not fit its type; the process designer must fix the "
+                       "form") from None
 
 
 def _is_blank(value: Any) -> bool:
@@ -125,17 +223,14 @@ def validate(form: list[dict[str, Any]], data: dict[str, Any]) -> dict[str, Any]
             if field["id"] in data:
                 problems.append(FieldProblem(field["id"], "is read-only"))
             continue
-        if _is_blank(raw) and field["type"] != "boolean":
+        if (_is_blank(raw) and field["type"] != "boolean") or raw is None:
             if field.get("required"):
                 problems.append(FieldProblem(field["id"], "is required"))
             elif field.get("default") is not None:
-                values[field["id"]] = FIELD_TYPES[field["type"]](field["default"])
-            continue
-        if raw is None:
-            if field.get("required"):
-                problems.append(FieldProblem(field["id"], "is required"))
-            elif field.get("default") is not None:
-                values[field["id"]] = FIELD_TYPES[field["type"]](field["default"])
+                try:
+                    values[field["id"]] = _default(field)
+                except _BadForm as exc:
+                    problems.append(FieldProblem(field["id"], str(exc)))
             continue
         try:
             value = FIELD_TYPES[field["type"]](raw)

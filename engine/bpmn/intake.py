@@ -76,8 +76,8 @@ class Intake:
 
 _VALIDATOR: BpmnValidator | None = None
 log = logging.getLogger("bankflow.deploy")
-UNREADABLE = ("the file uses a construct the BPMN engine cannot read; the server log has the details "
-              "(search for this file name)")
+UNREADABLE = ("the file uses a construct the BPMN engine cannot read; the details are logged (run the command "
+              "with --verbose, or see the server log and search for this file name)")
 
 
 def _validator() -> BpmnValidator:
@@ -217,7 +217,8 @@ def load(
             except (SpiffWorkflowException, ValidationException) as exc:
                 problems.append(_problem_from_spiff(exc, loaded))
             except Exception:  # a library bug must still read as a deploy error
-                log.exception("building process %s of %s failed", process.get("id"), loaded.source.name)
+                # Logged at INFO: a refusal is not a server error, and prints no traceback on a console.
+                log.info("building process %s of %s failed", process.get("id"), loaded.source.name, exc_info=True)
                 problems.append(DeployProblem(
                     loaded.source.name, UNREADABLE, element=process.get("id"), line=process.sourceline))
     if problems:
@@ -248,7 +249,7 @@ def _add_to_parser(parser: BankflowParser, loaded: LoadedFile, intake: Intake) -
     except (SpiffWorkflowException, ValidationException) as exc:
         return [_problem_from_spiff(exc, loaded)]
     except Exception:  # never show a library's exception to a designer; keep it in the log
-        log.exception("reading %s failed", loaded.source.name)
+        log.info("reading %s failed", loaded.source.name, exc_info=True)
         return [DeployProblem(loaded.source.name, UNREADABLE, line=loaded.tree.getroot().sourceline)]
     return []
 

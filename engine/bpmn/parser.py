@@ -18,6 +18,7 @@ from SpiffWorkflow.camunda.parser.event_parsers import (
 )
 
 from engine.bpmn.elements import called_element, decision_ref, properties
+from engine.runtime.decisions import BankflowDMNEngine
 from engine.runtime.timer_events import ClockedCycleTimer, ClockedDateTimer, ClockedDurationTimer
 
 TIMER_KINDS = (("timeDate", ClockedDateTimer), ("timeDuration", ClockedDurationTimer),
@@ -80,6 +81,12 @@ class CallActivityParser(CamundaCallActivityParser):
 
 
 class BankflowParser(CamundaParser):
+    """SpiffWorkflow's Camunda parser with bankflow's timers, DMN engine and element readers."""
+
+    def get_engine(self, decision_ref, node):
+        """The decision's engine: SpiffWorkflow's, evaluating the table in one request."""
+        return BankflowDMNEngine(super().get_engine(decision_ref, node).decision_table)
+
     OVERRIDE_PARSER_CLASSES = {
         **CamundaParser.OVERRIDE_PARSER_CLASSES,
         full_tag("businessRuleTask"): (BusinessRuleTaskParser, BusinessRuleTask),
