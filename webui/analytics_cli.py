@@ -171,17 +171,17 @@ def simulate_command(click_ctx: click.Context, keys: tuple[str, ...], scenario_f
         days = days or max((s.days or 0) for s in plan) or 20
         if compare_file:
             other = simulation.load_scenarios([compare_file], folder)
-            result = simulation.compare(plan, other, days, seed, start, _progress(days, 2, state.as_json), folder)
+            result = simulation.compare(plan, other, days, seed, start, progress_bar(days, 2, state.as_json), folder)
             emit(result, state.as_json, compare_text)
         else:
-            result = simulation.simulate(None, plan, days, seed, start, _progress(days, 1, state.as_json),
+            result = simulation.simulate(None, plan, days, seed, start, progress_bar(days, 1, state.as_json),
                                          folder, keep=keep)
             emit(result, state.as_json, summary_text)
     except BankflowError as exc:
         fail(exc.problems())
 
 
-def _progress(days: int, runs: int, quiet: bool) -> Any:
+def progress_bar(days: int, runs: int, quiet: bool) -> Any:
     """A progress bar over virtual days on the terminal (tqdm); nothing when output is not a terminal."""
     if quiet or not sys.stderr.isatty():
         return None

@@ -159,19 +159,36 @@ def init_db(ctx: EngineContext, as_json: bool) -> None:
          + ("; loaded the default business calendar" if r["default_calendar_loaded"] else ""))
 
 
+HISTORY_DAYS = 14
+
+
 @main.command()
 @click.option("--library", type=click.Path(file_okay=False, exists=True),
               help="Folder of BPMN/DMN files and demo_users.toml (default: the bundled processes/).")
+@click.option("--history", is_flag=True,
+              help=f"Also simulate {HISTORY_DAYS} days of work, when the database has no cases yet.")
 @service_command
-def demo(ctx: EngineContext, as_json: bool, library: str | None) -> None:
+def demo(ctx: EngineContext, as_json: bool, library: str | None, history: bool) -> None:
     """Load the process library and the demo users (demo-only passwords) into the database."""
-    emit(demo_data.load_demo(ctx, library), as_json, _demo_text)
+    emit(demo_data.load_demo(ctx, library, HISTORY_DAYS if history else 0, _history_bar(as_json)), as_json,
+         _demo_text)
+
+
+def _history_bar(quiet: bool):
+    from webui.analytics_cli import progress_bar
+
+    return progress_bar(HISTORY_DAYS, 1, quiet)
 
 
 def _demo_text(report: dict[str, Any]) -> str:
     new = [d for d in report["definitions"] if d["status"] == "new"]
-    return (f"demo data from {report['library']}: {len(report['definitions'])} process definitions "
+    text = (f"demo data from {report['library']}: {len(report['definitions'])} process definitions "
             f"({len(new)} new); users added: {', '.join(report['users_added']) or 'none'}")
+    if report.get("history"):
+        counters = report["history"]["counters"]
+        text += (f"; simulated {report['history']['days']} days: {counters.get('cases_started', 0)} cases started, "
+                 f"{counters.get('tasks_completed', 0)} tasks completed")
+    return text
 
 
 @main.command()
@@ -366,7 +383,8 @@ def users_list(ctx: EngineContext, as_json: bool) -> None:
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=5000, show_default=True, type=int)
 @click.option("--demo/--no-demo", "with_demo", default=True, show_default=True,
-              help="Load the process library and the demo users (demo-only passwords).")
+              help=f"Load the process library and the demo users (demo-only passwords), and on a database "
+                   f"without cases {HISTORY_DAYS} days of simulated history.")
 @click.option("--library", type=click.Path(file_okay=False, exists=True),
               help="Folder of the bank's BPMN/DMN library (default: the bundled processes/).")
 @service_command
@@ -374,7 +392,8 @@ def serve(ctx: EngineContext, as_json: bool, host: str, port: int, with_demo: bo
     """Set the database up (with the demo data) and serve the web app (development server)."""
     from webui import create_app
 
-    report = demo_data.load_demo(ctx, library) if with_demo else database.init_db(ctx)
+    report = (demo_data.load_demo(ctx, library, HISTORY_DAYS, _history_bar(as_json)) if with_demo
+              else database.init_db(ctx))
     emit(report, as_json, _demo_text if with_demo else lambda r: f"{r['database']}: schema {r['schema']}")
     create_app({"ENGINE_CONTEXT": ctx}).run(host=host, port=port)
 
@@ -441,3 +460,16 @@ def sla_set(ctx: EngineContext, as_json: bool, key: str, duration: str, version:
     emit(sla_targets.set_target(ctx, key, duration, version, element_id, calendar, user), as_json,
          lambda r: f"SLA of {r['key']} v{r['version']} {r['task'] or '(whole process)'}: {r['duration']} "
                    f"on {r['calendar'] or 'the default calendar'}")
+
+
+
+def _register_analytics_commands() -> None:
+    """metrics, export-xes, export-csv and simulate live in webui/analytics_cli.py, which uses the
+    helpers above; they join the group once it exists."""
+    from webui.analytics_cli import COMMANDS
+
+    for command in COMMANDS:
+        main.add_command(command)
+
+
+_register_analytics_commands()

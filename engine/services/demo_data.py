@@ -7,18 +7,26 @@ from __future__ import annotations
 
 import tomllib
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 from engine.services import deployments, users
 from engine.services.context import EngineContext
 from engine.services.database import init_db
+from engine.services.unit_of_work import unit_of_work
+from engine.store import instance_rows
 
 # The repository's process library, found from the code rather than the working directory.
 LIBRARY = Path(__file__).resolve().parents[2] / "processes"
 
 
-def load_demo(ctx: EngineContext, library: Path | None = None) -> dict[str, Any]:
-    """Set the database up, deploy the library folder (a no-op when unchanged) and add missing demo users."""
+def load_demo(ctx: EngineContext, library: Path | None = None, history_days: int = 0,
+              progress: Callable[[float, dict[str, int]], None] | None = None) -> dict[str, Any]:
+    """Set the database up, deploy the library folder (a no-op when unchanged) and add missing demo users.
+
+    With `history_days`, a database without cases also gets that many days of simulated work
+    (engine.services.simulation), so the dashboards have something to show on a first start;
+    `progress(virtual_day, counters)` hears how far it is.
+    """
     library = Path(library) if library is not None else LIBRARY
     report: dict[str, Any] = {"database": init_db(ctx), "library": str(library), "definitions": [],
                               "users_added": []}
@@ -33,4 +41,15 @@ def load_demo(ctx: EngineContext, library: Path | None = None) -> dict[str, Any]
     if models:
         report["definitions"] = deployments.deploy(ctx, deployments.read_sources(models),
                                                    name="bank process library")["definitions"]
+    report["history"] = None
+    if history_days > 0 and not _has_cases(ctx):
+        from engine.services import simulation  # it loads the demo data itself, through this module
+
+        report["history"] = simulation.simulate_history(ctx, days=history_days, library=library,
+                                                        progress=progress)
     return report
+
+
+def _has_cases(ctx: EngineContext) -> bool:
+    with unit_of_work(ctx, read_only=True) as session:
+        return instance_rows.has_instances(session)

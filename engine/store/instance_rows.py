@@ -108,3 +108,7 @@ def search_instances(session: Session, *, visible_for: str | None, business_key:
                DEFINITION.c.version.label("version")).select_from(joined).where(*filters)
         .order_by(INSTANCE.c.id.desc()).limit(limit).offset(offset)).mappings()
     return [dict(r) for r in rows], total
+
+
+def has_instances(session: Session) -> bool:
+    return session.scalar(select(INSTANCE.c.id).limit(1)) is not None
