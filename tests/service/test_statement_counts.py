@@ -1,25 +1,8 @@
 """The SQL behind a service call does not grow with a case's history (no N+1 queries)."""
 from __future__ import annotations
 
-from contextlib import contextmanager
-
-from sqlalchemy import event
-
 from engine.services import deployments, instances, tasks
-
-
-@contextmanager
-def counting(ctx):
-    statements: list[str] = []
-
-    def count(conn, cursor, statement, parameters, context, executemany):
-        statements.append(statement)
-
-    event.listen(ctx.db, "before_cursor_execute", count)
-    try:
-        yield statements
-    finally:
-        event.remove(ctx.db, "before_cursor_execute", count)
+from tests.helpers.statements import counting
 
 
 def test_claim_and_complete_cost_the_same_in_round_1_and_round_30(ctx, staff, fixture_path):

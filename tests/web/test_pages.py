@@ -4,9 +4,8 @@ from __future__ import annotations
 import io
 import re
 
-from sqlalchemy import event
-
 from engine.services import comments, deployments, instances, tasks
+from tests.helpers.statements import counting
 from tests.web.conftest import csrf_token
 
 
@@ -161,22 +160,11 @@ def test_admin_adds_and_disables_users(bank, client, sign_in):
     assert users.get_user(bank, "nina")["disabled"] is True
 
 
-def count_statements(ctx):
-    counter = {"n": 0}
-
-    def count(*_args):
-        counter["n"] += 1
-
-    event.listen(ctx.db, "before_cursor_execute", count)
-    return counter, lambda: event.remove(ctx.db, "before_cursor_execute", count)
-
-
 def test_inbox_and_case_page_statements_stay_constant(bank, client, sign_in):
     def measure(path):
-        counter, stop = count_statements(bank)
-        assert client.get(path).status_code == 200
-        stop()
-        return counter["n"]
+        with counting(bank) as statements:
+            assert client.get(path).status_code == 200
+        return len(statements)
 
     sign_in("mona")
     first, _task = started_case(bank)

@@ -3,16 +3,16 @@ from __future__ import annotations
 
 import heapq
 import random
-from contextlib import contextmanager
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any, Callable
 
 import pytest
-from sqlalchemy import event, update
+from sqlalchemy import update
 
 from engine.services import calendars, deployments, due_jobs, instances, tasks, users
 from engine.store.tables import TASK
+from tests.helpers.statements import counting
 
 HERE = Path(__file__).parent
 BEGIN = datetime(2026, 3, 2, 1, 0, tzinfo=timezone.utc)  # a Monday, 09:00 in Shanghai
@@ -92,20 +92,6 @@ def unclaim_one_completed(ctx, element_id: str) -> None:
 @pytest.fixture
 def unclaimed():
     return unclaim_one_completed
-
-
-@contextmanager
-def counting(ctx):
-    statements: list[str] = []
-
-    def count(conn, cursor, statement, parameters, context, executemany):
-        statements.append(statement)
-
-    event.listen(ctx.db, "before_cursor_execute", count)
-    try:
-        yield statements
-    finally:
-        event.remove(ctx.db, "before_cursor_execute", count)
 
 
 @pytest.fixture
