@@ -1,0 +1,154 @@
+"""The dashboard's figures beyond `bankflow metrics`: SQL aggregates, one statement each.
+
+The metrics document (engine.analytics.queries, DESIGN §6) gives the activities,
+groups and variants; the dashboard adds a cycle-time histogram, the weekly
+median/p90 trend, arrivals and completions per day, an activity's slowest cases
+and the SLA board. Each is one statement that aggregates (or is bounded by a
+LIMIT) in the database, built on the same scope, filters and duration measures as
+the metrics statements, so a figure here never disagrees with the document.
+"""
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Select, and_, case, exists, func, literal_column, or_, select, union_all
+
+from engine.analytics.queries import HUMAN_TYPES, Measure, MetricsQueries, _From
+from engine.store.tables import ACTIVITY, CANDIDATE, DEFINITION, INSTANCE, TASK
+
+SLOWEST_LIMIT = 10
+SLA_BOARD_LIMIT = 500
+ACTIVE_TASK = ("open", "claimed")
+
+
+class DashboardQueries(MetricsQueries):
+    """The extra statements for one scope (the scope and measure of a `process_metrics` call)."""
+
+    def _cycle(self) -> tuple[_From, Any]:
+        frm = _From(INSTANCE)
+        return frm, self.m.between(frm, INSTANCE.c.started_at, INSTANCE.c.ended_at, self._definition_calendar())
+
+    # cycle-time histogram: `bins` equal bins from 0 to `upper` seconds (the last one takes the maximum)
+    def histogram(self, upper: float, bins: int) -> Select:
+        frm, cycle = self._cycle()
+        width = max(upper, 1e-9) / bins
+        bucket = case((cycle >= upper, bins - 1), else_=self.d.floor_int(self.d_nonnegative(cycle) / width))
+        inner = (select(bucket.label("bin")).select_from(frm.clause)
+                 .where(self.of_process(), self.completed_instance_in_window())).subquery("bins")
+        return self._with(select(inner.c.bin, func.count().label("n")).group_by(inner.c.bin).order_by(inner.c.bin))
+
+    def d_nonnegative(self, value: Any) -> Any:
+        return case((value < 0, 0.0), else_=value)
+
+    # weekly trend: cycle-time statistics of the instances completed in each ISO week
+    def weekly_trend(self) -> Select:
+        frm, cycle = self._cycle()
+        samples = (select(self.d.utc_week(INSTANCE.c.ended_at).label("g"), literal_column("'cycle'").label("m"),
+                          cycle.label("v"))
+                   .select_from(frm.clause).where(self.of_process(), self.completed_instance_in_window())
+                   ).subquery("weekly")
+        return self.statistics(samples).order_by(literal_column("g"))
+
+    # arrivals (instances started) and completions (instances completed) per UTC day
+    def flow_per_day(self) -> Select:
+        started = self.d.utc_day(INSTANCE.c.started_at)
+        ended = self.d.utc_day(INSTANCE.c.ended_at)
+        both = union_all(
+            select(started.label("day"), literal_column("'arrivals'").label("kind"), func.count().label("n"))
+            .where(self.of_process(), self.in_window(INSTANCE.c.started_at)).group_by(started),
+            select(ended.label("day"), literal_column("'completions'").label("kind"), func.count().label("n"))
+            .where(self.of_process(), self.completed_instance_in_window()).group_by(ended),
+        ).subquery("flow")
+        return select(both).order_by(both.c.day, both.c.kind)
+
+    # one activity's slowest executions completed in the window, with wait and work
+    def slowest(self, element_id: str, element_type: str | None, limit: int = SLOWEST_LIMIT) -> Select:
+        if element_type in HUMAN_TYPES:
+            frm = _From(TASK.join(INSTANCE, TASK.c.instance_id == INSTANCE.c.id))
+            calendar = self._task_calendar()
+            claimed_or_done = func.coalesce(TASK.c.claimed_at, TASK.c.completed_at)
+            wait = self.m.between(frm, TASK.c.created_at, claimed_or_done, calendar)
+            work = self.m.between(frm, claimed_or_done, TASK.c.completed_at, calendar)
+            duration = self.m.between(frm, TASK.c.created_at, TASK.c.completed_at, calendar)
+            statement = (select(INSTANCE.c.id.label("instance_id"), INSTANCE.c.business_key,
+                                TASK.c.created_at.label("started_at"), TASK.c.completed_at.label("ended_at"),
+                                TASK.c.completed_by.label("by"), wait.label("wait"), work.label("work"),
+                                duration.label("duration"))
+                         .select_from(frm.clause)
+                         .where(self.of_process(), TASK.c.element_id == element_id, TASK.c.status == "completed",
+                                self.in_window(TASK.c.completed_at)))
+        else:
+            frm = _From(ACTIVITY.join(INSTANCE, ACTIVITY.c.instance_id == INSTANCE.c.id))
+            duration = self.m.between(frm, ACTIVITY.c.started_at, ACTIVITY.c.ended_at, self._definition_calendar())
+            statement = (select(INSTANCE.c.id.label("instance_id"), INSTANCE.c.business_key,
+                                ACTIVITY.c.started_at, ACTIVITY.c.ended_at, literal_column("NULL").label("by"),
+                                literal_column("NULL").label("wait"), literal_column("NULL").label("work"),
+                                duration.label("duration"))
+                         .select_from(frm.clause)
+                         .where(self.of_process(), ACTIVITY.c.element_id == element_id,
+                                ACTIVITY.c.state == "completed", self.in_window(ACTIVITY.c.ended_at)))
+        return self._with(statement.order_by(literal_column("duration").desc(), literal_column("instance_id"))
+                          .limit(limit))
+
+
+def weekly_trend_all(dialect: Any, since: datetime | None, until: datetime, measure: Measure) -> Select:
+    """Median and p90 cycle time per process key and ISO week (one statement for the overview page)."""
+    from engine.analytics.queries import Scope
+
+    scope = Scope(definition_ids=(), since=since, until=until)
+    queries = MetricsQueries(dialect, scope, measure)
+    frm = _From(INSTANCE.join(DEFINITION, INSTANCE.c.definition_id == DEFINITION.c.id))
+    cycle = measure.between(frm, INSTANCE.c.started_at, INSTANCE.c.ended_at, None)
+    samples = (select(dialect.utc_week(INSTANCE.c.ended_at).label("g"), DEFINITION.c.key.label("m"),
+                      cycle.label("v"))
+               .select_from(frm.clause).where(queries.completed_instance_in_window())).subquery("weekly")
+    return queries.statistics(samples).order_by(literal_column("m"), literal_column("g"))
+
+
+def _task_status(now: datetime) -> Any:
+    return case((and_(TASK.c.due_at.is_not(None), TASK.c.due_at <= now), "breached"),
+                (TASK.c.sla_status == "breached", "breached"), else_="at_risk")
+
+
+def _at_risk_or_breached(now: datetime) -> Any:
+    return and_(TASK.c.status.in_(ACTIVE_TASK),
+                or_(TASK.c.sla_status.in_(("at_risk", "breached")),
+                    and_(TASK.c.due_at.is_not(None), TASK.c.due_at <= now)))
+
+
+def _board_filters(now: datetime, key: str | None, group: str | None) -> list[Any]:
+    where = [_at_risk_or_breached(now)]
+    if key is not None:
+        where.append(DEFINITION.c.key == key)
+    if group is not None:
+        wanted = CANDIDATE.alias("wanted")
+        where.append(exists().where(wanted.c.task_id == TASK.c.id, wanted.c.kind == "group",
+                                    wanted.c.name == group))
+    return where
+
+
+def sla_board(now: datetime, key: str | None = None, group: str | None = None,
+              limit: int = SLA_BOARD_LIMIT) -> Select:
+    """Open tasks at risk or breached, oldest first, with who holds them."""
+    frm = (TASK.join(INSTANCE, TASK.c.instance_id == INSTANCE.c.id)
+           .join(DEFINITION, INSTANCE.c.definition_id == DEFINITION.c.id))
+    return (select(TASK.c.id, TASK.c.name, TASK.c.element_id, TASK.c.status, TASK.c.assignee, TASK.c.created_at,
+                   TASK.c.due_at, TASK.c.lane, TASK.c.candidate_groups, TASK.c.candidate_users,
+                   _task_status(now).label("sla"), INSTANCE.c.id.label("instance_id"), INSTANCE.c.business_key,
+                   DEFINITION.c.key.label("process"), DEFINITION.c.name.label("process_name"))
+            .select_from(frm).where(*_board_filters(now, key, group))
+            .order_by(TASK.c.created_at, TASK.c.id).limit(limit))
+
+
+def sla_board_counts(now: datetime, key: str | None = None, group: str | None = None) -> Select:
+    """How many tasks of the board there are per process, candidate group and status (at_risk, breached)."""
+    frm = (TASK.join(INSTANCE, TASK.c.instance_id == INSTANCE.c.id)
+           .join(DEFINITION, INSTANCE.c.definition_id == DEFINITION.c.id)
+           .outerjoin(CANDIDATE, and_(CANDIDATE.c.task_id == TASK.c.id, CANDIDATE.c.kind == "group")))
+    status = _task_status(now)
+    return (select(DEFINITION.c.key.label("process"), CANDIDATE.c.name.label("group"),
+                   func.sum(case((status == "at_risk", 1), else_=0)).label("at_risk"),
+                   func.sum(case((status == "breached", 1), else_=0)).label("breached"))
+            .select_from(frm).where(*_board_filters(now, key, group))
+            .group_by(DEFINITION.c.key, CANDIDATE.c.name).order_by(DEFINITION.c.key, CANDIDATE.c.name))
