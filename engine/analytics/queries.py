@@ -42,6 +42,7 @@ from sqlalchemy import (
     text,
     union_all,
 )
+from sqlalchemy import table as sql_table
 from sqlalchemy.sql import ColumnElement
 
 from engine.analytics.business_time import DAY_SECONDS, DayTable
@@ -81,6 +82,12 @@ class ElapsedTime:
     def __init__(self, dialect: Dialect):
         self.d = dialect
 
+    def prepare(self, session: Any) -> None:
+        pass
+
+    def finish(self, session: Any) -> None:
+        pass
+
     def between(self, frm: _From, start: Any, end: Any, calendar: Any) -> ColumnElement:
         return self.d.seconds_between(start, end)
 
@@ -89,31 +96,48 @@ class ElapsedTime:
 
 
 class BusinessTime:
-    """Durations in working seconds: W(end) - W(start) through the day table (business_time.py)."""
+    """Durations in working seconds: W(end) - W(start) through the day table (business_time.py).
+
+    On PostgreSQL the day table is a CTE read from one JSON parameter (hash-joined).
+    SQLite would scan such a CTE once per row, so there it is a temporary table with
+    a primary key, created by `prepare` and dropped by `finish` in the same session.
+    """
+
+    TEMP_NAME = "bankflow_bt_days"
 
     def __init__(self, dialect: Dialect, table: DayTable):
         self.d = dialect
         self.table = table
-        self.days = self._days_cte()
+        self.names = ["cal", "dn", "cum"] + [f"{p}{k}" for k in range(table.width) for p in ("s", "e")]
+        if dialect.is_sqlite:
+            self.days = sql_table(self.TEMP_NAME, *[column(n) for n in self.names])
+        else:
+            self.days = self._days_cte()
+
+    def prepare(self, session: Any) -> None:
+        if not self.d.is_sqlite:
+            return
+        columns = ", ".join(f"{n} {'INTEGER' if n in ('cal', 'dn') else 'REAL'}" for n in self.names)
+        session.execute(text(f"DROP TABLE IF EXISTS temp.{self.TEMP_NAME}"))
+        session.execute(text(f"CREATE TEMP TABLE {self.TEMP_NAME} ({columns}, PRIMARY KEY (cal, dn)) WITHOUT ROWID"))
+        marks = ", ".join(f":{n}" for n in self.names)
+        session.execute(text(f"INSERT INTO temp.{self.TEMP_NAME} VALUES ({marks})"),
+                        [dict(zip(self.names, row)) for row in self.table.rows])
+
+    def finish(self, session: Any) -> None:
+        if self.d.is_sqlite:
+            session.execute(text(f"DROP TABLE IF EXISTS temp.{self.TEMP_NAME}"))
 
     def _days_cte(self) -> Any:
-        width = self.table.width
-        names = ["cal", "dn", "cum"] + [f"{p}{k}" for k in range(width) for p in ("s", "e")]
-        if self.d.is_sqlite:
-            parts = ", ".join(f"json_extract(value, '$[{i}]') AS {n}" for i, n in enumerate(names))
-            sql = f"SELECT {parts} FROM json_each(:bt_days)"
-        else:
-            casts = ["int", "int"] + ["float8"] * (len(names) - 2)
-            parts = ", ".join(f"(e->>{i})::{t} AS {n}" for i, (n, t) in enumerate(zip(names, casts)))
-            sql = f"SELECT {parts} FROM json_array_elements(CAST(:bt_days AS json)) AS e"
+        names = self.names
+        casts = ["int", "int"] + ["float8"] * (len(names) - 2)
+        parts = ", ".join(f"(e->>{i})::{t} AS {n}" for i, (n, t) in enumerate(zip(names, casts)))
+        sql = f"SELECT {parts} FROM json_array_elements(CAST(:bt_days AS json)) AS e"
         statement = text(sql).bindparams(bt_days=json.dumps(self.table.rows, separators=(",", ":")))
-        cte = statement.columns(*[column(n) for n in names]).cte("bt_days")
-        if self.d.is_sqlite:
-            cte = cte.prefix_with("MATERIALIZED")
-        return cte
+        return statement.columns(*[column(n) for n in names]).cte("bt_days")
 
     def ctes(self) -> list[Any]:
-        return [self.days]
+        return [] if self.d.is_sqlite else [self.days]
 
     def point(self, frm: _From, instant: Any, calendar: Any) -> ColumnElement:
         """W(instant) on `calendar` (an SQL expression giving the calendar's id); joins one day row."""
@@ -160,6 +184,15 @@ class MetricsQueries:
         if self.scope.since is not None:
             conditions.append(column >= self.scope.since)
         return and_(*conditions)
+
+    def touching_window(self, started: Any, ended: Any) -> list[ColumnElement]:
+        """Rows that can count in the window: started before its end, not ended before its start
+        (rows outside add nothing to open, arrivals or completions; an index on the end time
+        then keeps a short window over a long history short)."""
+        conditions = [started < self.scope.until]
+        if self.scope.since is not None:
+            conditions.append(or_(ended.is_(None), ended >= self.scope.since))
+        return conditions
 
     def of_process(self) -> ColumnElement:
         return INSTANCE.c.definition_id.in_(self.scope.definition_ids)
@@ -291,7 +324,8 @@ class MetricsQueries:
             .select_from(ACTIVITY.join(INSTANCE, ACTIVITY.c.instance_id == INSTANCE.c.id))
             .where(self.of_process(), not_(ACTIVITY.c.element_type.like("%Gateway")),
                    not_(and_(ACTIVITY.c.state == "cancelled", ACTIVITY.c.element_type == "boundaryEvent")),
-                   *self.element_filter(ACTIVITY.c.element_id))
+                   *self.element_filter(ACTIVITY.c.element_id), *self.touching_window(ACTIVITY.c.started_at,
+                                                                                     ACTIVITY.c.ended_at))
             .group_by(ACTIVITY.c.instance_id, ACTIVITY.c.element_id)
         ).subquery("per_case")
         return select(per_case.c.element_id, func.sum(per_case.c.open).label("open"),
@@ -356,7 +390,8 @@ class MetricsQueries:
                     .join(INSTANCE, TASK.c.instance_id == INSTANCE.c.id))
         work = self.m.between(frm, func.coalesce(TASK.c.claimed_at, TASK.c.completed_at), TASK.c.completed_at,
                               self._task_calendar())
-        where = [self.of_process(), CANDIDATE.c.kind == "group"]
+        where = [self.of_process(), CANDIDATE.c.kind == "group",
+                 *self.touching_window(TASK.c.created_at, TASK.c.completed_at)]
         if self.scope.group is not None:
             where.append(CANDIDATE.c.name == self.scope.group)
         return self._with(
@@ -406,6 +441,14 @@ class RawMetrics:
 
 def run(session: Any, queries: MetricsQueries, instances: dict[str, Any], variants_limit: int) -> RawMetrics:
     """Run the statements after `instances()` (whose result the caller already has)."""
+    queries.m.prepare(session)
+    try:
+        return _run(session, queries, instances, variants_limit)
+    finally:
+        queries.m.finish(session)
+
+
+def _run(session: Any, queries: MetricsQueries, instances: dict[str, Any], variants_limit: int) -> RawMetrics:
     return RawMetrics(
         instances=instances,
         statistics=session.execute(queries.statistics(queries.samples())).all(),

@@ -101,7 +101,12 @@ class ProcessDefinition(Base):
 
 class ProcessInstance(Base):
     __tablename__ = "process_instance"
-    __table_args__ = (Index("ix_instance_status_due", "status", "next_due_at"),)
+    __table_args__ = (
+        Index("ix_instance_status_due", "status", "next_due_at"),
+        # analytics: a process's cases by start and by completion
+        Index("ix_instance_definition_started", "definition_id", "started_at"),
+        Index("ix_instance_definition_ended", "definition_id", "status", "ended_at"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     definition_id: Mapped[int] = mapped_column(ForeignKey("process_definition.id"), index=True)
@@ -131,6 +136,7 @@ class HumanTask(Base):
     __table_args__ = (
         Index("ix_task_status_assignee", "status", "assignee"),
         Index("ix_task_instance_status", "instance_id", "status"),
+        Index("ix_task_completed", "completed_at"),  # analytics: a time window's completed tasks
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -182,6 +188,7 @@ class Activity(Base):
     __table_args__ = (
         Index("ix_activity_instance_open", "instance_id", "ended_at"),
         Index("ix_activity_element", "element_id"),
+        Index("ix_activity_ended", "ended_at"),  # analytics: a time window's finished activities
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
