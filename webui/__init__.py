@@ -49,9 +49,10 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     formatting.init_app(app)
     labels.init_app(app)
 
-    from webui.blueprints import admin, assets, auth, cases, designer, health, notifications, tasks
+    from webui.blueprints import admin, assets, auth, cases, dashboard, designer, health, notifications, tasks
 
-    for blueprint in (health.bp, assets.bp, auth.bp, tasks.bp, cases.bp, designer.bp, admin.bp, notifications.bp):
+    for blueprint in (health.bp, assets.bp, auth.bp, tasks.bp, cases.bp, designer.bp, admin.bp, notifications.bp,
+                      dashboard.bp):
         app.register_blueprint(blueprint)
     return app
 
