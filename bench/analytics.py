@@ -41,6 +41,8 @@ KEY = "loan_application"
 BEGIN = datetime(2024, 1, 1, tzinfo=timezone.utc)
 SPAN = timedelta(days=730)
 CHUNK = 20000
+FIGURES = ("metrics_100k_sqlite_s", "metrics_1m_sqlite_s", "metrics_100k_pg_s", "metrics_1m_pg_s",
+           "simulate_cases_per_s")
 
 # (element_id, element_type, lane for user tasks, mean wait minutes, mean work minutes)
 U, S, G, E, SC, B = "userTask", "serviceTask", "exclusiveGateway", "endEvent", "scriptTask", "businessRuleTask"

@@ -64,6 +64,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                         help=f"PostgreSQL server to create the bench database on (default ${PG_URL_ENV} or "
                              f"{DEFAULT_PG_URL}); only that new database is touched, then dropped")
     parser.add_argument("--seed", type=int, default=7, help="seed of the generated workload inputs")
+    parser.add_argument("--analytics", action=argparse.BooleanOptionalAction, default=None,
+                        help="metrics over 100k/1M history rows and the simulator (bench/analytics.py); "
+                             "default: on, except with --quick")
     return parser.parse_args(argv)
 
 
@@ -214,6 +217,14 @@ def main(argv: list[str] | None = None) -> int:
     bare_runs = {"before": before, "after": after, "pooled": bracketed(before, after)}
     out = figures(sizes, args, bare_runs, sandbox, backends, errors, time.perf_counter() - began, load_at_start)
     print_table(out, bare_runs, backends)
+    from bench import analytics  # metrics over 100k/1M history rows, the simulator
+    if args.only != "bare" and (args.analytics if args.analytics is not None else not args.quick):
+        found = analytics.run(args.pg_url, quick=args.quick, only=args.only)
+        out.update(found["figures"])
+        out["detail"]["analytics"] = found["detail"]
+        say("Analytics: " + ", ".join(f"{k}={v}" for k, v in found["figures"].items()))
+    else:
+        out.update({name: None for name in analytics.FIGURES})
     if args.json:
         args.json.write_text(json.dumps(out, indent=2) + "\n")
         say(f"Wrote {args.json}")

@@ -143,7 +143,7 @@ def export_csv_command(ctx: Any, as_json: bool, directory: str, key: str | None,
 @click.option("--process", "keys", multiple=True, help="Simulate this process with its default scenario "
               "(repeatable; default: the whole library unless --scenario is given).")
 @click.option("--scenario", "scenario_files", multiple=True, type=click.Path(exists=True, dir_okay=False),
-              help="A scenario file (repeatable); see processes/scenarios/README.md.")
+              help="A scenario file (repeatable); format in docs/metrics-json.md (Scenarios).")
 @click.option("--days", type=click.IntRange(1, 3650), default=None, help="Virtual days to run [default: 20].")
 @click.option("--seed", type=int, default=1, show_default=True, help="Same seed, same run.")
 @click.option("--compare", "compare_file", type=click.Path(exists=True, dir_okay=False),

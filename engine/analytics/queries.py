@@ -24,8 +24,6 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-import json
-
 from sqlalchemy import (
     Float,
     Select,
@@ -98,9 +96,10 @@ class ElapsedTime:
 class BusinessTime:
     """Durations in working seconds: W(end) - W(start) through the day table (business_time.py).
 
-    On PostgreSQL the day table is a CTE read from one JSON parameter (hash-joined).
-    SQLite would scan such a CTE once per row, so there it is a temporary table with
-    a primary key, created by `prepare` and dropped by `finish` in the same session.
+    The day table is a temporary table with a primary key (a CTE would be scanned
+    per row, its size unknown to the planner), created by `prepare` and dropped by
+    `finish` in the same session: temporary tables belong to one connection, so
+    concurrent calls never see each other's.
     """
 
     TEMP_NAME = "bankflow_bt_days"
@@ -109,35 +108,26 @@ class BusinessTime:
         self.d = dialect
         self.table = table
         self.names = ["cal", "dn", "cum"] + [f"{p}{k}" for k in range(table.width) for p in ("s", "e")]
-        if dialect.is_sqlite:
-            self.days = sql_table(self.TEMP_NAME, *[column(n) for n in self.names])
-        else:
-            self.days = self._days_cte()
+        self.days = sql_table(self.TEMP_NAME, *[column(n) for n in self.names])
+        self.qualified = f"{'temp' if dialect.is_sqlite else 'pg_temp'}.{self.TEMP_NAME}"
 
     def prepare(self, session: Any) -> None:
-        if not self.d.is_sqlite:
-            return
-        columns = ", ".join(f"{n} {'INTEGER' if n in ('cal', 'dn') else 'REAL'}" for n in self.names)
-        session.execute(text(f"DROP TABLE IF EXISTS temp.{self.TEMP_NAME}"))
-        session.execute(text(f"CREATE TEMP TABLE {self.TEMP_NAME} ({columns}, PRIMARY KEY (cal, dn)) WITHOUT ROWID"))
+        real = "REAL" if self.d.is_sqlite else "double precision"
+        columns = ", ".join(f"{n} {'INTEGER' if n in ('cal', 'dn') else real}" for n in self.names)
+        rowid = " WITHOUT ROWID" if self.d.is_sqlite else ""
+        session.execute(text(f"DROP TABLE IF EXISTS {self.qualified}"))
+        session.execute(text(f"CREATE TEMP TABLE {self.TEMP_NAME} ({columns}, PRIMARY KEY (cal, dn)){rowid}"))
         marks = ", ".join(f":{n}" for n in self.names)
-        session.execute(text(f"INSERT INTO temp.{self.TEMP_NAME} VALUES ({marks})"),
+        session.execute(text(f"INSERT INTO {self.qualified} VALUES ({marks})"),
                         [dict(zip(self.names, row)) for row in self.table.rows])
+        if not self.d.is_sqlite:
+            session.execute(text(f"ANALYZE {self.qualified}"))
 
     def finish(self, session: Any) -> None:
-        if self.d.is_sqlite:
-            session.execute(text(f"DROP TABLE IF EXISTS temp.{self.TEMP_NAME}"))
-
-    def _days_cte(self) -> Any:
-        names = self.names
-        casts = ["int", "int"] + ["float8"] * (len(names) - 2)
-        parts = ", ".join(f"(e->>{i})::{t} AS {n}" for i, (n, t) in enumerate(zip(names, casts)))
-        sql = f"SELECT {parts} FROM json_array_elements(CAST(:bt_days AS json)) AS e"
-        statement = text(sql).bindparams(bt_days=json.dumps(self.table.rows, separators=(",", ":")))
-        return statement.columns(*[column(n) for n in names]).cte("bt_days")
+        session.execute(text(f"DROP TABLE IF EXISTS {self.qualified}"))
 
     def ctes(self) -> list[Any]:
-        return [] if self.d.is_sqlite else [self.days]
+        return []
 
     def point(self, frm: _From, instant: Any, calendar: Any) -> ColumnElement:
         """W(instant) on `calendar` (an SQL expression giving the calendar's id); joins one day row."""

@@ -1,7 +1,7 @@
 """Simulator scenarios: what arrives, who works, how long work takes, what people enter.
 
 A scenario is a TOML file (processes/scenarios/<process>.toml has the default one
-of each model; processes/scenarios/README.md describes the format):
+of each model; this docstring is the format's reference):
 
     [scenario]
     process = "loan_application"     # the process key
