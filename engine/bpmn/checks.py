@@ -16,6 +16,7 @@ from engine.bpmn.elements import (
 from engine.sla.durations import DurationError, parse_duration
 from engine.bpmn.forms import FIELD_TYPES, definition_problems
 from engine.errors import DeployProblem
+from engine.runtime.budget import Budget
 from engine.runtime.sandbox import SandboxViolation, check_script
 from engine.runtime.timer_events import check_timer_literal, timer_literal
 
@@ -42,6 +43,7 @@ def check_process(
             continue
         kind = local_name(node)
         problems.extend(problem(node, m) for m in _unsupported_extensions(node))
+        problems.extend(problem(node, m) for m in _loop_problems(node))
         if kind in CONDITIONAL_GATEWAYS:
             problems.extend(problem(node, m) for m in _gateway_problems(node, flows))
         elif kind == "callActivity":
@@ -97,6 +99,23 @@ def _unsupported_extensions(node: etree._Element) -> list[str]:
 
 
 PYTHON_SCRIPT_FORMATS = {"", "python", "py", "python3", "text/python", "text/x-python"}
+
+
+def _loop_problems(node: etree._Element) -> list[str]:
+    """A multi-instance task whose literal cardinality exceeds the budget's cap would only ever
+    end in an incident: refused here (a computed one is checked at run time)."""
+    cardinality = node.find("bpmn:multiInstanceLoopCharacteristics/bpmn:loopCardinality", NS)
+    if cardinality is None or not (cardinality.text or "").strip():
+        return []
+    text = cardinality.text.strip()
+    inner = text[2:-1].strip() if text.startswith(("${", "#{")) and text.endswith("}") else text.lstrip("=").strip()
+    if len(inner) > 30 or not inner.replace("_", "").isdigit():
+        return []
+    cap = Budget.from_env().max_instances
+    if int(inner) > cap:
+        return [f"the multi-instance cardinality {int(inner):,} is more than the {cap:,} instances a task may have "
+                "(BANKFLOW_MAX_INSTANCES)"]
+    return []
 
 
 def _script_problems(task: etree._Element) -> list[str]:

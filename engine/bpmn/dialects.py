@@ -60,7 +60,7 @@ def _shown(text: str) -> str:
 
 def _timer_literal(tag: str, text: str) -> str | None:
     """The ISO 8601 value a timer states literally (bare or quoted), or None for an expression."""
-    if len(text) >= 2 and text[0] == text[-1] and text[0] in ("'", '"'):
+    if len(text) >= 2 and text[0] == text[-1] and text[0] in ("'", '"') and text[0] not in text[1:-1]:
         return text[1:-1].strip()
     if text[:1].upper() in ("P", "R") or text[:1].isdigit():
         return text

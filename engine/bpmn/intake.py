@@ -24,6 +24,7 @@ from engine.bpmn.dialects import translate_conditions, translate_timers
 from engine.bpmn.parser import BankflowParser
 from engine.bpmn.elements import BPMN_NS, NS, camunda, describe_process, properties, split_list
 from engine.errors import DeployError, DeployProblem
+from engine.runtime.budget import cap_instances
 
 DMN_NAMESPACES = {
     "http://www.omg.org/spec/DMN/20151101/dmn.xsd",
@@ -258,6 +259,7 @@ def _build(parser: BankflowParser, process: etree._Element, loaded: LoadedFile, 
     key = process.get("id")
     spec = parser.get_spec(key)
     subprocess_specs = parser.get_subprocess_specs(key)
+    cap_instances([spec, *subprocess_specs.values()])
     elements = describe_process(process)
     files = {loaded.source.name}
     for called in subprocess_specs:
@@ -294,4 +296,6 @@ def build_specs(sources: list[SourceFile], key: str) -> tuple[Any, dict[str, Any
             parser.add_bpmn_xml(tree, source.name)
         else:
             parser.add_dmn_xml(tree.getroot(), source.name)
-    return parser.get_spec(key), parser.get_subprocess_specs(key)
+    spec, subprocess_specs = parser.get_spec(key), parser.get_subprocess_specs(key)
+    cap_instances([spec, *subprocess_specs.values()])
+    return spec, subprocess_specs

@@ -56,3 +56,38 @@ def check_instance_count(value: Any, budget: Budget, element_id: str | None) -> 
         raise TooManyInstances(
             f"multi-instance task '{element_id}' would run {count:,} instances; at most "
             f"{budget.max_instances:,} are allowed (BANKFLOW_MAX_INSTANCES)")
+
+
+class _CappedInstances:
+    """Mixed into a multi-instance task spec: a collection too long for the budget is an
+    incident at the task before any instance is created (a computed cardinality is checked
+    where it is evaluated, in `BankflowScriptEngine.evaluate`)."""
+
+    def _update_hook(self, my_task: Any) -> Any:
+        data_input = getattr(self, "data_input", None)
+        if data_input is not None and data_input.exists(my_task):
+            engine_budget = getattr(my_task.workflow.top_workflow.script_engine, "budget", None) or Budget()
+            try:
+                check_instance_count(data_input.get(my_task), engine_budget, self.bpmn_id)
+            except TooManyInstances as err:
+                from SpiffWorkflow.bpmn.exceptions import WorkflowTaskException
+
+                raise WorkflowTaskException(str(err), task=my_task, exception=err) from None
+        return super()._update_hook(my_task)
+
+
+_CAPPED: dict[type, type] = {}
+
+
+def cap_instances(specs: Any) -> None:
+    """Give every multi-instance task of `specs` (a process spec and its subprocess specs) the
+    budget's cap on instances. The class keeps its name (bankflow reports spec class names)."""
+    from SpiffWorkflow.bpmn.specs.mixins.multiinstance_task import MultiInstanceTask
+
+    for spec in specs:
+        for task_spec in spec.task_specs.values():
+            kind = type(task_spec)
+            if isinstance(task_spec, MultiInstanceTask) and not issubclass(kind, _CappedInstances):
+                if kind not in _CAPPED:
+                    _CAPPED[kind] = type(kind.__name__, (_CappedInstances, kind), {"__module__": kind.__module__})
+                task_spec.__class__ = _CAPPED[kind]

@@ -13,7 +13,7 @@ from typing import Any, Callable
 from uuid import UUID
 
 from SpiffWorkflow.bpmn import BpmnWorkflow
-from SpiffWorkflow.exceptions import TaskNotFoundException
+from SpiffWorkflow.exceptions import SpiffWorkflowException, TaskNotFoundException
 from SpiffWorkflow.task import Task
 from SpiffWorkflow.util.task import TaskState
 
@@ -22,10 +22,12 @@ from engine.runtime.serializer import check_data
 from engine.runtime.sandbox.text import scrub_text
 from engine.runtime.specs import ProcessSpecs
 from engine.runtime.timer_events import next_due
+from engine.runtime.workflow import BankflowWorkflow
 from engine.runtime.waits import FlowNode, flow_node, is_finished, is_flow_node, tasks_in
 
 MAX_INCIDENT_MESSAGE = 2_000
 PENDING_FAILURE = "_bankflow_pending_failure"
+PREPARE_AGAIN = "bankflow_prepare_again"
 
 
 @dataclass(frozen=True)
@@ -50,7 +52,7 @@ class StepOutcome:
 
 
 def new_workflow(specs: ProcessSpecs, script_engine: Any, data: dict[str, Any]) -> BpmnWorkflow:
-    workflow = BpmnWorkflow(specs.spec, specs.subprocess_specs, script_engine=script_engine)
+    workflow = BankflowWorkflow(specs.spec, specs.subprocess_specs, script_engine=script_engine)
     workflow.data.update(data)
     # Start data must be visible to the first tasks, which inherit from the root task.
     workflow.task_tree.data.update(data)
@@ -92,6 +94,9 @@ def run_engine_steps(workflow: BpmnWorkflow, outcome: StepOutcome | None = None,
             outcome.completed.append(task)
 
     try:
+        for task in _to_prepare_again(workflow):
+            del task.internal_data[PREPARE_AGAIN]
+            task.task_spec._update(task)
         while _engine_round(workflow, run):
             pass
         workflow.refresh_timers()
@@ -137,6 +142,12 @@ def _engine_round(workflow: BpmnWorkflow, run: Callable[[Task], None]) -> bool:
     return count > 0 or len(workflow.get_active_subprocesses()) > len(active)
 
 
+def _to_prepare_again(workflow: BpmnWorkflow) -> list[Task]:
+    """Tasks whose preparation failed (a timer whose value was unusable): not run, not waiting."""
+    return [task for task in tasks_in(workflow, TaskState.DEFINITE_MASK | TaskState.PREDICTED_MASK)
+            if PREPARE_AGAIN in task.internal_data]
+
+
 def _budget_of(workflow: BpmnWorkflow) -> Budget:
     return getattr(workflow.script_engine, "budget", None) or Budget()
 
@@ -144,11 +155,18 @@ def _budget_of(workflow: BpmnWorkflow) -> Budget:
 def _rewind_failed_task(workflow: BpmnWorkflow, exc: Exception) -> StepFailure:
     """Put the failed task back to READY. Its data needs no rewinding: a script's changes are
     written back only when the script finishes (see `SandboxedEnvironment`)."""
-    failed = getattr(exc, "task", None)
+    raised_at = getattr(exc, "task", None)
+    failed = raised_at
     if failed is None or not failed.has_state(TaskState.ERROR):
         failed = next(iter(tasks_in(workflow, TaskState.ERROR)), None)
     if failed is None:
-        return StepFailure(None, None, describe_error(exc))
+        # Failed while being prepared (a timer's value, a multi-instance cardinality), not run:
+        # nothing to rewind; the next engine run or timer check tries it again.
+        if raised_at is None:
+            return StepFailure(None, None, describe_error(exc))
+        if not raised_at.has_state(TaskState.FINISHED_MASK):
+            raised_at.internal_data[PREPARE_AGAIN] = True  # saved with the state: `retry` prepares it again
+        return StepFailure(raised_at.task_spec.bpmn_id, str(raised_at.id), describe_error(exc))
     failed._set_state(TaskState.READY)
     return StepFailure(failed.task_spec.bpmn_id, str(failed.id), describe_error(exc))
 
@@ -156,14 +174,27 @@ def _rewind_failed_task(workflow: BpmnWorkflow, exc: Exception) -> StepFailure:
 def describe_error(exc: BaseException) -> str:
     """A one-line message for the incident: the error itself, not the library's wrapping, with
     no memory addresses (`<map object at 0x...>` becomes `<map object>`)."""
-    inner = getattr(exc, "error", None) or getattr(exc, "exception", None)
+    inner = getattr(exc, "error", None) or getattr(exc, "exception", None) or _root_cause(exc)
     text = _text(exc.args[0]) if exc.args else type(exc).__name__
     if inner is not None and _text(inner) and _text(inner) not in text:
         text = f"{text}: {_text(inner)}"
+    if text.startswith(_LIMIT_PREFIX):  # the limit's own message says it all
+        text = text[len(_LIMIT_PREFIX):]
     line = getattr(exc, "line_number", None)
     if line:
         text = f"{text} (line {line})"
     return scrub_text(" ".join(text.split()))[:MAX_INCIDENT_MESSAGE]
+
+
+_LIMIT_PREFIX = "ScriptLimitExceeded:"
+
+
+def _root_cause(exc: BaseException) -> BaseException | None:
+    """The error SpiffWorkflow wrapped (`raise WorkflowTaskException(...)` inside `except`)."""
+    cause, seen = exc.__cause__ or exc.__context__, 0
+    while cause is not None and isinstance(cause, SpiffWorkflowException) and seen < 10:
+        cause, seen = cause.__cause__ or cause.__context__, seen + 1
+    return cause
 
 
 def _text(value: object) -> str:
@@ -229,6 +260,10 @@ def give_to_failed_step(workflow: BpmnWorkflow, data: dict[str, Any]) -> None:
     check_data(data, "the retry data")
     for task in tasks_in(workflow, TaskState.READY, manual=False):
         task.data.update(data)
+    for task in _to_prepare_again(workflow):  # it inherits its parent's data when prepared
+        task.data.update(data)
+        if task.parent is not None:
+            task.parent.data.update(data)
 
 
 def has_completed(workflow: BpmnWorkflow, spiff_task_id: str) -> bool:

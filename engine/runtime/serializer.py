@@ -17,7 +17,8 @@ from typing import Any
 from uuid import UUID
 
 from SpiffWorkflow.bpmn import BpmnWorkflow
-from SpiffWorkflow.bpmn.serializer.default.workflow import BpmnWorkflowConverter, TaskConverter, WorkflowConverter
+from SpiffWorkflow.bpmn.serializer.default.workflow import (
+    BpmnSubWorkflowConverter, BpmnWorkflowConverter, TaskConverter, WorkflowConverter)
 from SpiffWorkflow.task import Task
 from SpiffWorkflow.bpmn.serializer.helpers.registry import DefaultRegistry
 from SpiffWorkflow.bpmn.serializer.workflow import VERSION, BpmnWorkflowSerializer
@@ -26,6 +27,7 @@ from SpiffWorkflow.camunda.serializer.config import CAMUNDA_CONFIG
 from engine.errors import FieldProblem, InvalidData
 from engine.runtime.sandbox.sizes import MAX_TEXT, data_problem, logical_size
 from engine.runtime.specs import ProcessSpecs
+from engine.runtime.workflow import BankflowSubWorkflow, BankflowWorkflow
 
 
 class SpecFreeWorkflowConverter(BpmnWorkflowConverter):
@@ -160,7 +162,8 @@ def _registry():
     registry.register(Decimal, lambda v: {"value": str(v)}, lambda v: Decimal(v["value"]))
     registry.register(date, lambda v: {"value": v.isoformat()}, lambda v: date.fromisoformat(v["value"]))
     registry.register(time, lambda v: {"value": v.isoformat()}, lambda v: time.fromisoformat(v["value"]))
-    SpecFreeWorkflowConverter(BpmnWorkflow, registry)
+    SpecFreeWorkflowConverter(BankflowWorkflow, registry, typename="BpmnWorkflow")
+    BpmnSubWorkflowConverter(BankflowSubWorkflow, registry, typename="BpmnSubWorkflow")
     TypedDataTaskConverter(Task, registry)
     return registry
 

@@ -8,10 +8,12 @@ pass at or after its due time: late after downtime, never lost.
 """
 from __future__ import annotations
 
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, Iterator
 
+from SpiffWorkflow.bpmn.exceptions import WorkflowTaskException
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import (
     CycleTimerEventDefinition,
     DurationTimerEventDefinition,
@@ -44,7 +46,7 @@ def _now(task: Task) -> datetime:
 def timer_literal(text: str) -> str:
     """A timer value as written in the file, without the quotes a designer may put around it."""
     text = (text or "").strip()
-    if len(text) >= 2 and text[0] == text[-1] and text[0] in ("'", '"'):
+    if len(text) >= 2 and text[0] == text[-1] and text[0] in ("'", '"') and text[0] not in text[1:-1]:
         return text[1:-1].strip()
     return text
 
@@ -66,6 +68,15 @@ def _value_text(value: Any, kind: str) -> str:
     return value
 
 
+@contextmanager
+def _reported_at(task: Task) -> Iterator[None]:
+    """A timer value that cannot be used is an incident at the timer's event."""
+    try:
+        yield
+    except (DurationError, OverflowError, KeyError) as err:
+        raise WorkflowTaskException(f"the timer's value cannot be used: {err}", task=task, exception=err) from None
+
+
 class CalendarAware:
     """Timer definitions that remember the `timerCalendar` of their event."""
 
@@ -84,7 +95,8 @@ class FiresOnce(CalendarAware):
         event_value = my_task._get_internal_data("event_value")
         if event_value is None:
             value = my_task.workflow.script_engine.evaluate(my_task, self.expression)
-            event_value = self.due(my_task, value).isoformat()
+            with _reported_at(my_task):
+                event_value = self.due(my_task, value).isoformat()
             my_task._set_internal_data(event_value=event_value)
         if TimerEventDefinition.get_datetime(event_value) <= _now(my_task):
             my_task._set_internal_data(event_fired=True)
@@ -111,14 +123,16 @@ class ClockedCycleTimer(CalendarAware, CycleTimerEventDefinition):
         now = _now(my_task)
         if event_value is None:
             expression = my_task.workflow.script_engine.evaluate(my_task, self.expression)
-            schedule = parse_cycle(_value_text(expression, "timeCycle"), now)
+            with _reported_at(my_task):
+                schedule = parse_cycle(_value_text(expression, "timeCycle"), now)
             event_value = {"cycles": schedule.cycles, "next": schedule.first.isoformat(),
                            "duration": schedule.duration}
         ready = False
         if event_value["cycles"] != 0:
             next_event = datetime.fromisoformat(event_value["next"])
             if next_event <= now:
-                following = next_occurrence(next_event, event_value["duration"], now)
+                with _reported_at(my_task):
+                    following = next_occurrence(next_event, event_value["duration"], now)
                 event_value["next"] = following.isoformat()
                 event_value["cycles"] = 0 if following >= LATEST else event_value["cycles"] - 1
                 ready = True

@@ -54,23 +54,25 @@ NOTHING_OPEN = OpenRows(frozenset(), frozenset())
 
 # SpiffWorkflow's task iterator stops 1,000 levels below the root: a loop that ran a few hundred
 # rounds has READY or WAITING tasks deeper than that, which `get_tasks` silently leaves out (and
-# `is_completed` then wrongly says yes). A tree can be no deeper than it has tasks, so below this
-# many tasks the library's own (ordered) walk is complete; above it, every task is scanned.
-LIBRARY_DEPTH = 1000
+# `is_completed` then wrongly says yes). Its walk also costs about 5 us a task, paid after every
+# step, which makes a long loop quadratic. A tree can be no deeper than it has tasks, so for
+# workflows of fewer than LIBRARY_DEPTH tasks (every ordinary case) the library's own ordered
+# walk is used; bigger ones are scanned flat, in creation order: complete, and about a hundred
+# times cheaper a task. (Only the relative order of tasks ready at the same moment, parallel
+# branches, can differ from the library's.)
+LIBRARY_DEPTH = 200
 
 
 def _all_tasks(workflow: Any) -> list[Task]:
     """Every task of `workflow` and of the subprocesses under it, in creation order."""
+    found = list(workflow.tasks.values())
     top = workflow.top_workflow
-    found: list[Task] = []
-    pending = [workflow]
-    while pending:
-        current = pending.pop()
-        for task in current.tasks.values():
-            found.append(task)
-            sub = top.subprocesses.get(task.id)
-            if sub is not None:
-                pending.append(sub)
+    for sub in top.subprocesses.values():
+        parent = sub
+        while parent is not None and parent is not workflow and parent is not top:
+            parent = parent.parent_workflow
+        if sub is not workflow and (parent is workflow or workflow is top):
+            found.extend(sub.tasks.values())
     return found
 
 
@@ -82,8 +84,8 @@ def tasks_in(workflow: Any, state: int, manual: bool | None = None) -> list[Task
     """The tasks of `workflow` in `state` (a TaskState mask), however deep the task tree is."""
     if _task_count(workflow) < LIBRARY_DEPTH:
         return workflow.get_tasks(state=state) if manual is None else workflow.get_tasks(state=state, manual=manual)
-    return [task for task in _all_tasks(workflow)
-            if task.state & state and (manual is None or task.task_spec.manual == manual)]
+    found = [task for task in _all_tasks(workflow) if task._state & state]
+    return found if manual is None else [task for task in found if task.task_spec.manual == manual]
 
 
 def is_finished(workflow: BpmnWorkflow) -> bool:

@@ -39,10 +39,11 @@ _TICKS = os.sysconf("SC_CLK_TCK")
 
 
 def wall_seconds(limits: ScriptLimits) -> float:
-    """How long the server waits for one evaluation before it kills the evaluator: twice the
-    CPU time an evaluation may use and a second, so a busy machine does not cut off scripts
-    that stay within their CPU limit."""
-    return 2 * (limits.cpu_seconds + cpu_grace(limits.cpu_seconds)) + 1.0
+    """How long the server waits for one evaluation before it kills the evaluator: four times
+    the CPU time an evaluation may use and two seconds (12 s for the default 2 s), so a busy
+    machine, where an evaluator gets a fraction of a core, does not cut off scripts that stay
+    within their CPU limit; the CPU backstop normally ends an overrun long before."""
+    return 4 * (limits.cpu_seconds + cpu_grace(limits.cpu_seconds)) + 2.0
 
 
 class _Evaluator:
