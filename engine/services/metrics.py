@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, text
 
 from engine.analytics import report
 from engine.analytics.business_time import build_day_table
@@ -34,6 +34,8 @@ from engine.sla import business_calendar as calendar_module
 
 CALENDAR_TABLE = DEFINITION.metadata.tables["business_calendar"]
 VARIANTS_LIMIT = 20
+# PostgreSQL: the statistics and variants sort every sample; with the default 4 MB they spill to disk.
+POSTGRES_WORK_MEM = "64MB"
 
 
 def process_metrics(ctx: EngineContext, key: str, version: int | None = None, since: datetime | None = None,
@@ -66,7 +68,13 @@ def process_metrics(ctx: EngineContext, key: str, version: int | None = None, si
             measure: ElapsedTime | BusinessTime = ElapsedTime(dialect)
             if business_time:
                 measure = BusinessTime(dialect, _day_table(session, instances["first_started_at"], until))
-            raw = run(session, MetricsQueries(dialect, scope, measure), instances, variants_limit)
+            if not dialect.is_sqlite:  # per connection (read sessions autocommit): set, and reset after
+                session.execute(text(f"SET work_mem = '{POSTGRES_WORK_MEM}'"))
+            try:
+                raw = run(session, MetricsQueries(dialect, scope, measure), instances, variants_limit)
+            finally:
+                if not dialect.is_sqlite:
+                    session.execute(text("RESET work_mem"))
     human = [eid for eid, meta in elements.items() if meta.get("type") in HUMAN_TYPES]
     return report.build(key=key, version=version, since=since, until=until, group=group,
                         business_time=business_time, raw=raw, elements=elements, iso=iso, human_elements=human)
