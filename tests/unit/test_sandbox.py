@@ -285,7 +285,8 @@ def test_cpu_limit(env: SandboxedEnvironment, script: str) -> None:
     started = time.monotonic()
     with pytest.raises(ScriptLimitExceeded, match="CPU time limit of 0.3 s"):
         env.execute(script, {})
-    assert time.monotonic() - started < 2
+    # Without the limit these never end; the bound is wall time on a loaded CI machine, not a speed goal.
+    assert time.monotonic() - started < 30
     _assert_healthy(env)
 
 
