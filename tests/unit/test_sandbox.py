@@ -266,7 +266,8 @@ def _assert_healthy(env: SandboxedEnvironment) -> None:
     """After a limit hit the next ordinary evaluation works, quickly, with no stray signal."""
     started = time.monotonic()
     assert env.evaluate("amount > 10000 and credit_score >= 650", dict(LOAN)) is True
-    assert time.monotonic() - started < 1
+    assert time.monotonic() - started < 10  # a replaced evaluator is forked, not rebuilt: well under this
+
     deadline = time.monotonic() + 0.1
     while time.monotonic() < deadline:  # a leftover async exception would surface in this loop
         sum(range(1000))
