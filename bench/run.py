@@ -225,6 +225,14 @@ def main(argv: list[str] | None = None) -> int:
         say("Analytics: " + ", ".join(f"{k}={v}" for k, v in found["figures"].items()))
     else:
         out.update({name: None for name in analytics.FIGURES})
+    from bench import dashboard  # /dashboard/<key> over 100k cases on PostgreSQL (10k with --quick)
+    if args.only in (None, "pg") and (args.analytics if args.analytics is not None else not args.quick):
+        found = dashboard.run(args.pg_url, quick=args.quick)
+        out.update(found["figures"])
+        out["detail"]["dashboard"] = found["detail"]
+        say("Dashboard: " + ", ".join(f"{k}={v}" for k, v in found["figures"].items()))
+    else:
+        out.update({name: None for name in dashboard.FIGURES})
     if args.json:
         args.json.write_text(json.dumps(out, indent=2) + "\n")
         say(f"Wrote {args.json}")
