@@ -229,7 +229,9 @@ def compare_text(r: dict[str, Any]) -> str:
     lines = [f"A: {a_name}", f"B: {b_name}", ""]
     for row in r["comparison"]:
         a, b = row["a"], row["b"]
-        if isinstance(a, (int, float)) and isinstance(b, (int, float)):
+        if "cycle time" in row["figure"]:
+            lines.append(f"{row['process']}: {row['figure']}: {human_duration(a)} → {human_duration(b)}")
+        elif isinstance(a, (int, float)) and isinstance(b, (int, float)):
             lines.append(f"{row['process']}: {row['figure']}: {a} → {b}")
         else:
             lines.append(f"{row['process']}: {row['figure']}: {a or '-'} → {b or '-'}")

@@ -444,6 +444,8 @@ def key_figures(found: dict[str, Any]) -> dict[str, Any]:
         "open": found["instances"]["open"],
         "cycle_time_median_days": _days(cycle["median"]),
         "cycle_time_p90_days": _days(cycle["p90"]),
+        "cycle_time_median": cycle["median"],
+        "cycle_time_p90": cycle["p90"],
         "sla_breaches": found["instances"]["sla_breaches"] + sum(a["sla_breaches"] for a in found["activities"]),
         "bottleneck": top and {"element_id": top["element_id"], "name": top["name"], "share": top["share"],
                                "verdict": top["verdict"], "wait_share": top["wait_share"]},
@@ -452,7 +454,7 @@ def key_figures(found: dict[str, Any]) -> dict[str, Any]:
 
 
 FIGURES = (("started", "cases started"), ("completed", "cases completed"), ("open", "cases still open"),
-           ("cycle_time_median_days", "median cycle time (days)"), ("cycle_time_p90_days", "p90 cycle time (days)"),
+           ("cycle_time_median", "median cycle time"), ("cycle_time_p90", "p90 cycle time"),
            ("sla_breaches", "SLA breaches"))
 
 

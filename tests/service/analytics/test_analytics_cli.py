@@ -50,7 +50,7 @@ def test_simulate_compare_prints_both_scenarios_side_by_side(bankflow, tmp_path)
                       "--start", "2026-03-02", "--compare", str(more), "--library", str(LIBRARY))
     assert result.exit_code == 0, result.output
     assert "A: Customer enquiries, normal day" in result.output and "B: three agents" in result.output
-    assert "customer_enquiry: p90 cycle time (days):" in result.output and "→" in result.output
+    assert "customer_enquiry: p90 cycle time:" in result.output and "→" in result.output
     kept = tmp_path / "sim.sqlite"
     single = bankflow("simulate", "--process", "customer_enquiry", "--days", "1", "--start", "2026-03-02",
                       "--keep", str(kept), "--json", "--library", str(LIBRARY))
