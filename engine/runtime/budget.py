@@ -63,17 +63,24 @@ class _CappedInstances:
     incident at the task before any instance is created (a computed cardinality is checked
     where it is evaluated, in `BankflowScriptEngine.evaluate`)."""
 
-    def _update_hook(self, my_task: Any) -> Any:
-        data_input = getattr(self, "data_input", None)
-        if data_input is not None and data_input.exists(my_task):
-            engine_budget = getattr(my_task.workflow.top_workflow.script_engine, "budget", None) or Budget()
-            try:
-                check_instance_count(data_input.get(my_task), engine_budget, self.bpmn_id)
-            except TooManyInstances as err:
-                from SpiffWorkflow.bpmn.exceptions import WorkflowTaskException
+    def _check_collection(self, my_task: Any, collection: Any) -> None:
+        engine_budget = getattr(my_task.workflow.top_workflow.script_engine, "budget", None) or Budget()
+        try:
+            check_instance_count(collection, engine_budget, self.bpmn_id)
+        except TooManyInstances as err:
+            from SpiffWorkflow.bpmn.exceptions import WorkflowTaskException
 
-                raise WorkflowTaskException(str(err), task=my_task, exception=err) from None
-        return super()._update_hook(my_task)
+            raise WorkflowTaskException(str(err), task=my_task, exception=err) from None
+
+    def create_children(self, my_task: Any) -> Any:  # parallel instances, all created at once
+        if self.data_input is not None and self.data_input.exists(my_task):
+            self._check_collection(my_task, self.data_input.get(my_task))
+        return super().create_children(my_task)
+
+    def init_remaining_items(self, my_task: Any) -> Any:  # sequential instances over a collection
+        remaining = super().init_remaining_items(my_task)
+        self._check_collection(my_task, remaining)
+        return remaining
 
 
 _CAPPED: dict[type, type] = {}

@@ -168,7 +168,10 @@ def _rewind_failed_task(workflow: BpmnWorkflow, exc: Exception) -> StepFailure:
             raised_at.internal_data[PREPARE_AGAIN] = True  # saved with the state: `retry` prepares it again
         return StepFailure(raised_at.task_spec.bpmn_id, str(raised_at.id), describe_error(exc))
     failed._set_state(TaskState.READY)
-    return StepFailure(failed.task_spec.bpmn_id, str(failed.id), describe_error(exc))
+    # The incident names the element the error is about (a multi-instance task whose collection is
+    # too long fails while its predecessor completes); `retry` runs the rewound task again.
+    where = raised_at if raised_at is not None and getattr(raised_at.task_spec, "bpmn_id", None) else failed
+    return StepFailure(where.task_spec.bpmn_id, str(failed.id), describe_error(exc))
 
 
 def describe_error(exc: BaseException) -> str:

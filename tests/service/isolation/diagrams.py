@@ -99,12 +99,15 @@ def loop_process(body: str, condition: str, setup: str = "count = 0") -> bytes:
                    + flow("f4", "again", "join", condition) + flow("f5", "again", "end"))
 
 
-def multi_instance_process(characteristics: str, setup: str = "pass") -> bytes:
-    return process(start() + script("setup", setup, "f1", "f2")
-                   + '<bpmn:scriptTask id="each" scriptFormat="python"><bpmn:incoming>f2</bpmn:incoming>'
-                   f'<bpmn:outgoing>f3</bpmn:outgoing>{characteristics}<bpmn:script>done = True</bpmn:script>'
-                   '</bpmn:scriptTask>' + end("f3") + flow("f1", "start", "setup") + flow("f2", "setup", "each")
-                   + flow("f3", "each", "end"))
+def multi_instance_process(characteristics: str, setup: str = "pass", human: bool = False) -> bytes:
+    """start -> setup script -> a multi-instance script task (or user task) -> end."""
+    each = (f'<bpmn:userTask id="each" camunda:candidateGroups="clerks"><bpmn:incoming>f2</bpmn:incoming>'
+            f'<bpmn:outgoing>f3</bpmn:outgoing>{characteristics}</bpmn:userTask>' if human else
+            '<bpmn:scriptTask id="each" scriptFormat="python"><bpmn:incoming>f2</bpmn:incoming>'
+            f'<bpmn:outgoing>f3</bpmn:outgoing>{characteristics}<bpmn:script>done = True</bpmn:script>'
+            '</bpmn:scriptTask>')
+    return process(start() + script("setup", setup, "f1", "f2") + each + end("f3") + flow("f1", "start", "setup")
+                   + flow("f2", "setup", "each") + flow("f3", "each", "end"))
 
 
 def decision_process(decision: str = "risk") -> bytes:
@@ -146,3 +149,22 @@ def run(ctx, content: bytes, data: dict | None = None, key: str = "iso", extra: 
     deploy(ctx, ("iso.bpmn", content), *extra)
     started = instances.start(ctx, key, data or {})
     return instances.get_instance(ctx, started["id"])
+
+
+def script_then_task_then_script(first: str, second: str, form: str = "") -> bytes:
+    """start -> script -> user task (a save and a restore in between) -> script -> end."""
+    return process(start() + script("first", first, "f1", "f2") + user_task("review", "f2", "f3", form)
+                   + script("second", second, "f3", "f4") + end("f4") + flow("f1", "start", "first")
+                   + flow("f2", "first", "review") + flow("f3", "review", "second") + flow("f4", "second", "end"))
+
+
+def complete_review(ctx, instance_id: int, data: dict | None = None) -> dict:
+    """Claim and complete the case's open user task as a clerk (created on first use)."""
+    from engine.services import tasks, users
+
+    if "clerk" not in users.existing_user_names(ctx):
+        users.add_user(ctx, "clerk", "secret-password", groups=["clerks"])
+    task = tasks.list_tasks(ctx, instance_id=instance_id)[0]
+    tasks.claim(ctx, task["id"], "clerk")
+    tasks.complete(ctx, task["id"], "clerk", data or {})
+    return instances.get_instance(ctx, instance_id)
