@@ -68,8 +68,8 @@ def rebuild_error(kind: str, message: str, sandbox_line: int | None) -> Exceptio
             return known(message)
         except Exception:  # noqa: BLE001 - a type whose constructor wants other arguments
             pass
-    if not _ERROR_NAME.fullmatch(kind or ""):
-        kind = "ScriptError"
+    if not _ERROR_NAME.fullmatch(kind or "") or kind == "ScriptError":
+        return ScriptError(message)
     if kind not in _OTHER_ERRORS and len(_OTHER_ERRORS) < 256:
         _OTHER_ERRORS[kind] = type(kind, (ScriptError,), {})
     return _OTHER_ERRORS.get(kind, ScriptError)(message)

@@ -21,6 +21,7 @@ evaluation itself (`bench/run.py` measures it).
 from __future__ import annotations
 
 import os
+import select
 import signal
 import threading
 import time
@@ -54,6 +55,8 @@ class _Evaluator:
         self.socket, self.pid = zygote.spawn()
         self.fd = self.socket.fileno()
         self.reader = FrameReader(self.fd)
+        self._idle_poll = select.poll()
+        self._idle_poll.register(self.fd, select.POLLIN | select.POLLHUP | select.POLLERR)
         self.status: int | None = None
         try:
             hello = decode(self.reader.read(time.monotonic() + START_SECONDS))
@@ -67,6 +70,11 @@ class _Evaluator:
     def ask(self, payload: bytes, deadline: float) -> Any:
         write_frame(self.fd, payload)
         return decode(self.reader.read(deadline))
+
+    def alive(self) -> bool:
+        """False once the process hung up (it died or retired while idle); one poll, no wait."""
+        return not any(events & (select.POLLHUP | select.POLLERR | select.POLLIN)
+                       for _, events in self._idle_poll.poll(0))
 
     def cpu_seconds(self) -> float | None:
         """CPU time the process has used so far, or None when it is gone."""
@@ -124,10 +132,16 @@ class EvaluatorPool:
         """Send one request with `limits`; the reply, or ScriptLimitExceeded saying what went wrong."""
         op, *arguments = message
         payload = encode((op, limits.cpu_seconds, limits.memory_mb, *arguments))
-        evaluator = self._checkout()
         wall = wall_seconds(limits)
+        evaluator = self._checkout()
         try:
-            reply = evaluator.ask(payload, time.monotonic() + wall)
+            try:
+                write_frame(evaluator.fd, payload)
+            except PeerGone:  # it died while idle (it never saw this request): use a fresh one
+                self._lose(evaluator, kill=True)
+                evaluator = self._checkout()
+                write_frame(evaluator.fd, payload)
+            reply = decode(evaluator.reader.read(time.monotonic() + wall))
         except Timeout:
             used = evaluator.cpu_seconds()
             self._lose(evaluator, kill=True)
@@ -154,8 +168,12 @@ class EvaluatorPool:
             while not self._idle and self._running >= self.size:
                 if not self._condition.wait(max(0.0, deadline - time.monotonic())):
                     raise ScriptLimitExceeded("every script runner is busy; try again in a moment")
-            if self._idle:
-                return self._idle.pop()
+            while self._idle:
+                evaluator = self._idle.pop()
+                if evaluator.alive():
+                    return evaluator
+                self._running -= 1
+                self._discard_quietly(evaluator)
             self._running += 1
         try:
             evaluator = _Evaluator(self._live_zygote())
@@ -171,6 +189,13 @@ class EvaluatorPool:
             raise
         self.started += 1
         return evaluator
+
+    @staticmethod
+    def _discard_quietly(evaluator: _Evaluator) -> None:
+        try:
+            evaluator.socket.close()
+        except OSError:
+            pass
 
     def _live_zygote(self) -> Zygote:
         with self._zygote_lock:
