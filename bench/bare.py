@@ -127,3 +127,49 @@ def measure_sandbox_overhead(specs: BareSpecs, inputs: list[dict[str, Any]], war
     plain, sandboxed = _alternating(specs, plain_engine, sandboxed_engine, inputs, block)
     say(f"    plain {plain.ms_per_instance:.2f} ms/instance, sandboxed {sandboxed.ms_per_instance:.2f} ms/instance")
     return SandboxOverhead(sandboxed.ms_per_instance / plain.ms_per_instance, None, plain, sandboxed)
+
+
+@dataclass(frozen=True)
+class EvaluatorOverhead:
+    """What evaluating in evaluator processes costs over the in-process sandbox (issue #14)."""
+
+    in_process_ms: float | None          # per straight-through instance, sandbox in this process
+    isolated_ms: float | None            # per instance, every evaluation in an evaluator process
+    evaluations_per_instance: float | None
+    us_per_evaluation: float | None      # the difference per evaluation: the round trip's cost
+    reason: str | None = None
+
+
+def measure_evaluator_overhead(specs: BareSpecs, inputs: list[dict[str, Any]], warmup: int,
+                               block: int = 50) -> EvaluatorOverhead:
+    """The same instances alternately on the in-process sandbox and on the isolated engine."""
+    try:
+        from engine.runtime.sandbox import IsolatedEnvironment, IsolatedScriptEngine, make_script_engine
+        from engine.runtime.sandbox.pool import EvaluatorPool
+    except ImportError as exc:
+        return EvaluatorOverhead(None, None, None, None, f"the evaluator pool is not importable ({exc})")
+    pool = EvaluatorPool(size=1)
+    requests = {"count": 0}
+    send = pool.request
+
+    def counted(message: Any, limits: Any, evaluations: int = 1) -> Any:
+        requests["count"] += 1
+        return send(message, limits, evaluations)
+
+    pool.request = counted  # type: ignore[method-assign]
+    in_process, isolated = make_script_engine(), IsolatedScriptEngine(IsolatedEnvironment(pool=pool))
+    try:
+        for variables in inputs[:warmup]:
+            run_straight(specs, in_process, variables)
+            run_straight(specs, isolated, variables)
+        requests["count"] = 0
+        say(f"  {len(inputs)} instances per engine, alternating in blocks of {block}")
+        plain, remote = _alternating(specs, in_process, isolated, inputs, block)
+    finally:
+        pool.close()
+    per_instance = requests["count"] / len(inputs)
+    extra_ms = remote.ms_per_instance - plain.ms_per_instance
+    say(f"    in-process {plain.ms_per_instance:.3f} ms/instance, isolated {remote.ms_per_instance:.3f} ms/instance, "
+        f"{per_instance:.1f} evaluator requests/instance: {extra_ms * 1000 / per_instance:.0f} us a request")
+    return EvaluatorOverhead(plain.ms_per_instance, remote.ms_per_instance, per_instance,
+                             extra_ms * 1000 / per_instance if per_instance else None)

@@ -90,6 +90,15 @@ def run_sandbox_overhead(sizes: Sizes, straight: list[dict[str, Any]]) -> bare.S
     return overhead
 
 
+def run_evaluator_overhead(sizes: Sizes, straight: list[dict[str, Any]]) -> bare.EvaluatorOverhead:
+    say("Phase: evaluator overhead (bare straight-through, in-process sandbox vs evaluator processes)")
+    overhead = bare.measure_evaluator_overhead(bare.parse(STRAIGHT_FILE, STRAIGHT_KEY),
+                                               straight[:sizes.bare_straight // 2], sizes.warmup)
+    if overhead.reason:
+        say(f"  evaluator overhead not measured: {overhead.reason}")
+    return overhead
+
+
 def bracketed(before: dict[str, Throughput], after: dict[str, Throughput]) -> dict[str, Throughput]:
     """Bare throughput pooled from the runs before and after the persisted ones.
 
@@ -112,7 +121,8 @@ def run_backend(backend: str, pg_url: str, sizes: Sizes, straight: list[dict[str
 
 def figures(sizes: Sizes, args: argparse.Namespace, bare_runs: dict[str, dict[str, Throughput]],
             sandbox: bare.SandboxOverhead, backends: dict[str, persisted.BackendResult], errors: dict[str, str],
-            elapsed: float, load_at_start: list[float]) -> dict[str, Any]:
+            elapsed: float, load_at_start: list[float],
+            evaluator: bare.EvaluatorOverhead | None = None) -> dict[str, Any]:
     """The JSON document: flat headline keys (null when not measured), then the detail behind them."""
     bare_results = bare_runs["pooled"]
     out: dict[str, Any] = {
@@ -131,6 +141,8 @@ def figures(sizes: Sizes, args: argparse.Namespace, bare_runs: dict[str, dict[st
         "round_trip_ms": {name: result.round_trip_ms for name, result in backends.items()},
         "sandbox_overhead": sandbox.ratio,
         "sandbox_overhead_note": sandbox.reason,
+        "evaluator_us_per_request": evaluator.us_per_evaluation if evaluator else None,
+        "evaluator_requests_per_straight_instance": evaluator.evaluations_per_instance if evaluator else None,
         "peak_rss_mb": machine.peak_rss_mb(),
         "elapsed_seconds": elapsed,
         "machine": {**machine.facts(),
@@ -142,6 +154,7 @@ def figures(sizes: Sizes, args: argparse.Namespace, bare_runs: dict[str, dict[st
         "detail": {
             "bare": {when: {w: asdict(runs[w]) for w in ("straight", "human")} for when, runs in bare_runs.items()},
             "sandbox": asdict(sandbox),
+            "evaluator": asdict(evaluator) if evaluator else None,
             **{name: asdict(result) for name, result in backends.items()},
         },
     })
@@ -168,6 +181,10 @@ def print_table(out: dict[str, Any], bare_runs: dict[str, dict[str, Throughput]]
     ratio = out["sandbox_overhead"]
     say(f"\nSandbox overhead (sandboxed / plain time per straight-through instance): "
         f"{f'{ratio:.2f}x' if ratio is not None else 'not measured - ' + out['sandbox_overhead_note']}")
+    cost = out.get("evaluator_us_per_request")
+    if cost is not None:
+        say(f"Evaluator processes: {out['evaluator_requests_per_straight_instance']:.1f} requests per straight-through "
+            f"instance, {cost:.0f} us each over the in-process sandbox")
     say(f"Peak RSS: {out['peak_rss_mb']:.1f} MB   elapsed: {out['elapsed_seconds']:.1f} s")
     say("Machine: " + ", ".join(f"{k}={v}" for k, v in out["machine"].items()))
     if out["errors"]:
@@ -205,6 +222,7 @@ def main(argv: list[str] | None = None) -> int:
     load_at_start = machine.load_average()
     before = run_bare(sizes, straight, human, "before")
     sandbox = run_sandbox_overhead(sizes, straight)
+    evaluator = run_evaluator_overhead(sizes, straight)
     backends: dict[str, persisted.BackendResult] = {}
     errors: dict[str, str] = {}
     for backend in BACKENDS if args.only is None else [b for b in BACKENDS if b == args.only]:
@@ -215,7 +233,8 @@ def main(argv: list[str] | None = None) -> int:
             say(f"  {backend} skipped: {errors[backend]}")
     after = run_bare(sizes, straight, human, "after")
     bare_runs = {"before": before, "after": after, "pooled": bracketed(before, after)}
-    out = figures(sizes, args, bare_runs, sandbox, backends, errors, time.perf_counter() - began, load_at_start)
+    out = figures(sizes, args, bare_runs, sandbox, backends, errors, time.perf_counter() - began, load_at_start,
+                  evaluator)
     print_table(out, bare_runs, backends)
     from bench import analytics  # metrics over 100k/1M history rows, the simulator
     if args.only != "bare" and (args.analytics if args.analytics is not None else not args.quick):

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, Iterator
 
 from SpiffWorkflow.bpmn import BpmnWorkflow
 from SpiffWorkflow.task import Task
@@ -63,6 +63,28 @@ NOTHING_OPEN = OpenRows(frozenset(), frozenset())
 LIBRARY_DEPTH = 200
 
 
+def walk(workflow: Any, state: int, into_subprocesses: bool = True) -> Iterator[Task]:
+    """The tasks of `workflow` in `state`, lazily and in exactly the order of SpiffWorkflow's
+    depth-first iterator (`BpmnTaskIterator`, or `TaskIterator` without `into_subprocesses`),
+    for a state filter of definite states, at a fraction of its cost per task. Like the library
+    it expands a task's children when it reaches the task, before yielding it."""
+    min_state = TaskState.MAYBE if state & TaskState.PREDICTED_MASK else (
+        TaskState.FUTURE if state & TaskState.DEFINITE_MASK else TaskState.COMPLETED)
+    subprocesses = workflow.top_workflow.subprocesses if into_subprocesses else {}
+    pending = [workflow.task_tree]
+    while pending:
+        task = pending.pop()
+        sub = subprocesses.get(task.id) if subprocesses else None
+        if (task._children or sub is not None) and (task._state >= min_state or sub is not None):
+            tasks = task.workflow.tasks
+            following = [tasks.get(child) for child in reversed(task._children)]
+            if sub is not None:
+                following.append(sub.task_tree)
+            pending.extend(following)
+        if task._state & state:
+            yield task
+
+
 def _all_tasks(workflow: Any) -> list[Task]:
     """Every task of `workflow` and of the subprocesses under it, in creation order."""
     found = list(workflow.tasks.values())
@@ -83,7 +105,8 @@ def _task_count(workflow: Any) -> int:
 def tasks_in(workflow: Any, state: int, manual: bool | None = None) -> list[Task]:
     """The tasks of `workflow` in `state` (a TaskState mask), however deep the task tree is."""
     if _task_count(workflow) < LIBRARY_DEPTH:
-        return workflow.get_tasks(state=state) if manual is None else workflow.get_tasks(state=state, manual=manual)
+        found = list(walk(workflow, state))
+        return found if manual is None else [task for task in found if task.task_spec.manual == manual]
     found = [task for task in _all_tasks(workflow) if task._state & state]
     return found if manual is None else [task for task in found if task.task_spec.manual == manual]
 

@@ -13,14 +13,15 @@ from __future__ import annotations
 from SpiffWorkflow.bpmn import BpmnWorkflow
 from SpiffWorkflow.bpmn.util.subworkflow import BpmnSubWorkflow
 from SpiffWorkflow.util.task import TaskState
-from SpiffWorkflow.workflow import Workflow
+from SpiffWorkflow.workflow import Workflow  # noqa: F401 - the base whose walk is replaced
 
-from engine.runtime.waits import LIBRARY_DEPTH
+from engine.runtime.waits import LIBRARY_DEPTH, walk
 
 
 def _update_waiting_tasks(workflow: Workflow) -> None:
     if len(workflow.tasks) < LIBRARY_DEPTH:
-        Workflow.update_waiting_tasks(workflow)
+        for task in walk(workflow, TaskState.WAITING, into_subprocesses=False):
+            task.task_spec._update(task)
         return
     for task in [task for task in workflow.tasks.values() if task._state == TaskState.WAITING]:
         if task._state == TaskState.WAITING:

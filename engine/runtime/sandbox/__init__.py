@@ -25,6 +25,7 @@ Public API:
 from __future__ import annotations
 
 import copy
+import math
 import ctypes
 import gc
 import traceback
@@ -146,29 +147,30 @@ def _task_data_changes(
     namespace: dict[str, Any], context: Mapping[str, Any], hidden: set[str], private: bool = False
 ) -> tuple[dict[str, Any], list[str]]:
     """(new or rebound variables, removed variables) after a script ran in `namespace`."""
-
-    def is_variable(name: str) -> bool:
-        return not name.startswith("_") and name not in hidden
-
-    removed = [name for name in context if is_variable(name) and name not in namespace]
+    variables = {name: value for name, value in namespace.items()
+                 if name[:1] != "_" and name not in hidden and name not in SCRIPT_GLOBALS}
+    removed = [name for name in context if name not in variables and name[:1] != "_" and name not in hidden]
     updates: dict[str, Any] = {}
-    for name, value in namespace.items():
-        if not is_variable(name):
-            continue
-        if value is context.get(name, _MISSING) and not (private and isinstance(value, _CONTAINERS)):
-            continue
+    kept: list[Any] = []
+    for name, value in variables.items():
         if callable(value):
             if name in context:
                 removed.append(name)
             continue
-        problem = data_problem(value)
-        if problem:
-            raise TypeError(f"variable '{name}' holds {problem}, which cannot be stored in task data")
+        kept.append(value)
+        if value is context.get(name, _MISSING) and not (private and isinstance(value, _CONTAINERS)):
+            continue
+        if type(value) not in _SCALARS or (type(value) is float and not math.isfinite(value)):
+            problem = data_problem(value)
+            if problem:
+                raise TypeError(f"variable '{name}' holds {problem}, which cannot be stored in task data")
         updates[name] = value
-    data = [value for name, value in namespace.items() if is_variable(name) and not callable(value)]
-    if logical_size(data, MAX_TEXT) > MAX_TEXT:
+    if logical_size(kept, MAX_TEXT) > MAX_TEXT:
         raise ScriptLimitExceeded(f"the task data would grow beyond {MAX_TEXT:,} characters and items")
     return updates, removed
+
+
+_SCALARS = frozenset({type(None), bool, str, float})  # always data (a float if finite); ints may be too long
 
 
 def _checked_result(value: Any) -> Any:

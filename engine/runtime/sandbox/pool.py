@@ -21,6 +21,7 @@ evaluation itself (`bench/run.py` measures it).
 from __future__ import annotations
 
 import os
+import pickle
 import select
 import signal
 import threading
@@ -36,6 +37,7 @@ from .zygote import Zygote, ZygoteError
 START_SECONDS = 60.0          # the first start also starts the fork server (a new interpreter)
 WAIT_FOR_EVALUATOR_SECONDS = 60.0
 DEFAULT_SIZE = 4
+SPIN_MICROSECONDS = 150
 _TICKS = os.sysconf("SC_CLK_TCK")
 
 
@@ -127,12 +129,18 @@ class EvaluatorPool:
         self._zygote: Zygote | None = None
         self._zygote_lock = threading.Lock()
         self.started = 0  # evaluators started over the pool's life (tests and the bench read it)
+        # How long a caller waits awake for an answer before sleeping (most answers take tens of us).
+        self.spin = int(os.environ.get("BANKFLOW_EVALUATOR_WAIT_AWAKE_US", SPIN_MICROSECONDS)) / 1e6
 
-    def request(self, message: tuple[Any, ...], limits: ScriptLimits) -> tuple[Any, ...]:
-        """Send one request with `limits`; the reply, or ScriptLimitExceeded saying what went wrong."""
+    def request(self, message: tuple[Any, ...], limits: ScriptLimits, evaluations: int = 1) -> tuple[Any, ...]:
+        """Send one request of `evaluations` evaluations, each within `limits`; the reply, or
+        ScriptLimitExceeded saying what went wrong."""
         op, *arguments = message
-        payload = encode((op, limits.cpu_seconds, limits.memory_mb, *arguments))
-        wall = wall_seconds(limits)
+        try:
+            payload = encode((op, limits.cpu_seconds, limits.memory_mb, *arguments))
+        except (pickle.PicklingError, TypeError, AttributeError) as exc:
+            raise TypeError(f"the task data holds a value that is not data ({exc})") from None
+        wall = wall_seconds(limits) * evaluations
         evaluator = self._checkout()
         try:
             try:
@@ -141,7 +149,7 @@ class EvaluatorPool:
                 self._lose(evaluator, kill=True)
                 evaluator = self._checkout()
                 write_frame(evaluator.fd, payload)
-            reply = decode(evaluator.reader.read(time.monotonic() + wall))
+            reply = decode(evaluator.reader.read(time.monotonic() + wall, spin=self.spin))
         except Timeout:
             used = evaluator.cpu_seconds()
             self._lose(evaluator, kill=True)

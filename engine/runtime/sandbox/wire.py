@@ -96,7 +96,14 @@ class FrameReader:
         self._poll.register(fd, select.POLLIN | select.POLLHUP | select.POLLERR)
         self._buffer = bytearray()
 
-    def read(self, deadline: float | None = None) -> bytes:
+    def read(self, deadline: float | None = None, spin: float = 0.0) -> bytes:
+        """The next frame. With `spin`, first wait that long awake (polling, yielding the CPU to
+        whoever needs it) before sleeping: an answer or request that comes within it then costs
+        no wake-up of this process, which on a busy machine is most of a round trip."""
+        if spin and not self._buffer:
+            until = time.monotonic() + spin
+            while not self._poll.poll(0) and time.monotonic() < until:
+                os.sched_yield()
         if not self._buffer:
             chunk = self._chunk(deadline, _SMALL_READ)
             if len(chunk) >= _HEADER.size and _HEADER.unpack_from(chunk)[0] == len(chunk) - _HEADER.size:

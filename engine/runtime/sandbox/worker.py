@@ -19,6 +19,7 @@ Requests are tuples `(op, cpu_seconds, memory_mb, *arguments)`:
     ("exec", cpu, mb, script, context, external)   -> ("ok", retire, updates, removed)
     ("eval", cpu, mb, expression, context, external) -> ("ok", retire, value)
     ("decide", cpu, mb, rules, collect, context)    -> ("ok", retire, [(row, [(name, value)])])
+    ("chain", cpu, mb, scripts, conditions, context) -> ("ok", retire, script answers, condition answers)
     ("ping", 0, 0)                                  -> ("ok", retire, pid)
 and failures are `("error", retire, type_name, message, script_line, sandbox_line, note)`. Values
 leave as plain data (`sizes.plain_data`): what a save gives back, so task data means the same
@@ -50,6 +51,9 @@ RETIRE_ABOVE_GROWTH = 192 * MB    # RSS growth since start after which a fresh p
 _M_ARENA_MAX = -8
 _PAGE = os.sysconf("SC_PAGE_SIZE")
 DMN_INPUT = "dmninputexpr"
+# After an answer, wait this long awake for the next request (an engine run sends them every few
+# hundred microseconds) before sleeping: saves a process wake-up per evaluation on a busy machine.
+SPIN_MICROSECONDS = 1_000
 
 
 def cpu_grace(cpu_seconds: float) -> float:
@@ -115,14 +119,14 @@ class _Limits:
         self.memory_mb: int | None = None
         self.since_measured = 0
 
-    def arm(self, cpu_seconds: float, memory_mb: int) -> None:
+    def arm(self, cpu_seconds: float, memory_mb: int, evaluations: int = 1) -> None:
         self.since_measured += 1
         if memory_mb != self.memory_mb or self.since_measured >= self.REMEASURE_EVERY:
             _set_soft_limit(resource.RLIMIT_AS, resource.RLIM_INFINITY)
             virtual, _ = _statm()
             _set_soft_limit(resource.RLIMIT_AS, virtual + memory_mb * MB + ADDRESS_SPACE_SLACK)
             self.memory_mb, self.since_measured = memory_mb, 0
-        signal.setitimer(signal.ITIMER_PROF, cpu_seconds + cpu_grace(cpu_seconds))
+        signal.setitimer(signal.ITIMER_PROF, (cpu_seconds + cpu_grace(cpu_seconds)) * evaluations)
 
     def disarm(self) -> None:
         signal.setitimer(signal.ITIMER_PROF, 0)
@@ -166,7 +170,7 @@ class Evaluator:
         if (cpu_seconds, memory_mb) != (self.env.limits.cpu_seconds, self.env.limits.memory_mb):
             self.env.limits = ScriptLimits(cpu_seconds=cpu_seconds, memory_mb=memory_mb)
         try:
-            self.limits.arm(cpu_seconds, memory_mb)
+            self.limits.arm(cpu_seconds, memory_mb, len(arguments[0]) + len(arguments[1]) if op == "chain" else 1)
             try:
                 if op == "exec":
                     script, context, external = arguments
@@ -175,6 +179,9 @@ class Evaluator:
                 elif op == "eval":
                     expression, context, external = arguments
                     reply = ("ok", False, plain_data(self.env.evaluate(expression, context, external)))
+                elif op == "chain":
+                    scripts, conditions, context = arguments
+                    reply = ("ok", False, *self._chain(scripts, conditions, context, memory_mb))
                 elif op == "decide":
                     rules, policy, context = arguments
                     reply = ("ok", False, self._decide(rules, policy, context))
@@ -185,20 +192,45 @@ class Evaluator:
                 self.limits.disarm()
         except Exception as caught:  # noqa: BLE001 - every script error is reported to the server
             err, note = (caught.err, caught.note) if isinstance(caught, _Noted) else (caught, None)
-            if isinstance(err, MemoryError):
-                err = ScriptLimitExceeded(f"the script used more than its memory limit of {memory_mb} MB")
-            if isinstance(err, (ScriptLimitExceeded, RecursionError)):
-                self.retire = True  # the interpreter survived; a fresh process is cheap insurance
-            return encode(self._failure(err, note))
+            return encode(self._failure(err, note, memory_mb))
         if self.requests >= RETIRE_AFTER_REQUESTS or _peak_rss() - self.start_rss > RETIRE_ABOVE_GROWTH:
             self.retire = True
             payload = encode((reply[0], True, *reply[2:]))
         return payload
 
-    def _failure(self, err: BaseException, note: str | None) -> tuple[Any, ...]:
+    def _failure(self, err: BaseException, note: str | None, memory_mb: int) -> tuple[Any, ...]:
+        if isinstance(err, MemoryError):
+            err = ScriptLimitExceeded(f"the script used more than its memory limit of {memory_mb} MB")
+        if isinstance(err, (ScriptLimitExceeded, RecursionError)):
+            self.retire = True  # the interpreter survived; a fresh process is cheap insurance
         sandbox_line = err.line if isinstance(err, SandboxViolation) else None
         kind = "SandboxSyntaxError" if isinstance(err, SandboxSyntaxError) else type(err).__name__
         return ("error", self.retire, kind, _message(err), _script_line(err), sandbox_line, note)
+
+    def _chain(self, scripts: list[str], conditions: list[str], context: dict[str, Any],
+               memory_mb: int) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]]:
+        """Scripts in sequence on one copy of the data, then conditions on the result (`prefetch`).
+        Each answer is what a request of its own would have answered; the first failing script
+        ends the run."""
+        answers: list[tuple[Any, ...]] = []
+        for script in scripts:
+            try:
+                updates, removed = self.env.script_changes(script, context, {}, private=True)
+                updates = plain_data(updates)
+            except Exception as err:  # noqa: BLE001 - reported as that script's answer
+                answers.append(self._failure(err, None, memory_mb))
+                return answers, []
+            answers.append(("ok", False, updates, removed))
+            context.update(updates)
+            for name in removed:
+                context.pop(name, None)
+        results = []
+        for condition in conditions:
+            try:
+                results.append(("ok", False, plain_data(self.env.evaluate(condition, context, {}))))
+            except Exception as err:  # noqa: BLE001 - raised only if the engine asks for this condition
+                results.append(self._failure(err, None, memory_mb))
+        return answers, results
 
     def _decide(self, rules: list[Any], policy: str, context: dict[str, Any]) -> list[Any]:
         """SpiffWorkflow's DMNEngine.result, every cell of one decision in one request.
@@ -253,8 +285,9 @@ def serve_fd(fd: int) -> None:
         evaluator = Evaluator()
         reader = FrameReader(fd)
         write_frame(fd, encode(("ok", False, os.getpid())))
+        spin = int(os.environ.get("BANKFLOW_EVALUATOR_SPIN_US", SPIN_MICROSECONDS)) / 1e6
         while not evaluator.retire:
-            frame = reader.read()
+            frame = reader.read(spin=spin)
             try:
                 request = decode(frame)
             except WireError:
