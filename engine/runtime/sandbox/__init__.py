@@ -9,17 +9,17 @@ power of the server. Here they run:
 - under a CPU-time and memory limit enforced by a watchdog thread, in any thread
   (limits).
 
-Known limit: the watchdog can only interrupt a script between bytecodes. The guards bound what a
-single C call can build, but not every C-level loop: comparing or searching a list that holds one
-multi-megabyte string many times (`items.count(text)`, `sorted(items)`, `text in items` with a
-distinct equal copy) does memcmp work proportional to aliases x length in one call, holding the
-GIL for minutes. Bounding that needs a process boundary (worker timeouts, or evaluating in a
-subprocess with RLIMIT_CPU).
+The watchdog can only interrupt a script between bytecodes, and the guards bound what a single
+C call can build but not every C-level loop or every C stack it can exhaust. That is why the
+engine never evaluates here, in the server: `isolated.IsolatedEnvironment` sends every evaluation
+to an evaluator process (`pool`, `worker`, `zygote`), which runs this sandbox under
+operating-system limits and may crash or be killed without harm to the server.
 
 Public API:
     check_script(source) / check_expression(source)  deploy-time checks, raise SandboxViolation
     SandboxedEnvironment(limits=None, environment_globals=None)
-    SandboxedScriptEngine(environment=None), make_script_engine(limits=None)
+    SandboxedScriptEngine(environment=None), make_script_engine(limits=None)   in-process (evaluators, tests)
+    IsolatedEnvironment(limits=None), IsolatedScriptEngine(environment=None)   in evaluator processes
     ScriptLimits, SandboxViolation, SandboxSyntaxError, ScriptLimitExceeded
 """
 from __future__ import annotations

@@ -169,3 +169,20 @@ def test_replies_may_only_hold_plain_data():
     with pytest.raises(WireError):
         decode(b"\x80\x05garbage")
     assert MAX_FRAME <= 64 * 2**20
+
+
+def test_evaluators_do_not_inherit_the_servers_secrets(monkeypatch):
+    monkeypatch.setenv("BANKFLOW_SECRET_KEY", "do-not-leak")
+    pool = EvaluatorPool(size=1)
+    try:
+        pid = _evaluator_pids_after(pool)
+        with open(f"/proc/{pid}/environ", "rb") as environ:
+            assert b"do-not-leak" not in environ.read()
+    finally:
+        pool.close()
+
+
+def _evaluator_pids_after(pool: EvaluatorPool) -> int:
+    IsolatedEnvironment(LIMITS, pool=pool).evaluate("1 + 1", {})
+    evaluator = pool._idle[0]
+    return evaluator.pid
