@@ -7,9 +7,10 @@ copied in docs/json-contract.md).
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Mapping, Protocol
+from typing import Any, Literal, Mapping, Protocol, TypedDict
 
 from engine.bpmn.forms import public_fields
+from engine.errors import DeployProblem
 from engine.sla.business_calendar import AlwaysOpenCalendar, Calendar
 from engine.store.instance_rows import InstanceRecord
 from engine.store.models import ProcessDefinition, User
@@ -102,6 +103,11 @@ def instance_detail(instance: InstanceRecord, definition: DefinitionVersion, tas
     }
 
 
+def deploy_problem_view(problem: DeployProblem) -> dict[str, Any]:
+    """A deploy problem or warning: the file, element and line it is at, and what is wrong."""
+    return {"file": problem.file, "element": problem.element, "line": problem.line, "message": problem.message}
+
+
 def user_view(user: User) -> dict[str, Any]:
     return {"name": user.name, "email": user.email, "roles": list(user.roles),
             "groups": [g.name for g in user.groups], "disabled": user.disabled, "locale": user.locale,
@@ -143,3 +149,33 @@ def sla_target_view(key: str, version: int, element_id: str | None, duration: st
 def comment_view(comment: Mapping[str, Any]) -> dict[str, Any]:
     return {"id": comment["id"], "instance_id": comment["instance_id"], "author": comment["author"],
             "at": iso(comment["at"]), "body": comment["body"]}
+
+
+class WaitView(TypedDict):
+    """One thing a running case waits for besides people: a service job, a timer, a message or signal."""
+
+    kind: Literal["service", "timer", "message", "signal"]
+    element_id: str
+    name: str | None  # the element's name
+    on_element_id: str | None  # a boundary event: the activity it sits on ...
+    on_name: str | None  # ... and that activity's name
+    topic: str | None  # service: the job's topic; message, signal: its name
+    due_at: str | None  # timer: when it fires; service: since when the job waits
+    overdue: bool  # timer: due already, fires on the next worker pass
+    answered_here: bool  # service: one of bankflow's connectors answers the topic (else an external worker)
+    worker: str | None  # service: the worker working on it now
+    attempts: int  # service: failed attempts so far
+    last_error: str | None  # service: why the last attempt failed
+    retry_at: str | None  # service: when a failed job is tried again
+    retries_left: int | None  # service, after a failure: the worker's retries left before the case's incident
+
+
+def wait_view(kind: str, element_id: str, name: str | None, on_element_id: str | None = None,
+              on_name: str | None = None, topic: str | None = None, due_at: datetime | None = None,
+              overdue: bool = False, answered_here: bool = False, worker: str | None = None, attempts: int = 0,
+              last_error: str | None = None, retry_at: datetime | None = None,
+              retries_left: int | None = None) -> WaitView:
+    return WaitView(kind=kind, element_id=element_id, name=name, on_element_id=on_element_id,  # type: ignore
+                    on_name=on_name, topic=topic, due_at=iso(due_at), overdue=overdue, answered_here=answered_here,
+                    worker=worker, attempts=attempts, last_error=last_error, retry_at=iso(retry_at),
+                    retries_left=retries_left)

@@ -17,7 +17,7 @@ from typing import Any, Callable
 
 import click
 
-from engine.errors import BankflowError
+from engine.errors import BankflowError, DeployProblem
 from engine.services import (
     calendars, database, demo_data, deployments, instances, notifications, sla_targets, tasks, users, worker)
 from engine.services.context import EngineContext
@@ -201,6 +201,8 @@ def deploy(ctx: EngineContext, as_json: bool, paths: tuple[str, ...], name: str 
            executable: bool) -> None:
     """Deploy BPMN/DMN files or folders as one deployment."""
     result = deployments.deploy_paths(ctx, paths, name=name, user=user, make_executable=executable)
+    for warning in result["warnings"]:  # deployed all the same; on stderr, so --json stays one document
+        click.echo(f"warning: {DeployProblem(**warning)}", err=True)
     emit(result, as_json, lambda r: "\n".join(
         f"{d['key']} v{d['version']} ({d['status']})" for d in r["definitions"]) or "nothing to deploy")
 
@@ -319,9 +321,33 @@ def _instance_text(r: dict[str, Any]) -> str:
     open_tasks = [t for t in r["tasks"] if t["status"] in ("open", "claimed")]
     lines.append("open tasks:" if open_tasks else "open tasks: none")
     lines.extend("  " + _task_line(t) for t in open_tasks)
+    if r.get("waiting"):
+        lines.append("waiting for:")
+        lines.extend("  " + _wait_line(w) for w in r["waiting"])
     lines.append("history:")
     lines.extend(f"  {e['at']}  {e['type']:<18} {e['element_id'] or '':<30} {e['actor'] or ''}" for e in r["history"])
     return "\n".join(lines)
+
+
+def _wait_line(w: dict[str, Any]) -> str:
+    """One thing a case waits for, as the case page says it (in English)."""
+    what = f"{w['element_id']}" + (f" ({w['name']})" if w["name"] else "")
+    if w["kind"] == "timer":
+        on = f" on {w['on_element_id']}" if w["on_element_id"] else ""
+        return f"timer {what}{on}: fires {w['due_at']}" + (", overdue: fires on the next worker pass" if w["overdue"]
+                                                           else "")
+    if w["kind"] == "service":
+        line = f"service {w['topic']} at {what}: " + (
+            f"being worked on by {w['worker']}" if w["worker"] else
+            "picked up by the next worker pass" if w["answered_here"] else "waits for an external worker")
+        if w["attempts"]:
+            line += f"; failed {w['attempts']} time(s): {w['last_error']}"
+            if w["retry_at"]:
+                line += f"; next attempt {w['retry_at']}"
+            if w["retries_left"] is not None:
+                line += f"; {w['retries_left']} retries left"
+        return line
+    return f"{w['kind']} {w['topic'] or ''} at {what}".replace("  ", " ")
 
 
 @main.command()
@@ -379,6 +405,9 @@ def users_list(ctx: EngineContext, as_json: bool) -> None:
         f"{u['name']:<20} {','.join(u['roles']):<24} {', '.join(u['groups'])}" for u in rows) or "no users")
 
 
+SERVE_WORKER_INTERVAL = 2.0  # seconds between the passes of `serve`'s worker thread
+
+
 @main.command()
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=5000, show_default=True, type=int)
@@ -387,15 +416,55 @@ def users_list(ctx: EngineContext, as_json: bool) -> None:
                    f"without cases {HISTORY_DAYS} days of simulated history.")
 @click.option("--library", type=click.Path(file_okay=False, exists=True),
               help="Folder of the bank's BPMN/DMN library (default: the bundled processes/).")
+@click.option("--worker/--no-worker", "with_worker", default=True, show_default=True,
+              help=f"Run the worker (timers, periodic starts, SLA checks, service tasks) in a background thread "
+                   f"of this process, a pass every {SERVE_WORKER_INTERVAL:g} s. --no-worker when separate "
+                   f"`bankflow worker` processes run, as in production.")
 @service_command
-def serve(ctx: EngineContext, as_json: bool, host: str, port: int, with_demo: bool, library: str | None) -> None:
-    """Set the database up (with the demo data) and serve the web app (development server)."""
+def serve(ctx: EngineContext, as_json: bool, host: str, port: int, with_demo: bool, library: str | None,
+          with_worker: bool) -> None:
+    """Set the database up (with the demo data) and serve the web app (development server), with a worker
+    in a background thread unless --no-worker.
+
+    For development and demos. In production serve `webui:create_app()` with gunicorn, run the worker as
+    separate `bankflow worker` processes, and pass --no-worker if you use this command at all.
+    """
+    from flask.helpers import get_debug_flag
+
     from webui import create_app
+    from webui.background_worker import BackgroundWorker
 
     report = (demo_data.load_demo(ctx, library, HISTORY_DAYS, _history_bar(as_json)) if with_demo
               else database.init_db(ctx))
     emit(report, as_json, _demo_text if with_demo else lambda r: f"{r['database']}: schema {r['schema']}")
-    create_app({"ENGINE_CONTEXT": ctx}).run(host=host, port=port)
+    app = create_app({"ENGINE_CONTEXT": ctx})
+    # FLASK_DEBUG turns Werkzeug's reloader on: a monitoring process then starts the one that serves
+    # (WERKZEUG_RUN_MAIN=true), and only that one runs the worker.
+    debug = get_debug_flag()
+    background = None
+    if with_worker and (not debug or os.environ.get("WERKZEUG_RUN_MAIN") == "true"):
+        background = BackgroundWorker(ctx, f"serve:{socket.gethostname()}:{os.getpid()}",
+                                      SERVE_WORKER_INTERVAL).start()
+        click.echo(f"worker {background.worker_id}: a pass every {SERVE_WORKER_INTERVAL:g} s in the background "
+                   "(--no-worker turns it off)", err=True)
+    _stop_on_sigterm()
+    try:
+        app.run(host=host, port=port, debug=debug, use_reloader=debug)
+    finally:
+        if background is not None:
+            background.stop()
+
+
+def _stop_on_sigterm() -> None:
+    """SIGTERM ends `serve` as Ctrl-C does: the server closes and the worker thread finishes its pass."""
+    import signal
+    import threading
+
+    def interrupt(_signum, _frame):
+        raise KeyboardInterrupt
+
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, interrupt)
 
 
 @main.command("worker")
@@ -405,7 +474,12 @@ def serve(ctx: EngineContext, as_json: bool, host: str, port: int, with_demo: bo
 @click.option("--worker-id", default=None, help="Name used when locking jobs (default: host:pid).")
 @service_command
 def run_worker(ctx: EngineContext, as_json: bool, once: bool, interval: float, worker_id: str | None) -> None:
-    """Fire due timers, start periodic processes, check SLAs and answer service tasks."""
+    """Fire due timers, start periodic processes, check SLAs and answer service tasks.
+
+    In production run one or more of these beside the web app (`bankflow serve` runs one in a thread
+    unless --no-worker). Each pass records a heartbeat: with none for 2 minutes while work waits,
+    managers and admins see a warning and /health says the worker is overdue.
+    """
     name = worker_id or f"{socket.gethostname()}:{os.getpid()}"
 
     def report(counts: dict[str, int]) -> None:

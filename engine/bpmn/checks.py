@@ -1,18 +1,20 @@
 """Structural checks that SpiffWorkflow leaves to run time, done at deploy instead.
 
 A process that would get stuck or fail on its first run (no start event, a
-gateway branch that can never be chosen, a call to a process nobody uploaded) is
-refused at deploy with the element and line, so designers fix it before clerks
-meet it.
+gateway branch that can never be chosen, a call to a process nobody uploaded, a
+sequence flow to nothing, a Java delegate or form bankflow cannot run, a message
+nobody delivers) is refused at deploy with the element and line, in modelling
+terms, so designers fix it before clerks meet it.
 """
 from __future__ import annotations
 
-from typing import Callable
+from typing import Callable, Collection
 
 from lxml import etree
 
 from engine.bpmn.elements import (
-    NS, called_element, decision_ref, form_fields, local_name, properties, service_topic, split_list, timer_of)
+    NS, called_element, camunda, decision_ref, form_fields, java_delegate, local_name, properties,
+    service_topic, split_list, subject, timer_of)
 from engine.sla.durations import DurationError, parse_duration
 from engine.bpmn.forms import FIELD_TYPES, definition_problems
 from engine.errors import DeployProblem
@@ -28,8 +30,10 @@ def check_process(
     file_name: str,
     known_process: Callable[[str], bool],
     decisions: dict[str, str],
+    connectors: Collection[str] = (),
 ) -> list[DeployProblem]:
-    """Every structural problem of one executable process, in document order."""
+    """Every structural problem of one executable process, in document order; `connectors` are the
+    topics bankflow's connectors answer (a Java delegate must name one of them)."""
 
     def problem(node: etree._Element, message: str) -> DeployProblem:
         return DeployProblem(file_name, message, element=node.get("id"), line=node.sourceline)
@@ -38,13 +42,17 @@ def check_process(
     if process.find("bpmn:startEvent", NS) is None:
         problems.append(problem(process, f"process '{process.get('id')}' has no start event"))
     flows = {f.get("id"): f for f in process.iter("{%s}sequenceFlow" % NS["bpmn"])}
+    ids = {node.get("id") for node in process.iter() if isinstance(node.tag, str)} - {None}
     for node in process.iter():
         if not isinstance(node.tag, str):
             continue
         kind = local_name(node)
         problems.extend(problem(node, m) for m in _unsupported_extensions(node))
+        problems.extend(problem(node, m) for m in _message_problems(node))
         problems.extend(problem(node, m) for m in _loop_problems(node))
-        if kind in CONDITIONAL_GATEWAYS:
+        if kind == "sequenceFlow":
+            problems.extend(problem(node, m) for m in _flow_problems(node, ids))
+        elif kind in CONDITIONAL_GATEWAYS:
             problems.extend(problem(node, m) for m in _gateway_problems(node, flows))
         elif kind == "callActivity":
             called = called_element(node)
@@ -55,24 +63,17 @@ def check_process(
                     node, f"call activity calls process '{called}', which is neither in this upload "
                           "nor deployed before; upload it together with this file"))
         elif kind == "businessRuleTask":
-            ref = decision_ref(node)
-            if not ref:
-                problems.append(problem(node, "business rule task has no camunda:decisionRef (the DMN decision to evaluate)"))
-            elif ref not in decisions:
-                problems.append(problem(
-                    node, f"decision '{ref}' was not found: upload the DMN file that defines it with this file"))
+            problems.extend(problem(node, m) for m in _business_rule_problems(node, decisions))
         elif kind == "scriptTask":
             problems.extend(problem(node, m) for m in _script_problems(node))
-        elif kind == "serviceTask" and not service_topic(node):
-            problems.append(problem(
-                node, "service task has no implementation: set camunda:type=\"external\" and a camunda:topic "
-                      "that a connector or an external worker serves"))
+        elif kind == "serviceTask":
+            problems.extend(problem(node, m) for m in _service_task_problems(node, connectors))
         elif kind == "startEvent" and node.find("bpmn:timerEventDefinition", NS) is not None:
             problems.extend(problem(node, m) for m in _start_timer_problems(node))
         if kind in ("userTask", "manualTask"):
             problems.extend(problem(node, m) for m in _sla_problems(node))
         if kind in ("userTask", "startEvent"):
-            problems.extend(problem(node, m) for m in _form_problems(node))
+            problems.extend(problem(node, m) for m in _form_key_problems(node) or _form_problems(node))
         if kind == "userTask":
             problems.extend(problem(node, m) for m in _four_eyes_problems(node, process))
     return problems
@@ -96,6 +97,104 @@ def _unsupported_extensions(node: etree._Element) -> list[str]:
                 found.append(f"camunda:{local_name(child)} ({what}) cannot run in bankflow: move the logic into "
                              "a script task or an external service task")
     return found
+
+
+EXTERNAL_TASK = "external task (camunda:type=\"external\" with a camunda:topic)"
+
+
+def _subject(node: etree._Element) -> str:
+    return subject(local_name(node), node.get("id"))
+
+
+def _delegate_problem(task: etree._Element, advice: str) -> str:
+    attribute, value = java_delegate(task)
+    return f"{_subject(task)} uses camunda:{attribute} {value}, a Java delegate that bankflow cannot call; {advice}"
+
+
+def _service_task_problems(task: etree._Element, connectors: Collection[str]) -> list[str]:
+    """A service task runs as a job for connectors and external workers; a Java delegate only when a
+    connector answers its name (otherwise its case would wait forever)."""
+    topic = service_topic(task)
+    if not topic:
+        return ["service task has no implementation: set camunda:type=\"external\" and a camunda:topic "
+                "that a connector or an external worker serves"]
+    if camunda(task, "type") != "external" and java_delegate(task) and topic not in connectors:
+        return [_delegate_problem(task, f"make it an {EXTERNAL_TASK} answered by a connector or worker")]
+    return []
+
+
+def _business_rule_problems(task: etree._Element, decisions: dict[str, str]) -> list[str]:
+    ref = decision_ref(task)
+    if not ref and java_delegate(task):
+        return [_delegate_problem(task, "give it a camunda:decisionRef naming a DMN decision uploaded with it")]
+    if not ref:
+        return ["business rule task has no camunda:decisionRef (the DMN decision to evaluate)"]
+    if ref not in decisions:
+        return [f"decision '{ref}' was not found: upload the DMN file that defines it with this file"]
+    return []
+
+
+def _flow_problems(flow: etree._Element, ids: set[str]) -> list[str]:
+    """A sequence flow must connect two elements of its process; SpiffWorkflow would otherwise ignore
+    it (a missing source) or fail with an internal message (a missing target)."""
+    ends = (("sourceRef", "starts at"), ("targetRef", "points to"))
+    return [f"sequence flow {flow.get('id')} {verb} {flow.get(ref) or 'nothing'}, which does not exist"
+            for ref, verb in ends if flow.get(ref) not in ids]
+
+
+FORM_KEY_ATTRIBUTES = ("formKey", "formRef")
+
+
+def _form_key_problems(node: etree._Element) -> list[str]:
+    """A Camunda Form or embedded HTML form (`camunda:formKey`/`formRef`) without `camunda:formData`
+    fields: bankflow shows only generated forms, so the task or start form would have no fields."""
+    if node.find("bpmn:extensionElements/camunda:formData/camunda:formField", NS) is not None:
+        return []
+    for attribute in FORM_KEY_ATTRIBUTES:
+        value = (camunda(node, attribute) or "").strip()
+        if value:
+            return [f"{_subject(node)} uses camunda:{attribute} {value}, a form bankflow cannot show; define its "
+                    "fields with camunda:formData (Camunda Modeler: Forms > Type: Generated Task Forms)"]
+    return []
+
+
+MESSAGE_WAITING = {"startEvent", "intermediateCatchEvent", "boundaryEvent", "receiveTask"}
+MESSAGE_SENDING = {"intermediateThrowEvent", "endEvent", "sendTask"}
+MESSAGE_ADVICE = {
+    "startEvent": "use a plain start event (cases are started from the Start page or with bankflow start)",
+    "intermediateCatchEvent": "use a user task or a timer",
+    "boundaryEvent": "use a user task or a timer",
+    "receiveTask": "use a user task or a timer",
+    "sendTask": f"make it a service task, an {EXTERNAL_TASK} answered by a connector",
+    "intermediateThrowEvent": f"send it from a service task, an {EXTERNAL_TASK} answered by a connector",
+    "endEvent": f"send it from a service task, an {EXTERNAL_TASK} answered by a connector",
+}
+
+
+def _message_problems(node: etree._Element) -> list[str]:
+    """Message events, receive and send tasks (and so event-based gateways waiting on messages) would wait
+    or send forever: bankflow has no message delivery yet."""
+    kind = local_name(node)
+    if kind in ("receiveTask", "sendTask"):
+        ref = node.get("messageRef")
+    elif kind in MESSAGE_WAITING | MESSAGE_SENDING:
+        definition = node.find("bpmn:messageEventDefinition", NS)
+        if definition is None:
+            return []
+        ref = definition.get("messageRef")
+    else:
+        return []
+    message = f"message '{_message_name(node, ref)}'" if ref else "a message"
+    verb = "waits for" if kind in MESSAGE_WAITING else "sends"
+    return [f"{_subject(node)} {verb} {message}, but bankflow cannot deliver messages yet; {MESSAGE_ADVICE[kind]}"]
+
+
+def _message_name(node: etree._Element, ref: str) -> str:
+    """The name of the `<bpmn:message>` a reference points to, else the reference itself."""
+    for message in node.getroottree().getroot().iterfind("bpmn:message", NS):
+        if message.get("id") == ref:
+            return message.get("name") or ref
+    return ref
 
 
 PYTHON_SCRIPT_FORMATS = {"", "python", "py", "python3", "text/python", "text/x-python"}

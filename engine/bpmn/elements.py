@@ -7,6 +7,7 @@ are stored with the process definition, so the runtime never re-reads XML.
 """
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from lxml import etree
@@ -27,6 +28,34 @@ FLOW_NODE_TAGS = {
 
 def local_name(element: etree._Element) -> str:
     return etree.QName(element).localname
+
+
+KIND_NAMES = {"subProcess": "subprocess", "adHocSubProcess": "ad-hoc subprocess"}
+
+
+def kind_name(tag: str) -> str:
+    """An element kind as a designer says it: 'userTask' or 'bpmn:userTask' -> 'user task'."""
+    local = tag.rpartition("}")[2].rpartition(":")[2]
+    return KIND_NAMES.get(local) or re.sub(r"(?<!^)(?=[A-Z])", " ", local).lower()
+
+
+def subject(kind: str | None, element_id: str | None) -> str:
+    """How a message names an element: "user task Task_1" (just the id when the kind is unknown,
+    "the file" when both are)."""
+    if not element_id:
+        return "the file"
+    return f"{kind_name(kind)} {element_id}" if kind else element_id
+
+
+def joined(items: list) -> str:
+    """Items for a message: "a", "a and b", "a, b and c"."""
+    texts = [str(i) for i in items]
+    return texts[0] if len(texts) == 1 else ", ".join(texts[:-1]) + " and " + texts[-1]
+
+
+def is_expression(text: str | None) -> bool:
+    """Whether an attribute such as `camunda:assignee` is a `${...}` / `#{...}` expression, not a literal."""
+    return variable_reference(text) is not None
 
 
 def split_list(value: str | None) -> list[str]:
@@ -154,18 +183,30 @@ def service_topic(node: etree._Element) -> str | None:
     `zeebe:taskDefinition type`); a Java delegate
     reference (`camunda:delegateExpression="${interestService}"`, `camunda:class`,
     `camunda:expression`) cannot run here, so its name becomes the topic and a
-    connector registered in code answers it instead.
+    connector registered in code answers it instead (deploy refuses a delegate
+    no connector answers).
     """
     if camunda(node, "type") == "external":
         return (camunda(node, "topic") or "").strip() or None
     zeebe_task = node.find("bpmn:extensionElements/zeebe:taskDefinition", NS)
     if zeebe_task is not None and (zeebe_task.get("type") or "").strip():
         return zeebe_task.get("type").strip()
-    for attribute in ("delegateExpression", "class", "expression"):
+    delegate = java_delegate(node)
+    if delegate:
+        return variable_reference(delegate[1]) or delegate[1]
+    return None
+
+
+JAVA_DELEGATE_ATTRIBUTES = ("delegateExpression", "class", "expression")
+
+
+def java_delegate(node: etree._Element) -> tuple[str, str] | None:
+    """(attribute, value) of a Camunda 7 Java delegate reference on a task, e.g.
+    ("delegateExpression", "${interestService}"), or None."""
+    for attribute in JAVA_DELEGATE_ATTRIBUTES:
         value = (camunda(node, attribute) or "").strip()
-        value = variable_reference(value) or value
         if value:
-            return value
+            return attribute, value
     return None
 
 

@@ -1,8 +1,8 @@
 """Turn uploaded BPMN/DMN bytes into runnable specs, or into precise deploy problems.
 
-Every failure becomes a `DeployProblem` (file, element, line, message); no library
-exception escapes. Problems are collected across all files so a designer sees
-everything wrong in one go.
+Every failure becomes a `DeployProblem` (file, element, line, message) in modelling
+terms; no library exception escapes. Every file is checked whatever is wrong with the
+others, so a designer sees everything wrong in one go.
 """
 from __future__ import annotations
 
@@ -10,19 +10,21 @@ import copy
 import hashlib
 import logging
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any, Callable, Collection
 
 from lxml import etree
 from SpiffWorkflow.bpmn.parser.BpmnParser import BpmnValidator
 from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 
-from engine.bpmn import xmlsafe
+from engine.bpmn import library_errors, xmlsafe
 from engine.bpmn.checks import check_process
 from engine.bpmn.dmn_checks import check_decisions
 from engine.bpmn.dialects import translate_conditions, translate_timers
 from engine.bpmn.parser import BankflowParser
-from engine.bpmn.elements import BPMN_NS, NS, camunda, describe_process, properties, split_list
+from engine.bpmn.elements import (
+    BPMN_NS, NS, called_element, camunda, decision_ref, describe_process, properties, split_list)
+from engine.bpmn.people import NamedUsers, named_users
 from engine.errors import DeployError, DeployProblem
 from engine.runtime.budget import cap_instances
 
@@ -73,6 +75,7 @@ class Intake:
     files: list[LoadedFile] = field(default_factory=list)
     processes: dict[str, ParsedProcess] = field(default_factory=dict)
     decisions: dict[str, str] = field(default_factory=dict)  # decision id -> file name
+    named_users: list[NamedUsers] = field(default_factory=list)  # literal user names in the uploaded processes
 
 
 _VALIDATOR: BpmnValidator | None = None
@@ -135,12 +138,17 @@ def element_line(tree: etree._ElementTree, element_id: str | None) -> int | None
 
 
 def _problem_from_spiff(exc: Exception, loaded: LoadedFile) -> DeployProblem:
-    """Turn a SpiffWorkflow exception into a designer-readable problem."""
+    """Turn a SpiffWorkflow exception into a designer-readable problem, in modelling terms."""
     element = getattr(exc, "id", None) or None
     line = getattr(exc, "line_number", None)
     if not isinstance(line, int) or not line:
         line = element_line(loaded.tree, element)
     message = str(exc.args[0]) if exc.args else "could not be read"
+    if library_errors.is_internal(message):
+        log.info("SpiffWorkflow failed on %s: %s", loaded.source.name, message)
+        message = UNREADABLE
+    else:
+        message = library_errors.spiff_message(message, getattr(exc, "tag", None), element)
     return DeployProblem(loaded.source.name, message, element=element, line=line)
 
 
@@ -148,9 +156,11 @@ def _schema_problem(loaded: LoadedFile) -> DeployProblem | None:
     try:
         _validator().validate(loaded.tree.getroot(), loaded.source.name)
     except ValidationException as exc:
-        return DeployProblem(
-            loaded.source.name, f"not valid BPMN 2.0: {exc.args[0] if exc.args else 'schema error'}",
-            line=exc.line_number or None)
+        message, element = library_errors.schema_message(
+            str(exc.args[0]) if exc.args else "schema error",
+            lambda value: [n.sourceline for n in loaded.tree.getroot().xpath("//*[@id=$id]", id=value)])
+        return DeployProblem(loaded.source.name, f"not valid BPMN 2.0: {message}", element=element,
+                             line=exc.line_number or None)
     return None
 
 
@@ -171,15 +181,27 @@ def non_executable_problem(loaded: LoadedFile) -> DeployProblem:
         element=first.get("id"), line=first.sourceline)
 
 
+@dataclass(frozen=True)
+class Upload:
+    """What the checks of one file need to know about the whole upload."""
+
+    own: frozenset[str]  # names of the uploaded files (the others are earlier deployments' files)
+    known_process: Callable[[str], bool]  # defined in the upload or deployed before
+    connectors: Collection[str]  # topics bankflow's connectors answer
+
+
 def load(
     sources: list[SourceFile],
     known_process: Callable[[str], bool] = lambda key: False,
     extra: list[SourceFile] = (),
+    connectors: Collection[str] = (),
 ) -> Intake:
     """Parse, validate and build specs for every executable process in `sources`.
 
     `extra` files (e.g. an earlier deployment's process that a call activity targets)
-    are parsed too but yield no new definitions. Raises DeployError with all problems.
+    are parsed too but yield no new definitions; `connectors` are the topics bankflow's
+    connectors answer. Every file is checked, whatever is wrong with the others, and
+    DeployError carries all their problems.
     """
     problems: list[DeployProblem] = []
     intake = Intake()
@@ -188,31 +210,30 @@ def load(
             intake.files.append(classify(source))
         except DeployError as exc:
             problems.extend(exc.deploy_problems)
-    if problems:
-        raise DeployError(problems)
-
-    own = {s.name for s in sources}
-    parser = BankflowParser()
-    for loaded in intake.files:
-        problems.extend(_add_to_parser(parser, loaded, intake))
-    if problems:
-        raise DeployError(problems)
-
-    bpmn_files = [f for f in intake.files if f.kind == "bpmn" and f.source.name in own]
-    if not any(f.kind == "bpmn" for f in intake.files if f.source.name in own) and not intake.decisions:
-        raise DeployError([DeployProblem(s.name, "nothing to deploy") for s in sources])
+    for loaded in (f for f in intake.files if f.kind == "dmn"):  # known even when a cell is wrong (reported there)
+        intake.decisions.update({d.get("id"): loaded.source.name for d in loaded.tree.getroot().iter("{*}decision")})
+    own = frozenset(s.name for s in sources)
     defined = {p.get("id") for f in intake.files if f.kind == "bpmn" for p in executable_processes(f)}
-    for loaded in bpmn_files:
-        processes = executable_processes(loaded)
-        if not processes:
-            problems.append(non_executable_problem(loaded))
+    upload = Upload(own, lambda key: key in defined or known_process(key), connectors)
+
+    parser = BankflowParser()
+    broken: set[str] = set()
+    for loaded in intake.files:
+        found = _check_file(parser, loaded, intake, upload)
+        if found:
+            broken.add(loaded.source.name)
+            problems.extend(found)
+    own_files = [f for f in intake.files if f.source.name in own]
+    if not problems and not any(f.kind == "bpmn" for f in own_files) and not intake.decisions:
+        raise DeployError([DeployProblem(s.name, "nothing to deploy") for s in sources])
+
+    blocked = _blocked_processes(intake, broken)
+    for loaded in own_files:
+        if loaded.kind != "bpmn" or loaded.source.name in broken:
             continue
-        for process in processes:
-            found = check_process(process, loaded.source.name,
-                                  lambda key: key in defined or known_process(key), intake.decisions)
-            if found:
-                problems.extend(found)
-                continue
+        for process in executable_processes(loaded):
+            if process.get("id") in blocked:
+                continue  # it calls a file with problems, which are reported there
             try:
                 intake.processes[process.get("id")] = _build(parser, process, loaded, intake)
             except (SpiffWorkflowException, ValidationException) as exc:
@@ -227,32 +248,65 @@ def load(
     return intake
 
 
-def _add_to_parser(parser: BankflowParser, loaded: LoadedFile, intake: Intake) -> list[DeployProblem]:
+def _check_file(parser: BankflowParser, loaded: LoadedFile, intake: Intake, upload: Upload) -> list[DeployProblem]:
+    """Every problem of one file; a file without any is added to the parser."""
+    name = loaded.source.name
     try:
-        if loaded.kind == "bpmn":
-            schema_problem = _schema_problem(loaded)
-            if schema_problem:
-                return [schema_problem]
-            # SpiffWorkflow gets a translated copy; checks and metadata read the file as written.
-            runnable = copy.deepcopy(loaded.tree)
-            expression_problems = (translate_conditions(runnable, loaded.source.name)
-                                   + translate_timers(runnable, loaded.source.name))
-            if expression_problems:
-                return expression_problems
-            parser.add_bpmn_xml(runnable, loaded.source.name)
-        else:
-            cell_problems = check_decisions(loaded.tree, loaded.source.name)
-            if cell_problems:
-                return cell_problems
-            parser.add_dmn_xml(loaded.tree.getroot(), loaded.source.name)
-            for decision in loaded.tree.getroot().iter("{*}decision"):
-                intake.decisions[decision.get("id")] = loaded.source.name
+        if loaded.kind == "dmn":
+            problems = check_decisions(loaded.tree, name)
+            if not problems:
+                parser.add_dmn_xml(loaded.tree.getroot(), name)
+            return problems
+        schema_problem = _schema_problem(loaded)
+        if schema_problem:
+            return [schema_problem]
+        # SpiffWorkflow gets a translated copy; checks and metadata read the file as written.
+        runnable = copy.deepcopy(loaded.tree)
+        problems = translate_conditions(runnable, name) + translate_timers(runnable, name)
+        if name in upload.own:
+            problems.extend(_process_problems(loaded, intake, upload))
+        if not problems:
+            parser.add_bpmn_xml(runnable, name)
+        return problems
     except (SpiffWorkflowException, ValidationException) as exc:
         return [_problem_from_spiff(exc, loaded)]
     except Exception:  # never show a library's exception to a designer; keep it in the log
-        log.info("reading %s failed", loaded.source.name, exc_info=True)
-        return [DeployProblem(loaded.source.name, UNREADABLE, line=loaded.tree.getroot().sourceline)]
-    return []
+        log.info("reading %s failed", name, exc_info=True)
+        return [DeployProblem(name, UNREADABLE, line=loaded.tree.getroot().sourceline)]
+
+
+def _process_problems(loaded: LoadedFile, intake: Intake, upload: Upload) -> list[DeployProblem]:
+    """The structural problems of an uploaded BPMN file's executable processes; notes the users they name."""
+    processes = executable_processes(loaded)
+    if not processes:
+        return [non_executable_problem(loaded)]
+    problems = []
+    for process in processes:
+        problems.extend(check_process(process, loaded.source.name, upload.known_process, intake.decisions,
+                                      upload.connectors))
+        intake.named_users.extend(named_users(process, loaded.source.name))
+    return problems
+
+
+def _blocked_processes(intake: Intake, broken: set[str]) -> set[str]:
+    """Processes that cannot be built because they are in a file with problems, or call one (at any
+    depth), or use a decision of one: their problems are reported where they are."""
+    calls: dict[str, set[str]] = {}
+    blocked: set[str] = set()
+    for loaded in intake.files:
+        if loaded.kind != "bpmn":
+            continue
+        for process in loaded.tree.getroot().iterfind("bpmn:process", NS):
+            calls[process.get("id")] = {called_element(c) for c in process.iter("{%s}callActivity" % BPMN_NS)}
+            rules = process.iter("{%s}businessRuleTask" % BPMN_NS)
+            if loaded.source.name in broken or any(intake.decisions.get(decision_ref(t)) in broken for t in rules):
+                blocked.add(process.get("id"))
+    grew = True
+    while grew:
+        newly = {key for key, called in calls.items() if key not in blocked and called & blocked}
+        blocked |= newly
+        grew = bool(newly)
+    return blocked
 
 
 def _build(parser: BankflowParser, process: etree._Element, loaded: LoadedFile, intake: Intake) -> ParsedProcess:

@@ -9,6 +9,8 @@ from __future__ import annotations
 from typing import Any, Callable
 
 Handler = Callable[[dict[str, Any]], dict[str, Any]]
+# How often bankflow's worker tries a failed connector again before the case goes into incident.
+CONNECTOR_RETRIES = 2
 
 
 class ConnectorError(Exception):

@@ -15,6 +15,11 @@ from SpiffWorkflow.util.task import TaskState
 
 from engine.runtime.timer_events import next_due
 
+# SpiffWorkflow's event definition classes, by what a page calls the event a case waits for.
+_EVENT_KINDS = (("TimerEventDefinition", "timer"), ("MessageEventDefinition", "message"),
+                ("SignalEventDefinition", "signal"), ("ConditionalEventDefinition", "condition"),
+                ("ErrorEventDefinition", "error"), ("EscalationEventDefinition", "escalation"))
+
 
 @dataclass(frozen=True)
 class FlowNode:
@@ -154,3 +159,37 @@ def open_rows(workflow: BpmnWorkflow) -> OpenRows:
     """
     work = open_work(workflow)
     return OpenRows(frozenset(work.active), frozenset(work.human))
+
+
+@dataclass(frozen=True)
+class CatchEvent:
+    """A catching event or receive task of a definition: what it waits for (`kind`: timer, message,
+    signal, condition, error, escalation or other), the message's or signal's name, and for a boundary
+    event the element id of the activity it sits on."""
+
+    kind: str
+    event_name: str | None
+    attached_to: str | None
+
+
+def _event_kind(definition: Any) -> str:
+    classes = {cls.__name__ for cls in type(definition).__mro__}
+    return next((kind for name, kind in _EVENT_KINDS if name in classes), "other")
+
+
+def catch_events(specs: Any) -> dict[str, CatchEvent]:
+    """Every catching event and receive task of a definition's process and its subprocesses
+    (`specs`: its ProcessSpecs), by element id; read from the specs, nothing runs."""
+    found: dict[str, CatchEvent] = {}
+    for process in (specs.spec, *specs.subprocess_specs.values()):
+        for task_spec in process.task_specs.values():
+            definition = getattr(task_spec, "event_definition", None)
+            bpmn_id = getattr(task_spec, "bpmn_id", None)
+            if definition is None or bpmn_id is None or not hasattr(task_spec, "catches"):
+                continue
+            attached_to = None
+            if type(task_spec).__name__ == "BoundaryEvent" and task_spec.inputs:
+                attached_to = next((getattr(o, "bpmn_id", None) for o in task_spec.inputs[0].outputs
+                                    if o is not task_spec and getattr(o, "bpmn_id", None)), None)
+            found[bpmn_id] = CatchEvent(_event_kind(definition), getattr(definition, "name", None), attached_to)
+    return found

@@ -9,6 +9,7 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from engine.clock import Clock, SystemClock
+from engine.connectors import ConnectorRegistry, default_registry
 from engine.services.mailer import SmtpMailer, mailer_from_env
 from engine.runtime.budget import Budget
 from engine.runtime.sandbox import ScriptLimits
@@ -22,7 +23,7 @@ from engine.store.db import make_engine, make_session_factory
 
 @dataclass
 class EngineContext:
-    """The database, clock, definition cache and script engine shared by service calls.
+    """The database, clock, definition cache, script engine and connectors shared by service calls.
 
     Holds no per-request state: any number of web processes and workers can each
     build one over the same database.
@@ -37,6 +38,8 @@ class EngineContext:
     serializer: StateSerializer = field(default_factory=StateSerializer)
     limits: ScriptLimits = field(default_factory=ScriptLimits)
     budget: Budget = field(default_factory=Budget)  # what one service call may make the engine do
+    # The connectors this engine's workers run; deploy refuses a Java delegate none of them answers.
+    connectors: ConnectorRegistry = field(default_factory=default_registry)
     script_engine: Any = None
     mailer: SmtpMailer | None = None  # set when SMTP is configured
     # werkzeug's method string; tests use a cheap one, production keeps scrypt.

@@ -1,4 +1,8 @@
-"""Deploy BPMN/DMN files as versioned process definitions, list them, switch versions on and off."""
+"""Deploy BPMN/DMN files as versioned process definitions, list them, switch versions on and off.
+
+What needs the database is checked here, beside the file checks of `engine.bpmn`: the
+users a model names (a missing one is a warning, since users may be added later).
+"""
 from __future__ import annotations
 
 import hashlib
@@ -8,7 +12,9 @@ from typing import Any, Iterable
 
 from sqlalchemy.orm import Session
 
+from engine.bpmn.elements import is_expression
 from engine.bpmn.intake import Intake, ParsedProcess, SourceFile, load, mark_executable
+from engine.bpmn.people import NamedUsers
 from engine.bpmn.forms import public_fields
 from engine.bpmn.references import decisions_in, defines_process, missing_references
 from engine.errors import DeployError, DeployProblem, NotFound
@@ -18,10 +24,10 @@ from engine.services.context import EngineContext
 from engine.services.execution import find_definition_id, refresh_calendars
 from engine.services.unit_of_work import unit_of_work
 from engine.services.users import acting, require_role
-from engine.store import definition_rows, job_rows
+from engine.store import definition_rows, job_rows, user_rows
 from engine.store.history_rows import record
 from engine.store.models import DeploymentFile, ProcessDefinition
-from engine.views import definition_view
+from engine.views import definition_view, deploy_problem_view
 
 DEPLOYABLE_SUFFIXES = (".bpmn", ".bpmn20.xml", ".dmn", ".xml")
 DESIGNER_ROLES = ("designer", "admin")
@@ -110,8 +116,9 @@ def deploy(ctx: EngineContext, sources: list[SourceFile], name: str | None = Non
     """Deploy files as one deployment; identical re-uploads change nothing. Needs `designer` or `admin`.
 
     `make_executable` marks the single process of each BPMN file executable first.
-    Returns the deployment id (None when nothing changed) and, per process, its
-    version and whether it is new. Raises DeployError, storing nothing.
+    Returns the deployment id (None when nothing changed), per process its version
+    and whether it is new, and `warnings`: problems that do not stop the deployment
+    (users the files name who do not exist). Raises DeployError, storing nothing.
     """
     if not sources:
         raise DeployError([DeployProblem("(none)", "no files to deploy")])
@@ -129,7 +136,8 @@ def deploy(ctx: EngineContext, sources: list[SourceFile], name: str | None = Non
         def known(key: str) -> bool:
             return definition_rows.latest_definition(session, key) is not None
 
-        intake = load(sources, known_process=known, extra=extra)
+        intake = load(sources, known_process=known, extra=extra, connectors=ctx.connectors.topics())
+        warnings = [deploy_problem_view(w) for w in unknown_user_warnings(session, intake.named_users)]
         now = ctx.clock.now()
         plans = []
         for key, process in intake.processes.items():
@@ -142,7 +150,7 @@ def deploy(ctx: EngineContext, sources: list[SourceFile], name: str | None = Non
         changed = [plan for plan in plans if not plan[3]]
         dmn_only = not intake.processes and intake.decisions
         if not changed and not dmn_only:
-            return {"deployment_id": None, "definitions": results}
+            return {"deployment_id": None, "definitions": results, "warnings": warnings}
         file_rows = {
             f.source.name: DeploymentFile(name=f.source.name, kind=f.kind, sha256=f.source.sha256,
                                           content=f.source.content)
@@ -180,7 +188,20 @@ def deploy(ctx: EngineContext, sources: list[SourceFile], name: str | None = Non
     # Only committed definitions enter the cache: a rolled-back id could be reused.
     for runnable in built:
         ctx.definitions.put(runnable)
-    return {"deployment_id": deployment_id, "definitions": sorted(results, key=lambda r: r["key"])}
+    return {"deployment_id": deployment_id, "definitions": sorted(results, key=lambda r: r["key"]),
+            "warnings": warnings}
+
+
+def unknown_user_warnings(session: Session, named: list[NamedUsers]) -> list[DeployProblem]:
+    """A warning for each assignee, candidate user or starter user the files name who is not a user."""
+    existing = user_rows.user_names(session) if named else set()
+    warnings = []
+    for reference in named:
+        missing = [name for name in reference.names if name not in existing]
+        if missing:
+            warnings.append(DeployProblem(reference.file, reference.warning(missing), element=reference.element,
+                                          line=reference.line))
+    return warnings
 
 
 def _schedule_timer_starts(ctx: EngineContext, session: Session, definition: ProcessDefinition,
@@ -248,21 +269,32 @@ def definition_detail(ctx: EngineContext, key: str, version: int | None = None,
         definition = definition_rows.get_definition(session, find_definition_id(session, key, version)
                                                     if version is not None else _newest_id(session, key))
         elements = definition.elements
+        assignees = {m["assignee"] for m in elements.values() if m.get("assignee")}
+        users = user_rows.user_names(session) if assignees else set()
         return {
             **definition_view(definition),
             "versions": _versions_of(session, key),
             "lanes": sorted({m["lane"] for m in elements.values() if m.get("lane")}),
-            "elements": [{"id": element_id, "type": m["type"], "name": m.get("name"), "lane": m.get("lane"),
-                          "documentation": m.get("documentation"),
-                          "candidate_groups": m.get("candidate_groups") or ([m["lane"]] if m.get("lane") and
-                                                                            m["type"] == "userTask" else []),
-                          "candidate_users": m.get("candidate_users") or [],
-                          "sla": (m.get("properties") or {}).get("sla"),
-                          "sla_calendar": (m.get("properties") or {}).get("slaCalendar"),
-                          "form": public_fields(m.get("form") or [])}
+            "elements": [_element_detail(element_id, m, users)
                          for element_id, m in sorted(elements.items(), key=lambda item: item[1].get("line") or 0)],
             "files": [f.name for f in definition_rows.files_by_id(session, definition.source_files)],
         }
+
+
+def _element_detail(element_id: str, meta: dict[str, Any], users: set[str]) -> dict[str, Any]:
+    """One flow node as the designer page shows it. `assignee_is_user` is False only for a literal
+    assignee who is not a user (an expression names someone per case)."""
+    lane = meta.get("lane")
+    assignee = meta.get("assignee")
+    return {"id": element_id, "type": meta["type"], "name": meta.get("name"), "lane": lane,
+            "documentation": meta.get("documentation"),
+            "candidate_groups": meta.get("candidate_groups") or ([lane] if lane and meta["type"] == "userTask" else []),
+            "candidate_users": meta.get("candidate_users") or [],
+            "assignee": assignee,
+            "assignee_is_user": not assignee or is_expression(assignee) or assignee.strip() in users,
+            "sla": (meta.get("properties") or {}).get("sla"),
+            "sla_calendar": (meta.get("properties") or {}).get("slaCalendar"),
+            "form": public_fields(meta.get("form") or [])}
 
 
 def _newest_id(session: Session, key: str) -> int:

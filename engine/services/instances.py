@@ -13,8 +13,10 @@ from engine.runtime.serializer import json_ready
 from engine.runtime.specs import RunnableDefinition
 from engine.services.context import EngineContext
 from engine.services.execution import advance, begin, existing_case, restore, runnable, startable_definition_id
+from engine.services.tasks import may_see
 from engine.services.unit_of_work import unit_of_work
 from engine.services.users import OPERATOR, acting, load_actor, require_role
+from engine.services.waiting import waits_of
 from engine.bpmn.forms import public_fields, validate
 from engine.services.deployments import process_source
 from engine.store import comment_rows, definition_rows, history_rows, instance_rows, task_rows
@@ -66,12 +68,14 @@ def start(ctx: EngineContext, key: str, variables: dict[str, Any] | None = None,
 
 
 def get_instance(ctx: EngineContext, instance_id: int, user: str | None = None) -> dict[str, Any]:
-    """Status, variables, tasks and the full history of one case (one `user` may see)."""
+    """Status, variables, tasks, the full history of one case (one `user` may see) and what it waits
+    for besides people (`waiting`: service jobs, timers, messages)."""
     with unit_of_work(ctx, read_only=True) as session:
         _require_visible(session, acting(session, user), instance_id)
         case = existing_case(ctx, session, instance_id)
-        return instance_detail(case.instance, case.definition, task_rows.tasks_of(session, instance_id),
-                               history_rows.events_of(session, instance_id))
+        return {**instance_detail(case.instance, case.definition, task_rows.tasks_of(session, instance_id),
+                                  history_rows.events_of(session, instance_id)),
+                "waiting": waits_of(ctx, session, case)}
 
 
 def retry(ctx: EngineContext, instance_id: int, data: dict[str, Any] | None = None,
@@ -131,20 +135,23 @@ class DefinitionKey:
 
 
 def case_overview(ctx: EngineContext, instance_id: int, user: str | None = None) -> dict[str, Any]:
-    """What the case page shows: the case with its tasks and history, comments, the activities open now
-    and completed (for the diagram), and whether `user` may retry it."""
+    """What the case page shows: the case with its tasks (each with whether `user` may open it) and history,
+    comments, the activities open now and completed (for the diagram), and whether `user` may retry it."""
     with unit_of_work(ctx, read_only=True) as session:
         actor = acting(session, user)
         _require_visible(session, actor, instance_id)
         case = existing_case(ctx, session, instance_id)
         current, completed = history_rows.activity_states(session, instance_id)
+        task_list = task_rows.tasks_of(session, instance_id)
+        detail = instance_detail(case.instance, case.definition, task_list, history_rows.events_of(session, instance_id))
         return {
-            **instance_detail(case.instance, case.definition, task_rows.tasks_of(session, instance_id),
-                              history_rows.events_of(session, instance_id)),
+            **detail,
+            "tasks": [view | {"may_open": may_see(actor, task)} for view, task in zip(detail["tasks"], task_list)],
             "process_name": case.definition.name,
             "comments": [comment_view(c) for c in comment_rows.comments_of(session, instance_id)],
             "activities": {"current": current, "completed": completed},
             "may_retry": case.instance.status == "incident" and actor.has_role(*SUPERVISORS),
+            "waiting": waits_of(ctx, session, case),
         }
 
 

@@ -19,7 +19,7 @@ from engine.services.context import EngineContext
 from engine.services.execution import advance, breached_on_completion, existing_case, record_breach, restore
 from engine.services.unit_of_work import unit_of_work
 from engine.services.users import load_actor
-from engine.store import job_rows, task_rows, user_rows
+from engine.store import instance_rows, job_rows, task_rows, user_rows
 from engine.store.history_rows import record
 from engine.store.task_rows import TASK_STATUSES, TaskRow, read_task, update_task
 from engine.store.user_rows import Actor
@@ -220,9 +220,25 @@ def may_see(actor: Actor, task: TaskRow) -> bool:
             or is_candidate(actor, task))
 
 
+def next_task_for(ctx: EngineContext, instance_id: int, user: str) -> int | None:
+    """The case's task `user` should work on next: one they hold, else one they may claim (four-eyes
+    respected), oldest first; None when the case has nothing for them. The web app takes them there
+    after they start a case or complete one of its tasks."""
+    with unit_of_work(ctx, read_only=True) as session:
+        actor = load_actor(session, user)
+        waiting = [t for t in task_rows.tasks_of(session, instance_id) if t["status"] in task_rows.ACTIVE_STATUSES]
+        for task in sorted(waiting, key=lambda t: (t["assignee"] != actor.name, t["created_at"], t["id"])):
+            if task["assignee"] == actor.name:
+                return task["id"]
+            if (task["status"] == "open" and is_candidate(actor, task)
+                    and four_eyes_violation(session, task, actor) is None):
+                return task["id"]
+        return None
+
+
 def task_detail(ctx: EngineContext, task_id: int, user: str) -> dict[str, Any]:
     """What the task page shows: the task, its case and variables, its documentation, what `user` may do
-    with it and to whom it could be assigned. Refused (PermissionDenied) when the task is not for them."""
+    with it (and whether they may open its case yet) and to whom it could be assigned. Refused (PermissionDenied) when the task is not for them."""
     with unit_of_work(ctx, read_only=True) as session:
         actor = load_actor(session, user)
         task = read_task(session, task_id)
@@ -244,6 +260,8 @@ def task_detail(ctx: EngineContext, task_id: int, user: str) -> dict[str, Any]:
             "may_unclaim": task["status"] == "claimed" and (task["assignee"] == actor.name
                                                             or actor.has_role(*SUPERVISOR_ROLES)),
             "may_assign": active and (actor.has_role(*SUPERVISOR_ROLES) or task["assignee"] == actor.name),
+            "may_open_case": actor.has_role(*SUPERVISOR_ROLES) or instance_rows.can_see(session, case.instance.id,
+                                                                                       actor.name),
             "four_eyes": blocked,
             "candidates": colleagues,
         }

@@ -1,23 +1,26 @@
 """The background worker's pass: due jobs, external jobs answered by connectors, mail.
 
-`bankflow worker --once` runs one pass; `bankflow worker` loops. Each job is its
-own transaction, so one failing job never holds up the others.
+`bankflow worker --once` runs one pass; `bankflow worker` loops (and `bankflow serve`
+runs the loop in a thread). Each job is its own transaction, so one failing job never
+holds up the others; a pass that fails as a whole is logged and the loop goes on. Each
+pass first records the worker's heartbeat (`engine.services.health.worker_status`).
 """
 from __future__ import annotations
 
 import logging
-import time
+import threading
 from typing import Any, Callable
 
-from engine.connectors import ConnectorRegistry, default_registry
+from engine.connectors import CONNECTOR_RETRIES, ConnectorRegistry, default_registry
 from engine.errors import BankflowError
 from engine.services import external_tasks
 from engine.services.context import EngineContext
 from engine.services.due_jobs import run_due_jobs
 from engine.services.notifications import deliver_pending
+from engine.services.unit_of_work import unit_of_work
+from engine.store import worker_rows
 
 log = logging.getLogger("bankflow.worker")
-CONNECTOR_RETRIES = 2
 
 
 def run_connectors(ctx: EngineContext, registry: ConnectorRegistry, worker_id: str,
@@ -51,8 +54,17 @@ def _answer(ctx: EngineContext, registry: ConnectorRegistry, worker_id: str, job
         counts["failed"] += 1
 
 
-def run_pass(ctx: EngineContext, worker_id: str, registry: ConnectorRegistry | None = None) -> dict[str, int]:
-    """One pass: fire due timers, start periodic processes, check SLAs, answer service tasks, mail."""
+def record_heartbeat(ctx: EngineContext, worker_id: str, interval: float | None = None) -> None:
+    """Note that `worker_id` runs a pass now (`interval`: seconds until its next one; None for a single pass)."""
+    with unit_of_work(ctx) as session:
+        worker_rows.record_pass(session, worker_id, ctx.clock.now(), interval)
+
+
+def run_pass(ctx: EngineContext, worker_id: str, registry: ConnectorRegistry | None = None,
+             interval: float | None = None) -> dict[str, int]:
+    """One pass: record the heartbeat, fire due timers, start periodic processes, check SLAs, answer
+    service tasks, mail."""
+    record_heartbeat(ctx, worker_id, interval)
     due = run_due_jobs(ctx, worker_id)
     answered = run_connectors(ctx, registry or default_registry(), worker_id)
     return {"timers": due["timers"], "starts": due["starts"], "sla_checks": due["sla_checks"],
@@ -61,11 +73,22 @@ def run_pass(ctx: EngineContext, worker_id: str, registry: ConnectorRegistry | N
 
 
 def run(ctx: EngineContext, worker_id: str, once: bool = False, interval: float = 5.0,
-        on_pass: Callable[[dict[str, int]], None] = lambda counts: None) -> None:
-    """Run passes every `interval` seconds (or one with `once`), reporting each pass's counts."""
+        on_pass: Callable[[dict[str, int]], None] = lambda counts: None,
+        stop: threading.Event | None = None) -> None:
+    """Run passes every `interval` seconds (or one with `once`), reporting each pass's counts, until
+    `stop` is set. A failing pass is logged and the next one runs as usual (with `once` it raises)."""
     registry = default_registry()
-    while True:
-        on_pass(run_pass(ctx, worker_id, registry))
+    stop = stop or threading.Event()
+    while not stop.is_set():
+        try:
+            on_pass(run_pass(ctx, worker_id, registry, None if once else interval))
+        except Exception as exc:
+            if once:
+                raise
+            if isinstance(exc, BankflowError):  # the database is away, locked for too long, ...: one line
+                log.warning("worker %s: the pass failed (%s); the next one runs in %s s", worker_id, exc, interval)
+            else:
+                log.exception("worker %s: the pass failed; the next one runs in %s s", worker_id, interval)
         if once:
             return
-        time.sleep(interval)
+        stop.wait(interval)

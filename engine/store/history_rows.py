@@ -78,3 +78,13 @@ def activity_states(session: Session, instance_id: int) -> tuple[list[str], list
     current = sorted({r.element_id for r in rows if r.ended_at is None})
     completed = sorted({r.element_id for r in rows if r.state == "completed"})
     return current, completed
+
+
+_OPEN_ACTIVITIES = (select(ACTIVITY.c.spiff_task_id, ACTIVITY.c.element_id, ACTIVITY.c.name)
+                    .where(ACTIVITY.c.instance_id == bindparam("instance_id"), ACTIVITY.c.ended_at.is_(None))
+                    .order_by(ACTIVITY.c.id))
+
+
+def open_activities(session: Session, instance_id: int) -> list[dict[str, Any]]:
+    """A case's activities open now (spiff_task_id, element_id, name), oldest first."""
+    return [dict(row) for row in session.execute(_OPEN_ACTIVITIES, {"instance_id": instance_id}).mappings()]

@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any, Iterable
 
-from sqlalchemy import bindparam, delete, insert, or_, select, update
+from sqlalchemy import and_, bindparam, delete, func, insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from engine.store.tables import DEFINITION, INSTANCE, JOB
@@ -102,3 +102,27 @@ def replace_timer_starts(session: Session, key: str, definition_id: int, rows: l
     older = select(DEFINITION.c.id).where(DEFINITION.c.key == key, DEFINITION.c.id != definition_id)
     session.execute(delete(JOB).where(JOB.c.kind == "timer_start", JOB.c.definition_id.in_(older)))
     insert_jobs(session, rows)
+
+
+_WAITS_OF = (select(JOB).where(JOB.c.instance_id == bindparam("instance_id"), JOB.c.kind.in_(("timer", "external")))
+             .order_by(JOB.c.due_at, JOB.c.id))
+
+
+def waits_of(session: Session, instance_id: int) -> list[dict[str, Any]]:
+    """The timers and external service jobs a case waits on, soonest first."""
+    return [dict(row) for row in session.execute(_WAITS_OF, {"instance_id": instance_id}).mappings()]
+
+
+def oldest_worker_job(session: Session, now: datetime, topics: Iterable[str]) -> datetime | None:
+    """Since when the longest-waiting work of a worker is due: a due timer, periodic start or SLA check,
+    or an external job of a running case whose topic bankflow's connectors answer (not held by a worker
+    now). None when a worker would find nothing to do."""
+    free = or_(JOB.c.locked_until.is_(None), JOB.c.locked_until < now)
+    due = session.execute(select(func.min(JOB.c.due_at)).where(JOB.c.kind != "external", JOB.c.due_at <= now,
+                                                               free)).scalar()
+    external = session.execute(
+        select(func.min(JOB.c.due_at)).select_from(JOB.join(INSTANCE, INSTANCE.c.id == JOB.c.instance_id))
+        .where(and_(JOB.c.kind == "external", JOB.c.topic.in_(list(topics)), INSTANCE.c.status == "running",
+                    JOB.c.due_at <= now, free))).scalar()
+    found = [when for when in (due, external) if when is not None]
+    return min(found) if found else None

@@ -244,6 +244,19 @@ class Job(Base):
     payload: Mapped[dict[str, Any]] = mapped_column(default=dict)
 
 
+class WorkerHeartbeat(Base):
+    """A worker's latest pass (one row per worker id), so the web app can tell when no worker runs and
+    timers, service tasks and SLA checks wait; rows of workers gone for a day are dropped."""
+
+    __tablename__ = "worker_heartbeat"
+
+    worker_id: Mapped[str] = mapped_column(String(100), primary_key=True)
+    started_at: Mapped[datetime]  # its first pass
+    last_pass_at: Mapped[datetime]
+    interval_seconds: Mapped[float | None]  # seconds between its passes (None: a single pass, `--once`)
+    passes: Mapped[int] = mapped_column(default=0)
+
+
 class BusinessCalendarRow(Base):
     """A business calendar as loaded from TOML; `source` is the file it came from."""
 

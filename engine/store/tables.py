@@ -18,6 +18,7 @@ from engine.store.models import (
     ProcessInstance,
     TaskCandidate,
     User,
+    WorkerHeartbeat,
 )
 
 ACTIVITY = Activity.__table__
@@ -30,3 +31,4 @@ JOB = Job.__table__
 MEMBERSHIP = Membership.__table__
 TASK = HumanTask.__table__
 USER = User.__table__
+WORKER_HEARTBEAT = WorkerHeartbeat.__table__

@@ -75,6 +75,8 @@ SAMPLES: dict[str, tuple[list[SourceFile], dict]] = {
         [SourceFile("p.bpmn", flow(task("userTask", 'camunda:candidateGroups="clerks"', extensions=
                                         '<bpmn:extensionElements><camunda:formData><camunda:formField id="ok" '
                                         'type="boolean"/></camunda:formData></bpmn:extensionElements>')))], {}),
+    "User task with only a Camunda Form or embedded form (camunda:formKey)": ([SourceFile("p.bpmn", flow(task(
+        "userTask", 'camunda:formKey="camunda-forms:app:review.form"')))], {}),
     "Script task (Python)": ([SourceFile("p.bpmn", flow(task("scriptTask", 'scriptFormat="python"',
                                                             "<bpmn:script>fee = round(100 * 0.015, 2)</bpmn:script>")))], {}),
     "Script task in Groovy or JavaScript": ([SourceFile("p.bpmn", flow(task(
@@ -91,6 +93,8 @@ SAMPLES: dict[str, tuple[list[SourceFile], dict]] = {
         "serviceTask", 'camunda:type="external" camunda:topic="echo"')))], {}),
     "Service task with a Java delegate (answered by a connector)": ([SourceFile("p.bpmn", flow(task(
         "serviceTask", 'camunda:delegateExpression="${echo}"')))], {}),
+    "Service task with a Java delegate no connector answers": ([SourceFile("p.bpmn", flow(task(
+        "serviceTask", 'camunda:class="org.example.InterestDelegate"')))], {}),
     "Service task without implementation": ([SourceFile("p.bpmn", flow(task("serviceTask")))], {}),
     "Business rule task with a DMN decision table": (
         [SourceFile("p.bpmn", flow(task("businessRuleTask", 'camunda:decisionRef="risk_rating"'))),
@@ -104,6 +108,7 @@ SAMPLES: dict[str, tuple[list[SourceFile], dict]] = {
     "Timer event with an ISO 8601 duration, date or cycle": ([SourceFile("p.bpmn", flow(
         timer_event("timeDuration", "PT1H")))], {}),
     "Timer with a cron expression": ([SourceFile("p.bpmn", flow(timer_event("timeCycle", "0 0 9 * * ?")))], {}),
+    "Message events, receive tasks and send tasks": ([SourceFile("p.bpmn", flow(task("receiveTask")))], {}),
     "Camunda listeners, input/output mappings and connectors": ([SourceFile("p.bpmn", flow(task(
         "task", extensions='<bpmn:extensionElements><camunda:executionListener event="start" '
                            'class="org.example.Audit"/></bpmn:extensionElements>')))], {}),

@@ -74,6 +74,23 @@ def test_user_errors_exit_1_with_one_line_per_problem(bankflow, fixture_path):
     assert "missing.bpmn: no such file or folder" in result.stderr
 
 
+def test_deploy_json_carries_the_warnings(bankflow, fixture_path):
+    deployed = as_json(bankflow("deploy", str(fixture_path("starter_groups.bpmn")), "--json"))
+    assert deployed["definitions"][0]["status"] == "new"
+    assert deployed["warnings"] == [{
+        "file": "starter_groups.bpmn", "element": "credit_limit_change", "line": 4,  # where lxml ends the start tag
+        "message": "process credit_limit_change may be started by 'cara' (camunda:candidateStarterUsers), but there "
+                   "is no user 'cara' yet: they cannot start it until they are added"}]
+
+
+def test_deploy_prints_the_warnings_on_stderr(bankflow, fixture_path):
+    result = bankflow("deploy", str(fixture_path("starter_groups.bpmn")))
+    assert result.stdout.strip() == "credit_limit_change v1 (new)"
+    assert result.stderr.splitlines() == [
+        "warning: starter_groups.bpmn:4 [credit_limit_change]: process credit_limit_change may be started by 'cara' "
+        "(camunda:candidateStarterUsers), but there is no user 'cara' yet: they cannot start it until they are added"]
+
+
 def test_usage_errors_exit_2(bankflow):
     assert "not valid JSON" in bankflow("start", "x", "--data", "{nope", expect=2).stderr
     bankflow("claim", "not-a-number", "--user", "x", expect=2)

@@ -7,9 +7,8 @@ import re
 
 import pytest
 
-from engine.services import deployments, instances, tasks, users
+from engine.services import deployments, instances
 from engine.bpmn.intake import SourceFile
-from engine.connectors import ConnectorRegistry
 from engine.errors import DeployError
 from engine.services.worker import run_connectors
 from tests.helpers.corpus import CORPUS, DEPLOYS, OUTCOMES, requires_corpus
@@ -51,30 +50,22 @@ def test_files_that_call_each_other_deploy_together(ctx, folder, names):
 
 
 def test_camunda_loan_approval_runs_with_a_connector_for_its_delegate(ctx):
+    ctx.connectors.register("calculateInterestService", lambda v: {"interest": round(v["amount"] * 0.05, 2)})
     deployments.deploy(ctx, deployments.read_sources([CORPUS / "camunda-bpm-examples" / "loanApproval.bpmn"]))
     case = instances.start(ctx, "loanApproval", {"amount": 1000})
-    registry = ConnectorRegistry()
-    registry.register("calculateInterestService", lambda v: {"interest": round(v["amount"] * 0.05, 2)})
-    assert run_connectors(ctx, registry, "test-worker") == {"completed": 1, "failed": 0}
+    assert run_connectors(ctx, ctx.connectors, "test-worker") == {"completed": 1, "failed": 0}
     detail = instances.get_instance(ctx, case["id"])
     assert detail["status"] == "completed" and detail["variables"]["interest"] == 50.0
 
 
-def test_camunda_invoice_approval_runs_to_completion(ctx):
-    users.add_user(ctx, "demo", "secret123")
-    deployments.deploy(ctx, deployments.read_sources([CORPUS / "camunda-bpm-examples" / "invoiceApproval.bpmn"]))
-    case = instances.start(ctx, "camundaFormsQuickstart")
-    [task] = tasks.list_tasks(ctx, instance_id=case["id"])
-    assert task["assignee"] == "demo" and task["status"] == "claimed"
-    assert tasks.complete(ctx, task["id"], "demo")["instance"]["status"] == "completed"
-
-
-def test_camunda_invoice_payment_runs_to_completion(ctx):
-    users.add_user(ctx, "clerk", "secret123", roles=["staff"])
-    deployments.deploy(ctx, deployments.read_sources([CORPUS / "camunda-bpm-examples" / "invoicePayment.bpmn"]))
-    case = instances.start(ctx, "embeddedFormsBpmnEvents")
-    [task] = tasks.list_tasks(ctx, user="clerk")
-    assert task["name"] == "Pay Invoice"
-    tasks.claim(ctx, task["id"], "clerk")
-    assert tasks.complete(ctx, task["id"], "clerk")["instance"]["status"] == "completed"
-    assert [e["type"] for e in instances.get_instance(ctx, case["id"])["history"]][-1] == "instance_completed"
+def test_camunda_forms_are_refused_with_how_to_define_the_fields(ctx):
+    with pytest.raises(DeployError) as caught:
+        deployments.deploy(ctx, deployments.read_sources([CORPUS / "camunda-bpm-examples" / "invoiceApproval.bpmn"]))
+    hint = "a form bankflow cannot show; define its fields with camunda:formData (Camunda Modeler: Forms > Type: " \
+           "Generated Task Forms)"
+    assert [(p.file, p.element, p.line, p.message) for p in caught.value.deploy_problems] == [
+        ("invoiceApproval.bpmn", "StartEvent_1", 4,
+         f"start event StartEvent_1 uses camunda:formKey camunda-forms:app:start-form.form, {hint}"),
+        ("invoiceApproval.bpmn", "UserTask_1", 11,
+         f"user task UserTask_1 uses camunda:formKey camunda-forms:app:task-form.form, {hint}"),
+    ]

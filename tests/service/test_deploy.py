@@ -46,7 +46,7 @@ def test_identical_reupload_is_a_noop_and_changes_make_versions(ctx):
     first = deployments.deploy(ctx, [SourceFile("simple.bpmn", bpmn(STRAIGHT))])
     assert first["definitions"] == [{"key": "simple", "version": 1, "name": None, "status": "new"}]
     again = deployments.deploy(ctx, [SourceFile("simple.bpmn", bpmn(STRAIGHT))])
-    assert again == {"deployment_id": None,
+    assert again == {"deployment_id": None, "warnings": [],
                      "definitions": [{"key": "simple", "version": 1, "name": None, "status": "unchanged"}]}
     assert stored_counts(ctx) == (1, 1, 1)
     changed = deployments.deploy(ctx, [SourceFile("simple.bpmn", bpmn(STRAIGHT.replace('name="Work"', 'name="Do it"')))])
@@ -157,7 +157,7 @@ def test_schema_violation_names_line(ctx):
 def test_problems_from_several_files_are_all_reported(ctx):
     problems = refused(ctx, ("a.bpmn", b"nope"), ("b.bpmn", bpmn(STRAIGHT, executable="false")),
                        ("c.bpmn", bpmn(STRAIGHT, "fine")))
-    assert [p.file for p in problems] == ["a.bpmn"]  # unreadable files stop the rest
+    assert [p.file for p in problems] == ["a.bpmn", "b.bpmn"]  # an unreadable file does not hide the others
     problems = refused(ctx, ("b.bpmn", bpmn(STRAIGHT, executable="false")), ("c.bpmn", bpmn(STRAIGHT, "fine")))
     assert [p.file for p in problems] == ["b.bpmn"]
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 import pytest
 
 from engine.services import deployments, instances, tasks
-from engine.connectors import ConnectorRegistry
 from engine.errors import DeployError
 from engine.services.due_jobs import run_due_jobs
 from engine.services.worker import run_connectors
@@ -20,6 +19,7 @@ from tests.helpers.support_table import SAMPLES, readme_rows
 def test_row_holds(ctx, staff, clock, construct):
     status = readme_rows()[construct]
     files, variables = SAMPLES[construct]
+    ctx.connectors.register("echo", lambda v: {"echoed": True})  # answers the delegate `${echo}`
     if status.startswith("refused"):
         with pytest.raises(DeployError):
             deployments.deploy(ctx, files)
@@ -30,9 +30,7 @@ def test_row_holds(ctx, staff, clock, construct):
     for waiting in tasks.list_tasks(ctx, instance_id=case["id"]):
         tasks.claim(ctx, waiting["id"], "ann")
         tasks.complete(ctx, waiting["id"], "ann", {"ok": True})
-    registry = ConnectorRegistry()
-    registry.register("echo", lambda v: {"echoed": True})
-    run_connectors(ctx, registry, "w")
+    run_connectors(ctx, ctx.connectors, "w")
     clock.advance(hours=2)
     run_due_jobs(ctx)
     assert instances.get_instance(ctx, case["id"])["status"] == "completed"

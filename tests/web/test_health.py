@@ -8,7 +8,8 @@ def test_health_reports_the_database(client, is_postgres):
     response = client.get("/health")
     assert response.status_code == 200
     assert response.get_json() == {"status": "ok", "database": "ok",
-                                   "dialect": "postgresql" if is_postgres else "sqlite"}
+                                   "dialect": "postgresql" if is_postgres else "sqlite",
+                                   "worker": {"status": "idle", "last_pass_at": None}}
 
 
 def test_health_says_when_the_database_is_unreachable():
@@ -17,6 +18,7 @@ def test_health_says_when_the_database_is_unreachable():
     response = app.test_client().get("/health")
     assert response.status_code == 503
     assert response.get_json()["status"] == "degraded"
+    assert response.get_json()["worker"] == {"status": "unknown", "last_pass_at": None}
 
 
 def test_unknown_pages_are_404(client):

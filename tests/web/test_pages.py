@@ -1,6 +1,7 @@
 """The pages staff, designers, managers and admins use, through the real app (no browser)."""
 from __future__ import annotations
 
+import html
 import io
 import re
 
@@ -134,6 +135,74 @@ def test_designer_uploads_and_sees_the_definition(bank, client, sign_in, fixture
     source = client.get("/designer/definitions/sla_review/source")
     assert source.data == fixture_path("sla_review.bpmn").read_bytes()
     assert source.headers["Content-Disposition"] == 'attachment; filename="sla_review.bpmn"'
+
+
+ASSIGNED_TO_ZOE = (b'<?xml version="1.0" encoding="UTF-8"?>\n<bpmn:definitions '
+                   b'xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL" '
+                   b'xmlns:camunda="http://camunda.org/schema/1.0/bpmn" id="d" targetNamespace="t">\n'
+                   b'<bpmn:process id="zoe_review" isExecutable="true">\n'
+                   b'<bpmn:startEvent id="s"><bpmn:outgoing>f1</bpmn:outgoing></bpmn:startEvent>\n'
+                   b'<bpmn:userTask id="review" camunda:assignee="zoe"><bpmn:incoming>f1</bpmn:incoming>'
+                   b'<bpmn:outgoing>f2</bpmn:outgoing></bpmn:userTask>\n'
+                   b'<bpmn:endEvent id="e"><bpmn:incoming>f2</bpmn:incoming></bpmn:endEvent>\n'
+                   b'<bpmn:sequenceFlow id="f1" sourceRef="s" targetRef="review"/>\n'
+                   b'<bpmn:sequenceFlow id="f2" sourceRef="review" targetRef="e"/>\n'
+                   b'</bpmn:process>\n</bpmn:definitions>\n')
+ZOE_WARNING = ("user task review is assigned to 'zoe' (camunda:assignee), but there is no user 'zoe' yet: nobody can "
+               "work on the task until that user is added")
+
+
+def upload(client, *files: tuple[str, bytes]):
+    return client.post("/designer/upload", data={"files": [(io.BytesIO(content), name) for name, content in files],
+                                                 "csrf_token": csrf_token(client, "/designer")},
+                       content_type="multipart/form-data")
+
+
+def table_rows(page: str, testid: str) -> list[list[str]]:
+    """The body rows of the table with `data-testid`, as unescaped cell texts."""
+    table = page.split(f'data-testid="{testid}"', 1)[1].split("</table>", 1)[0].split("<tbody>", 1)[1]
+    return [[html.unescape(cell) for cell in re.findall(r"<td>(.*?)</td>", row)] for row in table.split("</tr>")
+            if "<td>" in row]
+
+
+def test_designer_upload_deploys_and_shows_the_warnings(bank, client, sign_in):
+    sign_in("dana")
+    response = upload(client, ("zoe.bpmn", ASSIGNED_TO_ZOE))
+    page = response.get_data(as_text=True)
+    assert response.status_code == 200 and "Deployed with warnings" in page and "zoe_review v1 (new)" in page
+    assert table_rows(page, "deploy-warnings") == [["zoe.bpmn", "review", "5", ZOE_WARNING]]
+    assert "deploy-problems" not in page
+    assert [d["key"] for d in deployments.list_definitions(bank)] == ["loan_review", "zoe_review"]
+    assert "Deployed with warnings" not in client.get("/designer").get_data(as_text=True)  # shown once
+
+
+def test_designer_warnings_box_is_translated(bank, client, sign_in):
+    sign_in("dana")
+    client.post("/language", data={"locale": "zh_Hans", "next": "/designer", "csrf_token": csrf_token(client)})
+    page = upload(client, ("zoe.bpmn", ASSIGNED_TO_ZOE)).get_data(as_text=True)
+    assert "部署成功，但有警告" in page and ">警告</th>" in page
+
+
+def test_designer_upload_lists_the_problems_of_every_broken_file(bank, client, sign_in):
+    sign_in("dana")
+    missing_target = ASSIGNED_TO_ZOE.replace(b'targetRef="e"', b'targetRef="Task_gone"')
+    message_wait = ASSIGNED_TO_ZOE.replace(b'zoe_review', b'waiting').replace(
+        b'<bpmn:userTask id="review" camunda:assignee="zoe">', b'<bpmn:receiveTask id="review">').replace(
+        b'</bpmn:userTask>', b'</bpmn:receiveTask>')
+    response = upload(client, ("first.bpmn", missing_target), ("second.bpmn", message_wait))
+    assert response.status_code == 400
+    assert table_rows(response.get_data(as_text=True), "deploy-problems") == [
+        ["first.bpmn", "f2", "8", "sequence flow f2 points to Task_gone, which does not exist"],
+        ["second.bpmn", "review", "5", "receive task review waits for a message, but bankflow cannot deliver "
+                                       "messages yet; use a user task or a timer"]]
+
+
+def test_designer_definition_says_who_a_task_is_assigned_to(bank, client, sign_in):
+    deployments.deploy_uploads(bank, [("zoe.bpmn", ASSIGNED_TO_ZOE)])
+    sign_in("dana")
+    page = client.get("/designer/definitions/zoe_review").get_data(as_text=True)
+    assert "<dd>assigned to zoe, who is not a user</dd>" in page
+    assert "<td>assigned to zoe, who is not a user</td>" in page and "<td>all staff</td>" not in page
 
 
 def test_designer_switches_a_version_off(bank, client, sign_in):

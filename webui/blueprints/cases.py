@@ -7,7 +7,7 @@ from flask import Blueprint, Response, flash, redirect, render_template, request
 from flask_babel import gettext as _
 
 from engine.errors import Conflict, InvalidData, PermissionDenied
-from engine.services import comments, deployments, instances
+from engine.services import comments, deployments, instances, tasks
 from webui.blueprints import engine, form_values, me, page_number
 
 bp = Blueprint("cases", __name__)
@@ -97,7 +97,9 @@ def start(key: str):
             message = str(exc)
         else:
             flash(_("Case %(id)s started.", id=case["id"]), "success")
-            return redirect(url_for("cases.show", instance_id=case["id"]))
+            task_id = tasks.next_task_for(engine(), case["id"], me())
+            return redirect(url_for("tasks.show", task_id=task_id) if task_id
+                            else url_for("cases.show", instance_id=case["id"]))
         values["business_key"] = business_key or ""
     return render_template("cases/start.html", process=process, values=values, problems=problems,
                            message=message), 400 if message else 200

@@ -7,6 +7,7 @@ from werkzeug.utils import secure_filename
 
 from engine.errors import BankflowError, DeployError
 from engine.services import deployments, instances
+from engine.views import deploy_problem_view
 from webui.blueprints import engine, me
 from webui.labels import label
 
@@ -17,7 +18,7 @@ MAX_FILES = 50
 @bp.get("")
 def index():
     return render_template("designer/index.html", processes=deployments.designer_overview(engine(), me()),
-                           problems=[], deployed=None)
+                           problems=[], warnings=[], deployed=None)
 
 
 @bp.post("/upload")
@@ -31,15 +32,18 @@ def upload():
         try:
             deployed = deployments.deploy_uploads(engine(), [(f.filename, f.read()) for f in files], user=me())
         except DeployError as exc:
-            problems = [{"file": p.file, "element": p.element, "line": p.line, "message": p.message}
-                        for p in exc.deploy_problems]
+            problems = [deploy_problem_view(p) for p in exc.deploy_problems]
         else:
             flash(_("Deployed: %(what)s", what=", ".join(f"{d['key']} v{d['version']} ({label(d['status'])})"
                                                          for d in deployed["definitions"]) or _("nothing new")),
                   "success")
-            return redirect(url_for("designer.index"))
-    return render_template("designer/index.html", processes=processes, problems=problems, deployed=deployed,
-                           uploaded=[f.filename for f in files]), 400
+            if not deployed["warnings"]:
+                return redirect(url_for("designer.index"))
+            # Shown once, with the upload: the warnings are about the files just deployed.
+            return render_template("designer/index.html", processes=deployments.designer_overview(engine(), me()),
+                                   problems=[], warnings=deployed["warnings"], deployed=deployed)
+    return render_template("designer/index.html", processes=processes, problems=problems, warnings=[],
+                           deployed=deployed, uploaded=[f.filename for f in files]), 400
 
 
 def _version() -> int | None:

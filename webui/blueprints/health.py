@@ -1,8 +1,11 @@
-"""The health page, for load balancers and monitoring (no login: it reveals nothing)."""
+"""The health page, for load balancers and monitoring (no login: it reveals nothing), and the warning
+managers and admins see on every page when no worker runs while work waits."""
 from __future__ import annotations
 
 from flask import Blueprint, current_app, jsonify
+from flask_login import current_user
 
+from engine.errors import BankflowError
 from engine.services import health
 from webui import engine_context
 
@@ -13,3 +16,16 @@ bp = Blueprint("health", __name__)
 def show():
     report = health.check(engine_context(current_app))
     return jsonify(report), 200 if report["status"] == "ok" else 503
+
+
+@bp.app_context_processor
+def worker_overdue():
+    """For managers and admins, on every page: the worker status when no worker has run while timers,
+    service tasks or SLA checks wait (`worker_overdue`, see health.worker_status); else nothing."""
+    if not current_user.is_authenticated or not current_user.has_role("manager", "admin"):
+        return {}
+    try:
+        status = health.worker_status(engine_context(current_app))
+    except BankflowError:  # the page itself says what is wrong with the database
+        return {}
+    return {"worker_overdue": status if status["status"] == "overdue" else None}

@@ -81,4 +81,10 @@ def complete(task_id: int):
     except (Conflict, PermissionDenied) as exc:
         return _task_page(task_id, values, message=str(exc), status=409 if isinstance(exc, Conflict) else 403)
     flash(_("Task completed. The case is %(status)s.", status=label(result["instance"]["status"])), "success")
-    return redirect(url_for("tasks.inbox"))
+    return redirect(next_step(result["instance"]["id"]))
+
+
+def next_step(instance_id: int) -> str:
+    """Where a user goes after moving a case on: their next task in it, else their inbox."""
+    task_id = tasks.next_task_for(engine(), instance_id, me())
+    return url_for("tasks.show", task_id=task_id) if task_id else url_for("tasks.inbox")

@@ -6,6 +6,7 @@ every page a test visits is saved as a screenshot under $BANKFLOW_SCREENSHOTS
 """
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import socket
@@ -14,6 +15,7 @@ import sys
 import time
 import urllib.request
 from pathlib import Path
+from typing import Iterator
 
 import pytest
 
@@ -46,15 +48,15 @@ def people(ctx, fixture_path):
     return ctx
 
 
-@pytest.fixture
-def live_server(people, database_url, tmp_path):
-    """gunicorn serving the app on the test's database; yields its base URL."""
+@contextlib.contextmanager
+def gunicorn(database_url: str, workdir: Path) -> Iterator[str]:
+    """gunicorn serving the app on `database_url` on a free loopback port; yields its base URL."""
     port = free_port()
     env = {**os.environ, "BANKFLOW_DATABASE_URL": database_url, "BANKFLOW_SECRET_KEY": "browser-tests",
            "PYTHONPATH": str(ROOT)}
     server = subprocess.Popen(
         [str(Path(sys.executable).with_name("gunicorn")), "--workers", "2", "--bind", f"127.0.0.1:{port}",
-         "--chdir", str(tmp_path), "--log-level", "warning", "webui:create_app()"],
+         "--chdir", str(workdir), "--log-level", "warning", "webui:create_app()"],
         env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 60
@@ -68,9 +70,31 @@ def live_server(people, database_url, tmp_path):
                 server.kill()
                 pytest.fail(f"gunicorn did not start: {output[-2000:]}")
             time.sleep(0.2)
-    yield base
-    server.terminate()
-    server.wait(timeout=30)
+    try:
+        yield base
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+
+@contextlib.contextmanager
+def background_worker(database_url: str, interval: float = 0.5) -> Iterator[subprocess.Popen]:
+    """`bankflow worker` in its own process, as production runs it beside the web app."""
+    env = {**os.environ, "BANKFLOW_DATABASE_URL": database_url, "PYTHONPATH": str(ROOT)}
+    worker = subprocess.Popen([str(Path(sys.executable).with_name("bankflow")), "worker", "--interval", str(interval)],
+                              env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    try:
+        yield worker
+    finally:
+        worker.terminate()
+        worker.wait(timeout=30)
+
+
+@pytest.fixture
+def live_server(people, database_url, tmp_path):
+    """gunicorn serving the app on the test's database; yields its base URL."""
+    with gunicorn(database_url, tmp_path) as base:
+        yield base
 
 
 @pytest.fixture(scope="session")
@@ -104,11 +128,12 @@ class Visitor:
         self.page.goto(self.base + path, wait_until="networkidle")
         self.shot(label)
 
-    def sign_in(self, name: str) -> None:
+    def sign_in(self, name: str, password: str = PASSWORD) -> None:
+        """Through the sign-in form, in any language (the fields are found by their names)."""
         self.go("/login", f"sign-in-{name}")
-        self.page.get_by_label("User name").fill(name)
-        self.page.get_by_label("Password").fill(PASSWORD)
-        self.page.get_by_role("button", name="Sign in").click()
+        self.page.locator("input[name=name]").fill(name)
+        self.page.locator("input[name=password]").fill(password)
+        self.page.locator("form:has(input[name=password]) button[type=submit]").click()
         self.page.wait_for_url(re.compile(r".*/tasks.*"))
         self.shot(f"signed-in-{name}")
 
