@@ -66,20 +66,25 @@ def database_template(tmp_path_factory) -> Iterator[str]:
         yield str(path)
 
 
-@pytest.fixture
-def database_url(database_template: str, tmp_path: Path) -> Iterator[str]:
-    """A clean database for one test."""
+def fresh_database(database_template: str, folder: Path) -> str:
+    """A clean database from the template: a copy of the SQLite file in `folder`, or the PostgreSQL
+    test database emptied."""
     if database_template.startswith("postgresql"):
         engine = make_engine(database_template)
         tables = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
         with engine.begin() as conn:
             conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
         engine.dispose()
-        yield database_template
-    else:
-        path = tmp_path / "bankflow.sqlite"
-        shutil.copyfile(database_template, path)
-        yield f"sqlite:///{path}"
+        return database_template
+    path = folder / "bankflow.sqlite"
+    shutil.copyfile(database_template, path)
+    return f"sqlite:///{path}"
+
+
+@pytest.fixture
+def database_url(database_template: str, tmp_path: Path) -> Iterator[str]:
+    """A clean database for one test."""
+    yield fresh_database(database_template, tmp_path)
 
 
 @pytest.fixture

@@ -69,26 +69,33 @@ def test_a_case_at_the_credit_bureau_says_it_waits_for_the_service(loans, client
     loans.clock.advance(minutes=2)
     worker.run_pass(loans, "w")
     section = waiting_section(client.get(f"/cases/{case_id}").get_data(as_text=True))
-    assert "Waiting for the timer on “Underwrite loan”: fires Mar 4, 2026, 10:02:00" in section
+    assert "“Underwrite loan” waits to be claimed by underwriters" in section
+    assert ("If “Underwrite loan” is still open at Mar 4, 2026, 10:02:00 AM, the timer “SLA breached (2 business days)” "
+            "fires") in section
 
 
 def test_the_customer_task_shows_its_timer_in_the_users_time_zone_and_language(loans, client, sign_in):
     case_id = loan(loans, documents_complete=False)
     sign_in("olga")
     section = waiting_section(client.get(f"/cases/{case_id}").get_data(as_text=True))
-    assert "Waiting for the timer on “Provide missing documents”: fires Mar 16, 2026, 10:00:00" in section
+    assert "“Provide missing documents” is with carl" in section
+    assert ("If “Provide missing documents” is still open at Mar 16, 2026, 10:00:00 AM, the timer "
+            "“10 business days” fires") in section
     client.post("/profile", data={"locale": "en", "timezone": "Europe/London", "csrf_token": csrf_token(client)})
     section = waiting_section(client.get(f"/cases/{case_id}").get_data(as_text=True))
-    assert "fires Mar 16, 2026, 2:00:00" in section  # 02:00 UTC is 02:00 in London in March
+    assert "still open at Mar 16, 2026, 2:00:00 AM" in section  # 02:00 UTC is 02:00 in London in March
     client.post("/language", data={"locale": "zh_Hans", "next": "/tasks", "csrf_token": csrf_token(client)})
     section = waiting_section(client.get(f"/cases/{case_id}").get_data(as_text=True))
-    assert "等待“Provide missing documents”上的定时器" in section
+    assert "如果“Provide missing documents”在" in section and "“10 business days”将触发" in section
 
 
-def test_a_case_waiting_only_for_people_has_no_waiting_section(bank, client, sign_in):
+def test_a_case_waiting_only_for_people_names_them(bank, client, sign_in):
     case = instances.start(bank, "loan_review", business_key="L-1", user="olga")
     sign_in("olga")
-    assert '<section class="waiting"' not in client.get(f"/cases/{case['id']}").get_data(as_text=True)
+    page = client.get(f"/cases/{case['id']}").get_data(as_text=True)
+    assert [text_of(line).strip() for line in re.findall(r'<li data-wait="person"[^>]*>(.*?)</li>', page, re.S)] == [
+        "“Capture application” waits to be claimed by credit_officers"]
+    assert 'data-wait="timer"' not in page and 'data-wait="service"' not in page
 
 
 def test_managers_and_admins_see_when_no_worker_runs_staff_never(loans, client, sign_in):

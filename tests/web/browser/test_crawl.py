@@ -24,9 +24,9 @@ import pytest
 
 from engine.services import demo_data
 from engine.services.context import EngineContext
+from tests.conftest import fresh_database
 from tests.web.browser.conftest import SCREENSHOTS, gunicorn
 from tests.web.browser.journeys import demo_users
-from tests.web.browser.test_library_journeys import fresh_database
 
 SLOWEST_ALLOWED = 2.0  # seconds
 SAME_KIND = 3  # pages followed per kind of link and user

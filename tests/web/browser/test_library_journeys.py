@@ -6,16 +6,13 @@ as in production. Each case ends completed, or waits on a timer named here.
 from __future__ import annotations
 
 import json
-import shutil
 from dataclasses import asdict
 
 import pytest
-from sqlalchemy import text
 
 from engine.services import demo_data, deployments, instances
 from engine.services.context import EngineContext
-from engine.store.db import make_engine
-from engine.store.models import Base
+from tests.conftest import fresh_database
 from tests.helpers.process_library import MODELS
 from tests.web.browser.conftest import CHROMIUM, SCREENSHOTS, Visitor, background_worker, gunicorn
 from tests.web.browser.journeys import Journey, demo_users
@@ -35,21 +32,6 @@ def record(key: str, outcomes) -> None:
     with (SCREENSHOTS / "journeys.jsonl").open("a", encoding="utf-8") as log:
         for path, outcome in enumerate(outcomes):
             log.write(json.dumps({"model": key, "path": path, "locale": LOCALES[path], **asdict(outcome)}) + "\n")
-
-
-def fresh_database(template: str, workdir) -> str:
-    """A database of its own for this module: a copy of the SQLite template, or the PostgreSQL test
-    database emptied."""
-    if template.startswith("postgresql"):
-        engine = make_engine(template)
-        tables = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
-        with engine.begin() as conn:
-            conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
-        engine.dispose()
-        return template
-    path = workdir / "library.sqlite"
-    shutil.copyfile(template, path)
-    return f"sqlite:///{path}"
 
 
 @pytest.fixture(scope="module")
