@@ -274,9 +274,19 @@ def has_completed(workflow: BpmnWorkflow, spiff_task_id: str) -> bool:
     return task is not None and task.has_state(TaskState.COMPLETED)
 
 
+OPEN_STATES = TaskState.READY | TaskState.WAITING | TaskState.STARTED
+
+
 def current_variables(workflow: BpmnWorkflow) -> dict[str, Any]:
-    """The process variables as a clerk would see them now."""
+    """The process variables as a clerk would see them now: also what the steps of a subprocess under
+    way have set, which lives in the subprocess's own scope until it ends (an approver must see the
+    response drafted inside it)."""
     if is_finished(workflow):
         return dict(workflow.data)
     latest = workflow.last_task
-    return dict(latest.data) if latest is not None else dict(workflow.data)
+    variables = dict(latest.data) if latest is not None else dict(workflow.data)
+    for sub in workflow.subprocesses.values():  # outer ones first: the innermost scope wins
+        for task in sub.tasks.values():
+            if task._state & OPEN_STATES:
+                variables.update(task.data)
+    return variables

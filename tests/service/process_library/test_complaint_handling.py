@@ -132,3 +132,17 @@ def test_complaint_answered_in_time_never_reminds(open_bank, clock):
     run_due_jobs(bank)
     assert set(open_tasks(bank, case["id"])) == {"follow_up"}
     assert events(bank, case["id"], "timer_fired") == []
+
+
+def test_the_approver_sees_the_response_drafted_inside_the_subprocess(bank):
+    """What the steps of the investigation subprocess set is the case's data while the subprocess runs
+    (the approving form shows the letter read-only); found by the browser journeys."""
+    case = instances.start(bank, "complaint_handling", business_key="CMP-43", user="cara")
+    work(bank, case["id"], "register_complaint", "cara", COMPLAINT)
+    work(bank, case["id"], "investigate", "iris",
+         {"root_cause": "system_error", "complaint_upheld": True, "investigation_notes": "Waiver flag lost."})
+    assert instances.get_instance(bank, case["id"])["variables"]["root_cause"] == "system_error"
+    work(bank, case["id"], "draft_response", "iris", RESPONSE)
+    variables = instances.get_instance(bank, case["id"])["variables"]
+    assert variables["response_text"] == RESPONSE["response_text"] and variables["severity"] == "medium"
+    assert "response_text" in [f["id"] for f in open_tasks(bank, case["id"])["approve_response"]["form"]]

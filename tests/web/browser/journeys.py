@@ -229,6 +229,16 @@ class Journey:
             fill(visitor.page, next(f for f in editable if f["id"] == name), values[name])
             self.refused_field = name
 
+    def _check_shown(self, page, task: dict[str, Any]) -> None:
+        """A read-only text field shows what was entered for it earlier in the case (the context a
+        reviewer decides on)."""
+        for form_field in task["form"]:
+            entered = self.case_values.entered.get(form_field["id"])
+            if form_field.get("readonly") and form_field["type"] in ("string", "long") and entered is not None:
+                shown_value = page.locator(f"#field-{form_field['id']}").input_value()
+                assert shown_value == str(entered), (f"{task['element_id']} shows {form_field['id']} as "
+                                                     f"{shown_value!r}, but {entered!r} was entered earlier")
+
     def start(self) -> int:
         user = starter(self.ctx, self.key, self.people, self.scenario.starter if self.scenario else None)
         visitor = self.browser_for(user)
@@ -262,6 +272,7 @@ class Journey:
         complete = 'form[action$="/complete"]'
         assert page.locator(complete).count() == 1, \
             f"{user} cannot work on {task['element_id']}: {shown(page)}"
+        self._check_shown(page, task)
         self._fill_form(visitor, task["form"], self._plan(task["element_id"]), visit, complete)
         visitor.shot(f"{self.key}-{task['element_id']}-{user}")
         status = submit(page, complete)

@@ -9,8 +9,9 @@ import json
 from dataclasses import asdict
 
 import pytest
+from playwright.sync_api import expect
 
-from engine.services import demo_data, deployments, instances
+from engine.services import demo_data, deployments
 from engine.services.context import EngineContext
 from tests.conftest import fresh_database
 from tests.helpers.process_library import MODELS
@@ -93,7 +94,32 @@ def test_every_model_completes_through_the_web_on_three_paths(library, browsers,
             assert outcome.status == "completed", (key, path, outcome)
     assert outcomes[0].steps != outcomes[1].steps, f"{key}: paths 0 and 1 did the same: {outcomes[0].steps}"
     assert any(o.refused_field for o in outcomes), f"{key}: no form had a value to refuse"
+    manager = min(name for name, person in people.items() if "manager" in person.roles)
     for path, outcome in enumerate(outcomes):
-        case_page = browser_for(LOCALES[path])(outcome.steps[-1][1])
-        case_page.go(f"/cases/{outcome.instance_id}", f"{key}-path-{path}-case")
-        assert instances.get_instance(ctx, outcome.instance_id)["status"] == outcome.status
+        follows = browser_for(LOCALES[path])(manager)  # a manager follows every case
+        follows.go(f"/cases/{outcome.instance_id}", f"{key}-path-{path}-case")
+        diagram = follows.page.locator(".diagram[data-ready=true]")
+        expect(diagram).to_be_visible()
+        for element_id, _ in outcome.steps:
+            expect(diagram.locator(f'.djs-element.completed[data-element-id="{element_id}"]')).to_have_count(1)
+        expect(follows.page.locator(".history")).to_contain_text(outcome.steps[-1][1])
+
+
+@pytest.mark.parametrize("key", MODELS)
+def test_the_designer_sees_every_model_drawn_with_its_people(library, browsers, key):
+    ctx, _ = library
+    browser_for, people = browsers
+    designer = min(name for name, person in people.items() if "designer" in person.roles)
+    dana = browser_for("en-US")(designer)
+    dana.go("/designer", f"{key}-designer")
+    dana.page.locator(f'a[href="/designer/definitions/{key}"]').click()
+    diagram = dana.page.locator(".diagram[data-ready=true]")
+    expect(diagram).to_be_visible()
+    elements = deployments.definition_detail(ctx, key)["elements"]
+    for element in elements:
+        expect(diagram.locator(f'[data-element-id="{element["id"]}"]')).to_have_count(1)
+    first_task = next(e for e in elements if e["type"] == "userTask")
+    diagram.locator(f'[data-element-id="{first_task["id"]}"]').click()
+    offered = first_task["candidate_groups"] + first_task["candidate_users"]
+    expect(dana.page.locator(f'[data-element="{first_task["id"]}"]')).to_contain_text(offered[0])
+    dana.shot(f"{key}-definition")
