@@ -1,7 +1,7 @@
-"""The crawl (the Journeys issue): every demo user, signed in on the quick start's bank (the process library,
-the demo users and 14 days of simulated history, served by gunicorn), follows every same-origin link
-reachable from their pages. No response may be an error of the server (>= 500), a link to a page they may
-not open (403) or to nothing (404), and none may take over 2 s.
+"""The crawl (the Journeys issue): every demo user (every other one in Chinese), signed in on the quick
+start's bank (the process library, the demo users and 14 days of simulated history, served by gunicorn),
+follows every same-origin link reachable from their pages. No response may be an error of the server
+(>= 500), a link to a page they may not open (403) or to nothing (404), and none may take over 2 s.
 
 Links that differ only in numbers or query values lead to pages of one kind (case 17 and case 18, page 2
 and page 3 of a list): up to three of each kind are followed per user, so the crawl covers every kind of
