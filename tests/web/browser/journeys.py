@@ -57,6 +57,7 @@ class Outcome:
     steps: list[tuple[str, str]] = field(default_factory=list)  # (element id, user)
     waiting_timer: str | None = None
     refused_field: str | None = None
+    four_eyes_shown: list[tuple[str, str]] = field(default_factory=list)  # (element id, user held back)
 
 
 # --- choosing values --------------------------------------------------------------------------
@@ -113,18 +114,28 @@ def starter(ctx: EngineContext, key: str, people: dict[str, DemoUser], preferred
     raise AssertionError(f"no demo user may start {key}")
 
 
-def performer(ctx: EngineContext, task: dict[str, Any], people: dict[str, DemoUser]) -> str:
-    """Who works on the task: its assignee, else a candidate the task page lets claim it (four-eyes
-    respected), staff before managers and admins."""
-    if task["assignee"]:
-        return task["assignee"]
+def candidates(task: dict[str, Any], people: dict[str, DemoUser]) -> list[str]:
+    """The demo users the task is offered to, staff before managers and admins."""
     named = [u for u in people.values() if u.name in task["candidate_users"]
              or set(u.groups) & set(task["candidate_groups"])]
-    for person in sorted(named, key=lambda u: ("staff" not in u.roles, u.name)):
-        if tasks.task_detail(ctx, task["id"], person.name)["may_claim"]:
-            return person.name
+    return [u.name for u in sorted(named, key=lambda u: ("staff" not in u.roles, u.name))]
+
+
+def performer(ctx: EngineContext, task: dict[str, Any], people: dict[str, DemoUser]) -> str:
+    """Who works on the task: its assignee, else a candidate the task page lets claim it (four-eyes
+    respected)."""
+    if task["assignee"]:
+        return task["assignee"]
+    for name in candidates(task, people):
+        if tasks.task_detail(ctx, task["id"], name)["may_claim"]:
+            return name
     raise AssertionError(f"nobody among the demo users may claim task {task['id']} ({task['element_id']}): "
                          f"candidates {task['candidate_groups'] + task['candidate_users']}")
+
+
+def held_back(ctx: EngineContext, task: dict[str, Any], people: dict[str, DemoUser]) -> list[str]:
+    """Candidates the four-eyes rule keeps from the task (they did a step it names)."""
+    return [name for name in candidates(task, people) if tasks.task_detail(ctx, task["id"], name)["four_eyes"]]
 
 
 # --- waiting for the engine ---------------------------------------------------------------------
@@ -198,6 +209,7 @@ class Journey:
         self.case_values = scenarios.CaseContext(case=path + 1, today=date.today(), entered={})
         self.business_key = f"J-{key}-{path}-{int(time.time())}"
         self.refused_field: str | None = None
+        self.four_eyes_shown: list[tuple[str, str]] = []  # (element id, user held back)
 
     def _plan(self, element_id: str | None) -> scenarios.TaskPlan:
         if self.scenario is None:
@@ -254,7 +266,17 @@ class Journey:
         assert len(found) == 1, found
         return found[0]["id"]
 
+    def check_four_eyes(self, task: dict[str, Any]) -> None:
+        """A candidate the four-eyes rule holds back sees why on the task page, and no way to claim it."""
+        for name in held_back(self.ctx, task, self.people):
+            visitor = self.browser_for(name)
+            visitor.go(f"/tasks/{task['id']}", f"{self.key}-{task['element_id']}-four-eyes-{name}")
+            assert visitor.page.locator(".warning[role=note]").count() == 1, f"{name} is not told about four-eyes"
+            assert visitor.page.locator('form[action$="/claim"] button').count() == 0, f"{name} may claim {task}"
+            self.four_eyes_shown.append((task["element_id"], name))
+
     def work(self, task: dict[str, Any], visit: int, steps: list[tuple[str, str]]) -> None:
+        self.check_four_eyes(task)
         user = performer(self.ctx, task, self.people)
         visitor = self.browser_for(user)
         page = visitor.page
@@ -293,5 +315,6 @@ class Journey:
             task = waiting[0]
             self.work(task, visits.get(task["element_id"], 0), steps)
             visits[task["element_id"]] = visits.get(task["element_id"], 0) + 1
-        return Outcome(instance_id, case["status"], steps, timers[0] if timers else None, self.refused_field)
+        return Outcome(instance_id, case["status"], steps, timers[0] if timers else None, self.refused_field,
+                       self.four_eyes_shown)
 
