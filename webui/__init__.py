@@ -2,13 +2,12 @@
 from __future__ import annotations
 
 import secrets
-from datetime import timedelta
 from typing import Any
 
 from flask import Flask
 from flask_wtf import CSRFProtect
 
-from engine.services import database
+from engine.services import database, users
 from engine.services.context import EngineContext
 from webui import errors, formatting, i18n, labels, security, sign_in
 
@@ -27,7 +26,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         DATABASE_URL=None, SECRET_KEY=None,
         SESSION_COOKIE_HTTPONLY=True, SESSION_COOKIE_SAMESITE="Lax", SESSION_COOKIE_SECURE=False,
         REMEMBER_COOKIE_HTTPONLY=True, REMEMBER_COOKIE_SAMESITE="Lax",
-        PERMANENT_SESSION_LIFETIME=timedelta(hours=8),  # one working day
+        PERMANENT_SESSION_LIFETIME=users.SESSION_LIFETIME,  # one working day; the server refuses older sessions
         WTF_CSRF_TIME_LIMIT=None,  # the token lives as long as the session
         DEFAULT_TIMEZONE="Asia/Shanghai",
         MAX_CONTENT_LENGTH=20 * 1024 * 1024,  # uploads of BPMN/DMN files
@@ -49,8 +48,10 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     formatting.init_app(app)
     labels.init_app(app)
 
-    from webui.blueprints import admin, assets, auth, cases, dashboard, designer, health, notifications, tasks
+    from webui.blueprints import (DatabaseId, admin, assets, auth, cases, dashboard, designer, health, notifications,
+                                  tasks)
 
+    app.url_map.converters["int"] = DatabaseId  # every <int:...> id bounded to the database's range (404 beyond)
     for blueprint in (health.bp, assets.bp, auth.bp, tasks.bp, cases.bp, designer.bp, admin.bp, notifications.bp,
                       dashboard.bp):
         app.register_blueprint(blueprint)

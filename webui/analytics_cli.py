@@ -15,7 +15,7 @@ import click
 
 from engine.errors import BankflowError
 from engine.services import exports, metrics, simulation
-from webui.cli import CliState, emit, fail, service_command, shared_options
+from webui.cli import DATABASE_ID, CliState, emit, fail, service_command, shared_options
 
 
 class Moment(click.ParamType):
@@ -43,7 +43,7 @@ MOMENT = Moment()
 
 @click.command("metrics")
 @click.option("--process", "key", help="Process key (default: every process with cases).")
-@click.option("--version", type=int, help="Only this version of the process.")
+@click.option("--version", type=DATABASE_ID, help="Only this version of the process.")
 @click.option("--since", type=MOMENT, help="Start of the window (default: the beginning).")
 @click.option("--until", type=MOMENT, help="End of the window (default: now).")
 @click.option("--group", help="Only the activities of this lane or candidate group.")

@@ -21,10 +21,13 @@ from engine.errors import BankflowError, DeployProblem
 from engine.services import (
     calendars, database, demo_data, deployments, instances, notifications, sla_targets, tasks, users, worker)
 from engine.services.context import EngineContext
+from engine.services.limits import MAX_INTEGER
 
 OPERATOR_NOTE = "Without --user the command acts as the local operator, who may do everything."
 # Commands that may create the database; every other command refuses a database that does not exist.
 CREATING_COMMANDS = ("init-db", "demo", "serve")
+# Ids, versions and offsets name rows: beyond the database's Integer range they are a usage error (exit 2).
+DATABASE_ID = click.IntRange(0, MAX_INTEGER)
 
 
 class CliState:
@@ -218,7 +221,7 @@ def definitions(ctx: EngineContext, as_json: bool) -> None:
 
 @main.command()
 @click.argument("key")
-@click.argument("version", type=int)
+@click.argument("version", type=DATABASE_ID)
 @click.option("--off", is_flag=True, help="Deactivate instead: the version starts no new case.")
 @user_option("Who switches it (a designer or admin).")
 @service_command
@@ -233,7 +236,7 @@ def activate(ctx: EngineContext, as_json: bool, key: str, version: int, off: boo
 @click.option("--var", "pairs", multiple=True, help="NAME=VALUE (repeatable).")
 @click.option("--data", help="Variables as a JSON object.")
 @click.option("--business-key")
-@click.option("--version", type=int, help="Start this version instead of the newest.")
+@click.option("--version", type=DATABASE_ID, help="Start this version instead of the newest.")
 @user_option("Who starts the case.")
 @service_command
 def start(ctx: EngineContext, as_json: bool, key: str, pairs: tuple[str, ...], data: str | None,
@@ -252,10 +255,10 @@ def _task_line(t: dict[str, Any]) -> str:
 @main.command("tasks")
 @click.option("--user", help="Tasks this user may work on.")
 @click.option("--group", help="Tasks offered to this group.")
-@click.option("--instance", "instance_id", type=int)
+@click.option("--instance", "instance_id", type=DATABASE_ID)
 @click.option("--status", type=click.Choice(tasks.TASK_STATUSES))
 @click.option("--limit", type=click.IntRange(1, 1000), default=tasks.DEFAULT_PAGE_SIZE, show_default=True)
-@click.option("--offset", type=click.IntRange(0), default=0)
+@click.option("--offset", type=DATABASE_ID, default=0)
 @service_command
 def list_tasks(ctx: EngineContext, as_json: bool, user, group, instance_id, status, limit, offset) -> None:
     """List human tasks (open and claimed unless --status says otherwise)."""
@@ -265,7 +268,7 @@ def list_tasks(ctx: EngineContext, as_json: bool, user, group, instance_id, stat
 
 
 @main.command()
-@click.argument("task_id", type=int)
+@click.argument("task_id", type=DATABASE_ID)
 @click.option("--user", required=True)
 @service_command
 def claim(ctx: EngineContext, as_json: bool, task_id: int, user: str) -> None:
@@ -274,7 +277,7 @@ def claim(ctx: EngineContext, as_json: bool, task_id: int, user: str) -> None:
 
 
 @main.command()
-@click.argument("task_id", type=int)
+@click.argument("task_id", type=DATABASE_ID)
 @click.option("--user", required=True)
 @service_command
 def unclaim(ctx: EngineContext, as_json: bool, task_id: int, user: str) -> None:
@@ -283,7 +286,7 @@ def unclaim(ctx: EngineContext, as_json: bool, task_id: int, user: str) -> None:
 
 
 @main.command()
-@click.argument("task_id", type=int)
+@click.argument("task_id", type=DATABASE_ID)
 @click.option("--user", required=True, help="Who assigns.")
 @click.option("--to", "to", required=True, help="Who gets the task.")
 @service_command
@@ -293,7 +296,7 @@ def assign(ctx: EngineContext, as_json: bool, task_id: int, user: str, to: str) 
 
 
 @main.command()
-@click.argument("task_id", type=int)
+@click.argument("task_id", type=DATABASE_ID)
 @click.option("--user", required=True)
 @click.option("--data", help="Form values as a JSON object.")
 @service_command
@@ -305,7 +308,7 @@ def complete(ctx: EngineContext, as_json: bool, task_id: int, user: str, data: s
 
 
 @main.command()
-@click.argument("instance_id", type=int)
+@click.argument("instance_id", type=DATABASE_ID)
 @service_command
 def instance(ctx: EngineContext, as_json: bool, instance_id: int) -> None:
     """Show an instance: status, variables, open tasks and history."""
@@ -351,7 +354,7 @@ def _wait_line(w: dict[str, Any]) -> str:
 
 
 @main.command()
-@click.argument("instance_id", type=int)
+@click.argument("instance_id", type=DATABASE_ID)
 @click.option("--data", help="Corrected variables as a JSON object.")
 @user_option("Who retries (a manager or admin).")
 @service_command
@@ -397,6 +400,29 @@ def users_add(ctx: EngineContext, as_json: bool, name: str, password: str, group
          lambda u: f"user {u['name']} added (roles: {', '.join(u['roles'])}; groups: {', '.join(u['groups']) or '-'})")
 
 
+@users_group.command("set")
+@click.argument("name")
+@click.option("--role", "roles", multiple=True, type=click.Choice(users.ROLES),
+              help="The user's roles from now on (repeat for several); unchanged without it.")
+@click.option("--group", "groups", multiple=True,
+              help="The user's groups from now on (repeat for several; --group '' for none); unchanged without it.")
+@click.option("--enable/--disable", "enabled", default=None, help="Allow or refuse sign-in; unchanged without it.")
+@click.option("--password", help="A new password (at least 8 characters); also lifts a sign-in lock-out.")
+@click.option("--email", help="Where SLA escalations are mailed; '' removes it.")
+@user_option("Who changes the user (an admin).")
+@service_command
+def users_set(ctx: EngineContext, as_json: bool, name: str, roles: tuple[str, ...], groups: tuple[str, ...],
+              enabled: bool | None, password: str | None, email: str | None, user: str | None) -> None:
+    """Change a user's roles, groups, password or whether they may sign in; ends their sessions when
+    the password changes, a role is taken away or the user is disabled. The last enabled admin keeps
+    the role and stays enabled."""
+    changed = users.update_user(ctx, name, user, roles=list(roles) or None,
+                                groups=[g for g in groups if g] if groups else None,
+                                disabled=None if enabled is None else not enabled, email=email, password=password)
+    emit(changed, as_json, lambda u: f"user {u['name']} changed (roles: {', '.join(u['roles'])}; groups: "
+                                     f"{', '.join(u['groups']) or '-'}; {'disabled' if u['disabled'] else 'enabled'})")
+
+
 @users_group.command("list")
 @service_command
 def users_list(ctx: EngineContext, as_json: bool) -> None:
@@ -433,6 +459,7 @@ def serve(ctx: EngineContext, as_json: bool, host: str, port: int, with_demo: bo
 
     from webui import create_app
     from webui.background_worker import BackgroundWorker
+    from webui.dev_server import BannerlessRequestHandler
 
     report = (demo_data.load_demo(ctx, library, HISTORY_DAYS, _history_bar(as_json)) if with_demo
               else database.init_db(ctx))
@@ -449,7 +476,7 @@ def serve(ctx: EngineContext, as_json: bool, host: str, port: int, with_demo: bo
                    "(--no-worker turns it off)", err=True)
     _stop_on_sigterm()
     try:
-        app.run(host=host, port=port, debug=debug, use_reloader=debug)
+        app.run(host=host, port=port, debug=debug, use_reloader=debug, request_handler=BannerlessRequestHandler)
     finally:
         if background is not None:
             background.stop()
@@ -523,7 +550,7 @@ def sla_group() -> None:
 @sla_group.command("set")
 @click.argument("key")
 @click.argument("duration")
-@click.option("--version", type=int, help="Definition version (default: the newest).")
+@click.option("--version", type=DATABASE_ID, help="Definition version (default: the newest).")
 @click.option("--task", "element_id", help="User task element id (default: the whole process).")
 @click.option("--calendar", help="Calendar name or 24x7 (default: the default calendar).")
 @user_option("Who sets it (a manager or admin).")

@@ -35,6 +35,8 @@ PROBLEMS = [
     (re.compile(r"is required"), lambda m: _l("is required")),
     (re.compile(r"must be text"), lambda m: _l("must be text")),
     (re.compile(r"must be a whole number"), lambda m: _l("must be a whole number")),
+    (re.compile(r"must be a whole number between (\S+) and (\S+)"),
+     lambda m: _l("must be a whole number between %(low)s and %(high)s", low=m.group(1), high=m.group(2))),
     (re.compile(r"must be a number"), lambda m: _l("must be a number")),
     (re.compile(r"must be a (finite )?decimal number"), lambda m: _l("must be a decimal number")),
     (re.compile(r"must be true or false"), lambda m: _l("must be yes or no")),

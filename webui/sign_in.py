@@ -1,7 +1,11 @@
 """Who is signed in (Flask-Login): every page but sign-in, health and static files needs a user.
 
-The session holds only the user's name; roles and groups are read again on every
-request, so a disabled user or a changed role takes effect at once.
+The session cookie holds only the random token of a server-side session (Flask-Login's
+user id is that token, not the user's name). Every request looks the session up in the
+database: once it is signed out, revoked by an admin's change to the user, "signed out
+everywhere" or older than 8 hours, the cookie, and any copy of it, is refused. Roles and
+groups are read with it, so a changed role takes effect at once. A remember-me cookie,
+had one been set, would carry the same token and pass the same check.
 """
 from __future__ import annotations
 
@@ -26,28 +30,31 @@ class SignedInUser(UserMixin):
     locale: str | None = None
     timezone: str | None = None
     email: str | None = None
+    session_token: str = ""
     extra: dict[str, Any] = field(default_factory=dict)
 
     def get_id(self) -> str:
-        return self.name
+        """What the cookie keeps: the session's token, never the user's name."""
+        return self.session_token
 
     def has_role(self, *roles: str) -> bool:
         return any(r in self.roles for r in roles)
 
     @classmethod
-    def from_view(cls, view: dict[str, Any]) -> "SignedInUser":
-        return cls(view["name"], view["roles"], view["groups"], view["locale"], view["timezone"], view["email"])
+    def from_view(cls, view: dict[str, Any], session_token: str) -> "SignedInUser":
+        return cls(view["name"], view["roles"], view["groups"], view["locale"], view["timezone"], view["email"],
+                   session_token)
 
 
 @login_manager.user_loader
-def load_user(name: str) -> SignedInUser | None:
+def load_user(token: str) -> SignedInUser | None:
     from webui import engine_context
 
     try:
-        view = users.get_user(engine_context(current_app), name)
+        view = users.session_user(engine_context(current_app), token)
     except BankflowError:
         return None
-    return None if view["disabled"] else SignedInUser.from_view(view)
+    return None if view is None else SignedInUser.from_view(view, token)
 
 
 def require_sign_in():

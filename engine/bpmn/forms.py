@@ -6,6 +6,7 @@ variables the designer put on the form.
 """
 from __future__ import annotations
 
+import re
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any, Callable
@@ -22,16 +23,28 @@ def _to_string(value: Any) -> str:
     return str(value)
 
 
+LONG_MIN, LONG_MAX = -(2**63), 2**63 - 1  # a `long` is a 64-bit signed integer, as in Camunda (Java)
+LONG_RANGE = f"must be a whole number between {LONG_MIN} and {LONG_MAX}"
+_WHOLE_NUMBER = re.compile(r"[+-]?[0-9]+")
+
+
 def _to_long(value: Any) -> int:
     if isinstance(value, bool):
         raise ValueError("must be a whole number")
     if isinstance(value, int):
-        return value
-    if isinstance(value, float) and value.is_integer():
-        return int(value)
-    if isinstance(value, str) and value.strip().lstrip("+-").isdigit():
-        return int(value.strip())
-    raise ValueError("must be a whole number")
+        number = value
+    elif isinstance(value, float) and value.is_integer():
+        number = int(value)
+    elif isinstance(value, str) and _WHOLE_NUMBER.fullmatch(value.strip()):
+        digits = value.strip().lstrip("+-").lstrip("0")
+        if len(digits) > len(str(LONG_MAX)):  # too long to be in range: not worth converting
+            raise ValueError(LONG_RANGE)
+        number = int(value.strip())
+    else:
+        raise ValueError("must be a whole number")
+    if not LONG_MIN <= number <= LONG_MAX:
+        raise ValueError(LONG_RANGE)
+    return number
 
 
 def _to_double(value: Any) -> float:

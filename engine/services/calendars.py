@@ -5,12 +5,14 @@ from typing import Any
 
 from engine.services.context import EngineContext
 from engine.services.execution import refresh_calendars
+from engine.services.limits import check_lengths
 from engine.services.unit_of_work import unit_of_work
 from engine.services.users import acting, require_role
 from engine.sla.business_calendar import (
     ALWAYS_OPEN_NAME, DEFAULT_CALENDARS_FILE, AlwaysOpenCalendar, default_calendars_text, parse_calendars)
 from engine.store import calendar_rows
 from engine.store.history_rows import record
+from engine.store.models import BusinessCalendarRow
 from engine.views import calendar_view
 
 
@@ -19,6 +21,7 @@ def load_calendars(ctx: EngineContext, toml_text: str, source_name: str,
     """Add or replace the calendars of a TOML file; a calendar marked default becomes the default.
     Needs `manager` or `admin`."""
     calendars = parse_calendars(toml_text, source_name)
+    check_lengths("cannot load the calendars", *[("calendar", name, BusinessCalendarRow.name) for name in calendars])
     with unit_of_work(ctx) as session:
         actor = acting(session, user)
         require_role(actor, "manager", "admin", to="load business calendars")

@@ -1,7 +1,8 @@
 """Deploy BPMN/DMN files as versioned process definitions, list them, switch versions on and off.
 
 What needs the database is checked here, beside the file checks of `engine.bpmn`: the
-users a model names (a missing one is a warning, since users may be added later).
+users a model names (a missing one is a warning, since users may be added later), and
+that every name and id fits the column it is stored in (`column_problems`).
 """
 from __future__ import annotations
 
@@ -22,11 +23,12 @@ from engine.runtime.specs import ProcessSpecs, RunnableDefinition
 from engine.runtime.timer_events import cycle_parts, first_occurrence
 from engine.services.context import EngineContext
 from engine.services.execution import find_definition_id, refresh_calendars
+from engine.services.limits import MAX_INTEGER, MIN_INTEGER, length_problems
 from engine.services.unit_of_work import unit_of_work
 from engine.services.users import acting, require_role
 from engine.store import definition_rows, job_rows, user_rows
 from engine.store.history_rows import record
-from engine.store.models import DeploymentFile, ProcessDefinition
+from engine.store.models import Activity, DeploymentFile, HumanTask, Job, ProcessDefinition, TaskCandidate
 from engine.views import definition_view, deploy_problem_view
 
 DEPLOYABLE_SUFFIXES = (".bpmn", ".bpmn20.xml", ".dmn", ".xml")
@@ -137,6 +139,9 @@ def deploy(ctx: EngineContext, sources: list[SourceFile], name: str | None = Non
             return definition_rows.latest_definition(session, key) is not None
 
         intake = load(sources, known_process=known, extra=extra, connectors=ctx.connectors.topics())
+        too_long = column_problems(sources, intake)
+        if too_long:
+            raise DeployError(too_long)
         warnings = [deploy_problem_view(w) for w in unknown_user_warnings(session, intake.named_users)]
         now = ctx.clock.now()
         plans = []
@@ -190,6 +195,48 @@ def deploy(ctx: EngineContext, sources: list[SourceFile], name: str | None = Non
         ctx.definitions.put(runnable)
     return {"deployment_id": deployment_id, "definitions": sorted(results, key=lambda r: r["key"]),
             "warnings": warnings}
+
+
+def column_problems(sources: list[SourceFile], intake: Intake) -> list[DeployProblem]:
+    """File names, process keys and names, element ids and names, lanes, candidates, assignees, topics and
+    SLA settings longer than the columns that keep them (PostgreSQL would refuse them when a case runs),
+    and task priorities beyond the database's integers."""
+    problems = [DeployProblem(s.name, f"the file name {p.message}")
+                for s in sources for p in length_problems(("name", s.name, DeploymentFile.name))]
+    for key, process in intake.processes.items():
+        found = [(key[:60], None, message) for message in _too_long([
+            ("id", key, ProcessDefinition.key), ("name", process.name, ProcessDefinition.name),
+            ("SLA", process.sla_target, ProcessDefinition.sla_target),
+            ("SLA calendar", process.sla_calendar, ProcessDefinition.sla_calendar)])]
+        for element_id, meta in process.elements.items():
+            found += [(element_id[:60], meta.get("line"), message) for message in _element_problems(element_id, meta)]
+        if found:
+            file = next((f.source.name for f in intake.files
+                         if f.kind == "bpmn" and defines_process(f.source.content, key)), process.files[0])
+            problems += [DeployProblem(file, message, element=element, line=line) for element, line, message in found]
+    return list(dict.fromkeys(problems))  # an element of a called process is met again in its caller
+
+
+def _element_problems(element_id: str, meta: dict[str, Any]) -> list[str]:
+    props = meta.get("properties") or {}
+    texts = [("id", element_id, Activity.element_id), ("name", meta.get("name"), Activity.name),
+             ("lane", meta.get("lane"), HumanTask.lane), ("topic", meta.get("topic"), Job.topic),
+             ("fourEyes property", props.get("fourEyes"), HumanTask.four_eyes_with),
+             ("slaCalendar property", props.get("slaCalendar"), HumanTask.sla_calendar)]
+    if meta.get("assignee") and not is_expression(meta["assignee"]):
+        texts.append(("assignee", meta["assignee"].strip(), HumanTask.assignee))
+    texts += [("candidate", name, TaskCandidate.name)
+              for name in [*(meta.get("candidate_groups") or []), *(meta.get("candidate_users") or [])]]
+    messages = _too_long(texts)
+    priority = str(meta.get("priority") or "").strip()
+    if priority.lstrip("-").isdigit() and (len(priority) > 11 or not MIN_INTEGER <= int(priority) <= MAX_INTEGER):
+        messages.append(f"its priority must be a whole number from {MIN_INTEGER} to {MAX_INTEGER}")
+    return messages
+
+
+def _too_long(texts: list[tuple[str, str | None, Any]]) -> list[str]:
+    return [f"its {p.field} is {len(text):,} characters long: it {p.message}"
+            for what, text, column in texts for p in length_problems((what, text, column))]
 
 
 def unknown_user_warnings(session: Session, named: list[NamedUsers]) -> list[DeployProblem]:

@@ -11,7 +11,9 @@
   cases (keyset pagination on the instance id: no server-side cursor, which
   PostgreSQL's autocommit read sessions cannot hold) and written one trace at a
   time, so memory holds one batch whatever the size of the log.
-* `export_csv`: the tables of `bankflow metrics` as CSV files.
+* `export_csv`: the tables of `bankflow metrics` as CSV files. Every CSV the app writes (these files
+  and the dashboard's downloads) goes through `csv_text`, which makes text cells safe to open in a
+  spreadsheet (`spreadsheet_safe`); the XES log stays as the standard has it.
 """
 from __future__ import annotations
 
@@ -158,9 +160,27 @@ def export_csv(ctx: EngineContext, directory: str | Path, key: str | None = None
 
 
 def csv_text(columns: list[str], rows: list[dict[str, Any]]) -> str:
+    """`rows` as CSV with a header of `columns`; every cell made safe to open (`spreadsheet_safe`). Lines end
+    in CRLF (RFC 4180), so the writer quotes a cell holding a line break or a carriage return."""
     buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=columns, extrasaction="ignore", lineterminator="\n")
+    writer = csv.DictWriter(buffer, fieldnames=columns, extrasaction="ignore", lineterminator="\r\n")
     writer.writeheader()
     for row in rows:
-        writer.writerow({k: ("" if v is None else v) for k, v in row.items()})
+        writer.writerow({k: spreadsheet_safe(v) for k, v in row.items()})
     return buffer.getvalue()
+
+
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def spreadsheet_safe(value: Any) -> Any:
+    """A CSV cell that a spreadsheet shows and never runs (OWASP, "CSV injection"): text beginning with
+    `=`, `+`, `-`, `@`, a tab or a carriage return gets a leading single quote, so a business key such
+    as `=HYPERLINK(...)` is shown as that text. Only text cells change: numbers stay numbers (a
+    negative figure is written as `-3.5`, which a spreadsheet reads as a number, not a formula), and
+    None is an empty cell."""
+    if value is None:
+        return ""
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value

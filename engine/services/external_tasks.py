@@ -19,17 +19,20 @@ from engine.runtime.serializer import json_ready
 from engine.services.context import EngineContext
 from engine.services.execution import advance, existing_case, restore
 from engine.services.instances import check_variable_names
+from engine.services.limits import check_lengths
 from engine.services.unit_of_work import unit_of_work
 from engine.store import job_rows
 from engine.store.history_rows import record
 from engine.store.instance_rows import read_instance, save_instance
 from engine.store.job_rows import JOB_LOCK
+from engine.store.models import Job
 from engine.views import instance_summary, job_view
 
 
 def fetch_and_lock(ctx: EngineContext, worker_id: str, topics: Iterable[str], max_jobs: int = 10,
                    lock_for: timedelta = JOB_LOCK) -> list[dict[str, Any]]:
     """Lock up to `max_jobs` unlocked jobs of `topics` for `worker_id` and return them."""
+    check_lengths("cannot fetch jobs", ("worker_id", worker_id, Job.locked_by))
     with unit_of_work(ctx) as session:
         return [job_view(job) for job in job_rows.claim_jobs(session, worker_id, ctx.clock.now(), ["external"],
                                                              max_jobs, topics=list(topics), lock_for=lock_for)]

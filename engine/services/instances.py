@@ -13,6 +13,7 @@ from engine.runtime.serializer import json_ready
 from engine.runtime.specs import RunnableDefinition
 from engine.services.context import EngineContext
 from engine.services.execution import advance, begin, existing_case, restore, runnable, startable_definition_id
+from engine.services.limits import column_length, length_problems
 from engine.services.tasks import may_see
 from engine.services.unit_of_work import unit_of_work
 from engine.services.users import OPERATOR, acting, load_actor, require_role
@@ -21,6 +22,7 @@ from engine.bpmn.forms import public_fields, validate
 from engine.services.deployments import process_source
 from engine.store import comment_rows, definition_rows, history_rows, instance_rows, task_rows
 from engine.store.instance_rows import InstanceRecord
+from engine.store.models import ProcessInstance
 from engine.store.history_rows import record
 from engine.store.user_rows import Actor
 from engine.views import comment_view, instance_detail, instance_summary
@@ -46,25 +48,82 @@ def may_start(actor: Actor, definition: RunnableDefinition) -> bool:
     return actor.name in definition.starter_users or not actor.groups.isdisjoint(definition.starter_groups)
 
 
+def start_form(definition: RunnableDefinition) -> list[dict[str, Any]]:
+    """The form of the definition's start event (empty when it has none)."""
+    forms = [meta.get("form") or [] for meta in definition.elements.values() if meta["type"] == "startEvent"]
+    return forms[0] if forms else []
+
+
 def start(ctx: EngineContext, key: str, variables: dict[str, Any] | None = None, business_key: str | None = None,
           user: str | None = None, version: int | None = None,
           form_values: dict[str, Any] | None = None) -> dict[str, Any]:
     """Start an instance of the newest active version (or `version`) and run it to its first wait.
 
     `form_values` (the web's start page) are checked against the start event's form first."""
-    variables = dict(variables or {})
-    check_variable_names(variables)
+    check_variable_names(variables or {})
     with unit_of_work(ctx) as session:
         actor = acting(session, user)
-        definition = runnable(ctx, session, startable_definition_id(session, key, version))
-        if not may_start(actor, definition):
-            starters = ", ".join([*definition.starter_groups, *definition.starter_users])
-            raise PermissionDenied(f"{actor.name} may not start {key}: only {starters} may")
-        if form_values is not None:
-            start_forms = [m.get("form") or [] for m in definition.elements.values() if m["type"] == "startEvent"]
-            variables.update(validate(start_forms[0] if start_forms else [], form_values))
-        case = begin(ctx, session, definition, variables, business_key, actor.name)
-        return instance_summary(case.instance, case.definition)
+        definition = _startable_by(ctx, session, actor, key, version)
+        return _begin(ctx, session, actor, definition, dict(variables or {}), business_key, form_values)
+
+
+TESTER_ROLES = ("designer", "admin")
+
+
+def form_for_test_case(ctx: EngineContext, key: str, version: int, user: str | None = None) -> dict[str, Any]:
+    """What the designer's test-case page shows for one version of a process: its key, version, name,
+    start form and the business key a test case gets. Needs `designer` or `admin` (see `start_test_case`)."""
+    with unit_of_work(ctx, read_only=True) as session:
+        definition = _testable(ctx, session, acting(session, user), key, version)
+        return {"key": definition.key, "version": definition.version, "name": definition.name,
+                "form": public_fields(start_form(definition)), "business_key": _test_business_key(key),
+                "test_case": True}
+
+
+def start_test_case(ctx: EngineContext, key: str, version: int, user: str | None = None,
+                    business_key: str | None = None, form_values: dict[str, Any] | None = None) -> dict[str, Any]:
+    """A designer's test case: an instance of exactly `version` (it must be active), started through
+    that version's start form like any case (`form_values`; required fields are required). Needs
+    `designer` or `admin`, besides being allowed to start the process."""
+    with unit_of_work(ctx) as session:
+        actor = acting(session, user)
+        definition = _testable(ctx, session, actor, key, version)
+        return _begin(ctx, session, actor, definition, {}, business_key or _test_business_key(key),
+                      form_values or {})
+
+
+def _test_business_key(key: str) -> str:
+    return f"TEST-{key}"[:column_length(ProcessInstance.business_key)]
+
+
+def _testable(ctx: EngineContext, session: Session, actor: Actor, key: str, version: int) -> RunnableDefinition:
+    require_role(actor, *TESTER_ROLES, to="start test cases")
+    return _startable_by(ctx, session, actor, key, version)
+
+
+def _startable_by(ctx: EngineContext, session: Session, actor: Actor, key: str,
+                  version: int | None) -> RunnableDefinition:
+    """The newest active version of `key` (or `version`, if active), which `actor` must be allowed to start."""
+    definition = runnable(ctx, session, startable_definition_id(session, key, version))
+    if not may_start(actor, definition):
+        starters = ", ".join([*definition.starter_groups, *definition.starter_users])
+        raise PermissionDenied(f"{actor.name} may not start {key}: only {starters} may")
+    return definition
+
+
+def _begin(ctx: EngineContext, session: Session, actor: Actor, definition: RunnableDefinition,
+           variables: dict[str, Any], business_key: str | None, form_values: dict[str, Any] | None) -> dict[str, Any]:
+    """Check the business key and the start form's values (every problem at once), then start the case."""
+    problems = length_problems(("business_key", business_key, ProcessInstance.business_key))
+    if form_values is not None:
+        try:
+            variables.update(validate(start_form(definition), form_values))
+        except InvalidData as exc:
+            problems += exc.field_problems
+    if problems:
+        raise InvalidData(problems, summary="cannot start the case")
+    case = begin(ctx, session, definition, variables, business_key, actor.name)
+    return instance_summary(case.instance, case.definition)
 
 
 def get_instance(ctx: EngineContext, instance_id: int, user: str | None = None) -> dict[str, Any]:
@@ -80,8 +139,10 @@ def get_instance(ctx: EngineContext, instance_id: int, user: str | None = None) 
 
 def retry(ctx: EngineContext, instance_id: int, data: dict[str, Any] | None = None,
           user: str | None = None) -> dict[str, Any]:
-    """Resume an instance in incident, optionally with corrected variables for the failed step."""
-    data = dict(data or {})
+    """Resume an instance in incident, optionally with corrected variables for the failed step: a JSON
+    object of variable names to values, at most as deep and large as any case's data (the runner checks
+    them with `check_data` before the step gets them)."""
+    data = {} if data is None else data
     check_variable_names(data)
     with unit_of_work(ctx) as session:
         actor = acting(session, user)
@@ -172,8 +233,6 @@ def startable(ctx: EngineContext, user: str) -> list[dict[str, Any]]:
         for row in definition_rows.list_definitions(session, latest_only=True, active_only=True):
             definition = runnable(ctx, session, row.id)
             if may_start(actor, definition):
-                start_forms = [meta.get("form") or [] for meta in definition.elements.values()
-                               if meta["type"] == "startEvent"]
                 found.append({"key": definition.key, "version": definition.version, "name": definition.name,
-                              "form": public_fields(start_forms[0] if start_forms else [])})
+                              "form": public_fields(start_form(definition))})
         return found

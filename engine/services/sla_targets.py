@@ -6,6 +6,7 @@ from typing import Any
 from engine.errors import FieldProblem, InvalidData
 from engine.services.context import EngineContext
 from engine.services.execution import find_definition_id, refresh_calendars
+from engine.services.limits import length_problems
 from engine.services.unit_of_work import unit_of_work
 from engine.services.users import acting, require_role
 from engine.sla.business_calendar import ALWAYS_OPEN_NAME
@@ -14,6 +15,7 @@ from engine.sla.durations import DurationError, parse_duration
 from engine.sla.target_overrides import Override
 from engine.store import definition_rows, sla_override_rows
 from engine.store.history_rows import record
+from engine.store.models import SlaOverride
 from engine.views import sla_target_view
 
 WORK_ELEMENTS = ("userTask", "manualTask")
@@ -27,7 +29,7 @@ def set_target(ctx: EngineContext, key: str, duration: str, version: int | None 
 
     Applies to tasks and instances created from now on; due dates already fixed stay.
     """
-    problems = []
+    problems = length_problems(("duration", duration, SlaOverride.duration))
     try:
         parse_duration(duration)
     except DurationError as exc:

@@ -1,13 +1,20 @@
-"""Users, groups and roles: who may do what.
+"""Users, groups and roles: who may do what; signing in, and the sessions a sign-in opens.
 
 Every service that names an actor checks their role here. Without a user name a
 call acts as the local operator: whoever holds the database URL holds everything
 (the command line without `--user`), and the audit log records `OPERATOR`.
+
+A sign-in opens a server-side session whose random token the browser keeps; every
+request looks it up (`session_user`), so signing out, an admin's change to the user
+or "sign out everywhere" ends it at once in every web process.
 """
 from __future__ import annotations
 
+import hashlib
 import re
+import secrets
 from datetime import datetime, timedelta
+from functools import cache
 from typing import Any
 from zoneinfo import available_timezones
 
@@ -16,9 +23,11 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from engine.errors import Conflict, FieldProblem, InvalidData, NotFound, PermissionDenied
 from engine.services.context import EngineContext
+from engine.services.limits import column_length, length_problems
 from engine.services.unit_of_work import unit_of_work
-from engine.store import user_rows
+from engine.store import session_rows, user_rows
 from engine.store.history_rows import record
+from engine.store.models import Group, User
 from engine.store.user_rows import Actor
 from engine.views import user_view
 
@@ -28,6 +37,12 @@ MIN_PASSWORD_LENGTH = 8
 EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 GROUP_NAME = re.compile(r"[\w-]{1,100}")
 LOCALES = ("en", "zh_Hans")
+TIMEZONE_LENGTH = column_length(User.timezone)  # what the profile form lets one type
+UNKNOWN_TIMEZONE = "is not a time zone name such as Asia/Shanghai"
+LAST_ADMIN_ROLE = "cannot remove the admin role from the last enabled admin; give another user the admin role first"
+LAST_ADMIN_DISABLED = "cannot disable the last enabled admin; give another user the admin role first"
+SESSION_LIFETIME = timedelta(hours=8)  # one working day from sign-in
+SEEN_EVERY = timedelta(minutes=5)  # how often a session's last_seen_at is written (not on every request)
 
 
 def load_actor(session: Session, name: str | None) -> Actor:
@@ -70,6 +85,7 @@ def add_user(ctx: EngineContext, name: str, password: str, groups: list[str] = (
         problems.append(FieldProblem("role", f"unknown role {', '.join(bad_roles)}; roles are {', '.join(ROLES)}"))
     if email is not None and not EMAIL.fullmatch(email):
         problems.append(FieldProblem("email", "is not an email address"))
+    problems += length_problems(("email", email, User.email), *[("groups", g, Group.name) for g in groups])
     with unit_of_work(ctx) as session:
         actor = acting(session, user)
         require_role(actor, "admin", to="add users")
@@ -99,23 +115,97 @@ def authenticate(ctx: EngineContext, name: str, password: str) -> dict[str, Any]
     """The user's view when the password matches, else None (no hint which part was wrong).
 
     Five failed sign-ins within 15 minutes lock the user for 15 minutes, counted in
-    the database so every web process sees them; a locked or disabled user is
-    refused (PermissionDenied) even with the right password.
+    the database so every web process sees them; a locked user is refused
+    (PermissionDenied) even with the right password. An unknown user, a wrong
+    password and a disabled account all give None after the same work: one password
+    hash, against a dummy one when the user does not exist.
     """
     with unit_of_work(ctx) as session:
-        found = user_rows.get_user(session, name, lock=True)
+        found = _check_sign_in(ctx, session, name, password)
+        return None if found is None else user_view(found)
+
+
+def sign_in(ctx: EngineContext, name: str, password: str) -> dict[str, Any] | None:
+    """`authenticate`, and on success a new session: {"user": the user's view, "session": its token}.
+
+    The token is what the browser keeps; only its SHA-256 is stored. Sessions that
+    ended by age are dropped here.
+    """
+    with unit_of_work(ctx) as session:
+        found = _check_sign_in(ctx, session, name, password)
         if found is None:
             return None
         now = ctx.clock.now()
-        if found.locked_until is not None and found.locked_until > now:
-            raise PermissionDenied(SIGN_IN_LOCKED)
-        if not check_password_hash(found.password_hash, password):
-            _count_failure(found, now)
-            return None
-        if found.disabled:
-            raise PermissionDenied(f"the account {found.name} is disabled; ask an administrator")
-        found.failed_sign_ins, found.failed_since, found.locked_until = 0, None, None
-        return user_view(found)
+        token = secrets.token_urlsafe(32)
+        session_rows.purge(session, now - SESSION_LIFETIME)
+        session_rows.add_session(session, _token_hash(token), found.id, now)
+        return {"user": user_view(found), "session": token}
+
+
+def session_user(ctx: EngineContext, token: str) -> dict[str, Any] | None:
+    """The user of a live session (not signed out, not revoked, younger than SESSION_LIFETIME, user
+    not disabled), else None. One indexed read; the last-seen time is written every SEEN_EVERY."""
+    if not token or len(token) > 100:
+        return None
+    digest, now = _token_hash(token), ctx.clock.now()
+    with unit_of_work(ctx, read_only=True) as session:
+        found = session_rows.live_session_user(session, digest, now - SESSION_LIFETIME)
+    if found is None:
+        return None
+    if now - found.last_seen_at >= SEEN_EVERY:
+        try:
+            with unit_of_work(ctx) as session:
+                session_rows.touch(session, digest, now)
+        except Conflict:
+            pass  # only a last-seen time: the next request writes it
+    return {"name": found.name, "email": found.email, "roles": found.roles, "groups": found.groups,
+            "disabled": False, "locale": found.locale, "timezone": found.timezone}
+
+
+def sign_out(ctx: EngineContext, token: str) -> None:
+    """End one session, for whoever holds its cookie."""
+    with unit_of_work(ctx) as session:
+        session_rows.revoke(session, _token_hash(token), ctx.clock.now())
+
+
+def sign_out_everywhere(ctx: EngineContext, user: str) -> int:
+    """End every session of `user`, the one asking included; how many ended."""
+    with unit_of_work(ctx) as session:
+        found = user_rows.get_user(session, load_actor(session, user).name)
+        return session_rows.revoke_user_sessions(session, found.id, ctx.clock.now())
+
+
+def _token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+@cache
+def _dummy_hash(method: str) -> str:
+    """A hash of a random password made like real ones, checked when the user does not exist."""
+    return generate_password_hash(secrets.token_urlsafe(16), method=method)
+
+
+def _check_sign_in(ctx: EngineContext, session: Session, name: str, password: str) -> User | None:
+    """The user when the password is right and the account usable; else None after counting the failure.
+
+    Exactly one password check on every path, so the time taken says nothing about
+    whether the user exists or is disabled.
+    """
+    found = user_rows.get_user(session, name, lock=True)
+    matches = check_password_hash(found.password_hash if found is not None else _dummy_hash(ctx.password_method),
+                                  password)
+    if found is None:
+        return None
+    now = ctx.clock.now()
+    if found.locked_until is not None and found.locked_until > now:
+        raise PermissionDenied(SIGN_IN_LOCKED)
+    if not matches or found.disabled:
+        # A disabled account counts every attempt, right password or not, so that neither the
+        # message nor the lock-out tells whether the password was right.
+        _count_failure(found, now)
+        return None
+    found.failed_sign_ins, found.failed_since, found.locked_until = 0, None, None
+    return found
 
 
 SIGN_IN_LOCKED = "too many failed sign-ins: this account is locked for 15 minutes"
@@ -143,8 +233,13 @@ def get_user(ctx: EngineContext, name: str) -> dict[str, Any]:
 
 def update_user(ctx: EngineContext, name: str, user: str | None, *, roles: list[str] | None = None,
                 groups: list[str] | None = None, disabled: bool | None = None, email: str | None = None,
-                password: str | None = None) -> dict[str, Any]:
-    """Change a user's roles, groups, email, password or disabled flag; `user` must be an admin."""
+                password: str | None = None, from_session: str | None = None) -> dict[str, Any]:
+    """Change a user's roles, groups, email, password or disabled flag; `user` must be an admin.
+
+    A new password, disabling the user or taking a role away ends the user's sessions;
+    when admins change their own account, the session they do it from (`from_session`,
+    its token) stays. The last enabled admin can neither lose the role nor be disabled.
+    """
     problems = []
     if roles is not None and (bad := [r for r in roles if r not in ROLES]):
         problems.append(FieldProblem("role", f"unknown role {', '.join(bad)}; roles are {', '.join(ROLES)}"))
@@ -152,6 +247,7 @@ def update_user(ctx: EngineContext, name: str, user: str | None, *, roles: list[
         problems.append(FieldProblem("role", "give the user at least one role"))
     if email and not EMAIL.fullmatch(email):
         problems.append(FieldProblem("email", "is not an email address"))
+    problems += length_problems(("email", email, User.email), *[("groups", g, Group.name) for g in groups or []])
     if password is not None and len(password) < MIN_PASSWORD_LENGTH:
         problems.append(FieldProblem("password", f"must be at least {MIN_PASSWORD_LENGTH} characters"))
     with unit_of_work(ctx) as session:
@@ -161,10 +257,18 @@ def update_user(ctx: EngineContext, name: str, user: str | None, *, roles: list[
             problems.append(FieldProblem("disabled", "you cannot disable your own account"))
         if problems:
             raise InvalidData(problems, summary=f"cannot change user {name}")
+        # Every enabled admin is locked before the user (always in this order, so two such changes
+        # queue instead of deadlocking) when the change could leave no enabled admin.
+        admins = user_rows.enabled_admins(session) if roles is not None or disabled else []
         found = user_rows.get_user(session, name, lock=True)
         if found is None:
             raise NotFound(f"unknown user '{name}'")
+        problems = _last_admin_problems(found, admins, roles, disabled)
+        if problems:
+            raise InvalidData(problems, summary=f"cannot change user {name}")
         changed = []
+        ends_sessions = (bool(disabled) and not found.disabled) or password is not None \
+            or (roles is not None and bool(set(found.roles) - set(roles)))
         if roles is not None:
             found.roles, changed = list(roles), changed + ["roles"]
         if groups is not None:
@@ -178,9 +282,26 @@ def update_user(ctx: EngineContext, name: str, user: str | None, *, roles: list[
             found.password_hash = generate_password_hash(password, method=ctx.password_method)
             found.failed_sign_ins, found.failed_since, found.locked_until = 0, None, None
             changed.append("password")
+        now = ctx.clock.now()
+        if ends_sessions:
+            keep = _token_hash(from_session) if from_session and name == actor.name else None
+            session_rows.revoke_user_sessions(session, found.id, now, keep=keep)
         session.flush()
-        record(session, "user_changed", ctx.clock.now(), actor=actor.name, payload={"name": name, "changed": changed})
+        record(session, "user_changed", now, actor=actor.name, payload={"name": name, "changed": changed})
         return user_view(found)
+
+
+def _last_admin_problems(found: User, admins: list[User], roles: list[str] | None,
+                         disabled: bool | None) -> list[FieldProblem]:
+    """Refuse a change that would leave no enabled admin (`admins`): then nobody could administer
+    users on the web."""
+    loses_role = roles is not None and "admin" not in roles
+    if found.disabled or "admin" not in found.roles or not (loses_role or disabled):
+        return []
+    if any(u.id != found.id for u in admins):
+        return []
+    return ([FieldProblem("role", LAST_ADMIN_ROLE)] if loses_role else []) \
+        + ([FieldProblem("disabled", LAST_ADMIN_DISABLED)] if disabled else [])
 
 
 def set_profile(ctx: EngineContext, user: str, locale: str | None = None, timezone: str | None = None) -> dict[str, Any]:
@@ -188,8 +309,11 @@ def set_profile(ctx: EngineContext, user: str, locale: str | None = None, timezo
     problems = []
     if locale not in (None, *LOCALES):
         problems.append(FieldProblem("locale", f"must be one of {', '.join(LOCALES)}"))
-    if timezone is not None and timezone not in available_timezones():
-        problems.append(FieldProblem("timezone", f"'{timezone}' is not a time zone name such as Asia/Shanghai"))
+    too_long = length_problems(("timezone", timezone, User.timezone))
+    if too_long:
+        problems += too_long
+    elif timezone is not None and timezone not in _time_zones():
+        problems.append(FieldProblem("timezone", UNKNOWN_TIMEZONE))
     if problems:
         raise InvalidData(problems, summary="cannot change the profile")
     with unit_of_work(ctx) as session:
@@ -197,6 +321,12 @@ def set_profile(ctx: EngineContext, user: str, locale: str | None = None, timezo
         found.locale, found.timezone = locale, timezone
         session.flush()
         return user_view(found)
+
+
+@cache
+def _time_zones() -> frozenset[str]:
+    """The IANA names zoneinfo knows (read once: listing them reads the time zone database)."""
+    return frozenset(available_timezones())
 
 
 def list_groups(ctx: EngineContext) -> list[dict[str, Any]]:

@@ -16,9 +16,11 @@ from engine.errors import BankflowError
 from engine.services import external_tasks
 from engine.services.context import EngineContext
 from engine.services.due_jobs import run_due_jobs
+from engine.services.limits import check_lengths
 from engine.services.notifications import deliver_pending
 from engine.services.unit_of_work import unit_of_work
 from engine.store import worker_rows
+from engine.store.models import WorkerHeartbeat
 
 log = logging.getLogger("bankflow.worker")
 
@@ -56,6 +58,7 @@ def _answer(ctx: EngineContext, registry: ConnectorRegistry, worker_id: str, job
 
 def record_heartbeat(ctx: EngineContext, worker_id: str, interval: float | None = None) -> None:
     """Note that `worker_id` runs a pass now (`interval`: seconds until its next one; None for a single pass)."""
+    check_lengths("cannot record the worker's pass", ("worker_id", worker_id, WorkerHeartbeat.worker_id))
     with unit_of_work(ctx) as session:
         worker_rows.record_pass(session, worker_id, ctx.clock.now(), interval)
 

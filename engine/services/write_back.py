@@ -16,10 +16,12 @@ from engine.bpmn.elements import referenced_value
 from engine.runtime.runner import has_completed
 from engine.runtime.serializer import json_ready
 from engine.runtime.waits import FlowNode, OpenRows, OpenWork
+from engine.services.limits import length_problems
 from engine.sla.due_dates import SlaPlan
 from engine.store import history_rows, job_rows, task_rows
 from engine.store.history_rows import record
 from engine.store.instance_rows import InstanceRecord
+from engine.store.tables import TASK
 from engine.store.task_rows import TaskRow
 
 DEFAULT_PRIORITY = 50
@@ -125,7 +127,9 @@ def sla_jobs(instance_id: int, task_id: int | None, sla: SlaPlan) -> list[dict[s
 
 def new_human_task(instance_id: int, node: FlowNode, meta: dict[str, Any], now: datetime,
                    sla: SlaPlan | None) -> TaskRow:
-    """A work item for one ready user task; the lane names the group unless the task names candidates."""
+    """A work item for one ready user task; the lane names the group unless the task names candidates.
+    An assignee taken from a variable (`${approver}`) that is longer than any user name can be names no
+    one: the task is left open to its candidates."""
     groups = list(meta.get("candidate_groups") or [])
     users = list(meta.get("candidate_users") or [])
     lane = meta.get("lane") or node.lane
@@ -133,6 +137,8 @@ def new_human_task(instance_id: int, node: FlowNode, meta: dict[str, Any], now: 
         groups = [lane]
     assignee = referenced_value(meta.get("assignee"), node.data)
     assignee = str(assignee) if assignee else None
+    if assignee is not None and length_problems(("assignee", assignee, TASK.c.assignee)):
+        assignee = None
     priority = meta.get("priority")
     return TaskRow(
         instance_id=instance_id,

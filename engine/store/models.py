@@ -321,6 +321,20 @@ class User(Base):
     groups: Mapped[list[Group]] = relationship(secondary="membership", order_by="Group.name")
 
 
+class SignInSession(Base):
+    """One sign-in: the browser's cookie holds the token whose SHA-256 is `token_hash` (a leaked table
+    gives no usable cookie). Every request looks it up; signing out, or an admin's change to the user,
+    sets `revoked_at`, and a session older than the sign-in lifetime is refused."""
+
+    __tablename__ = "sign_in_session"
+
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("app_user.id"), index=True)
+    created_at: Mapped[datetime] = mapped_column(index=True)
+    last_seen_at: Mapped[datetime]  # updated at most every few minutes, not on every request
+    revoked_at: Mapped[datetime | None]
+
+
 class Group(Base):
     __tablename__ = "app_group"
 

@@ -16,6 +16,7 @@ from engine.store.models import (
     Membership,
     ProcessDefinition,
     ProcessInstance,
+    SignInSession,
     TaskCandidate,
     User,
     WorkerHeartbeat,
@@ -29,6 +30,7 @@ GROUP = Group.__table__
 INSTANCE = ProcessInstance.__table__
 JOB = Job.__table__
 MEMBERSHIP = Membership.__table__
+SIGN_IN_SESSION = SignInSession.__table__
 TASK = HumanTask.__table__
 USER = User.__table__
 WORKER_HEARTBEAT = WorkerHeartbeat.__table__

@@ -50,6 +50,13 @@ def all_users(session: Session) -> list[User]:
     return list(session.scalars(select(User).order_by(User.name)))
 
 
+def enabled_admins(session: Session) -> list[User]:
+    """The users with the admin role who are not disabled, locked for update so that two admins
+    cannot each take the role from the other at the same time."""
+    query = select(User).where(User.disabled.is_(False)).order_by(User.id).with_for_update()
+    return [u for u in session.scalars(query) if "admin" in u.roles]
+
+
 def user_names(session: Session) -> set[str]:
     return set(session.scalars(select(User.name)))
 

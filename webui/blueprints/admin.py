@@ -3,6 +3,8 @@ from __future__ import annotations
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
 
 from engine.errors import Conflict, InvalidData
 from engine.services import users
@@ -14,6 +16,19 @@ bp = Blueprint("admin", __name__, url_prefix="/admin")
 def _page(problems: dict | None = None, values: dict | None = None, status: int = 200):
     return render_template("admin/index.html", admin=users.administration(engine(), me()), problems=problems or {},
                            values=values or {}), status
+
+
+# The service's refusals an admin may meet here, in the admin's language.
+PROBLEMS = {
+    users.LAST_ADMIN_ROLE: _l("The last enabled admin cannot lose the admin role: give another user the admin "
+                              "role first."),
+    users.LAST_ADMIN_DISABLED: _l("The last enabled admin cannot be disabled: give another user the admin role "
+                                  "first."),
+}
+
+
+def _problems(exc: InvalidData) -> dict[str, str]:
+    return {p.field: str(PROBLEMS.get(p.message, p.message)) for p in exc.field_problems}
 
 
 def _groups() -> list[str]:
@@ -33,7 +48,7 @@ def add_user():
         users.add_user(engine(), values["name"], request.form.get("password", ""), _groups(), values["roles"],
                        values["email"] or None, user=me())
     except InvalidData as exc:
-        return _page({p.field: p.message for p in exc.field_problems}, values, 400)
+        return _page(_problems(exc), values, 400)
     except Conflict as exc:
         return _page({"name": str(exc)}, values, 409)
     flash(_("User %(name)s added.", name=values["name"]), "success")
@@ -48,9 +63,10 @@ def edit_user(name: str):
         try:
             users.update_user(engine(), name, me(), roles=request.form.getlist("roles"), groups=_groups(),
                               disabled=request.form.get("disabled") == "on",
-                              email=request.form.get("email", "").strip(), password=password or None)
+                              email=request.form.get("email", "").strip(), password=password or None,
+                              from_session=current_user.get_id())
         except InvalidData as exc:
-            problems = {p.field: p.message for p in exc.field_problems}
+            problems = _problems(exc)
         else:
             flash(_("User %(name)s saved.", name=name), "success")
             return redirect(url_for("admin.edit_user", name=name))

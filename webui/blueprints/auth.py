@@ -41,17 +41,16 @@ def login():
     error = None
     if form.validate_on_submit():
         try:
-            view = users.authenticate(engine(), form.name.data, form.password.data)
-        except PermissionDenied as exc:
-            error = _("This account is locked for 15 minutes after too many failed sign-ins.") \
-                if "locked" in str(exc) else _("This account is disabled. Ask an administrator.")
+            signed_in = users.sign_in(engine(), form.name.data, form.password.data)
+        except PermissionDenied:
+            error = _("This account is locked for 15 minutes after too many failed sign-ins.")
         else:
-            if view is None:
+            if signed_in is None:  # unknown user, wrong password or disabled account: one message for all
                 error = _("The user name or password is wrong.")
             else:
                 session.clear()
                 session.permanent = True
-                login_user(SignedInUser.from_view(view))
+                login_user(SignedInUser.from_view(signed_in["user"], signed_in["session"]))
                 return redirect(_safe_next(request.args.get("next")))
     status = 401 if error else 200
     return render_template("auth/login.html", form=form, error=error), status
@@ -59,9 +58,20 @@ def login():
 
 @bp.post("/logout")
 def logout():
+    """End this session on the server too, so a copy of the cookie stops working."""
+    users.sign_out(engine(), current_user.get_id())
     logout_user()
     session.clear()
     flash(_("You are signed out."), "info")
+    return redirect(url_for("auth.login"))
+
+
+@bp.post("/profile/sign-out-everywhere")
+def sign_out_everywhere():
+    users.sign_out_everywhere(engine(), me())
+    logout_user()
+    session.clear()
+    flash(_("You are signed out on every device."), "info")
     return redirect(url_for("auth.login"))
 
 
@@ -74,8 +84,14 @@ def language():
 
 
 class ProfileForm(FlaskForm):
-    locale = SelectField(_l("Language"), choices=[("", _l("Browser default"))] + list(LANGUAGES.items()))
-    timezone = StringField(_l("Time zone"), validators=[Length(max=60)])
+    # The service checks both (`users.set_profile`), so that a refused value is said beside its field.
+    locale = SelectField(_l("Language"), choices=[("", _l("Browser default"))] + list(LANGUAGES.items()),
+                         validate_choice=False)
+    timezone = StringField(_l("Time zone"), render_kw={"maxlength": users.TIMEZONE_LENGTH})
+
+
+# The service's profile problems the `problem` filter does not know, in the user's language.
+PROFILE_PROBLEMS = {users.UNKNOWN_TIMEZONE: _l("is not a time zone name such as Asia/Shanghai")}
 
 
 @bp.route("/profile", methods=["GET", "POST"])
@@ -84,9 +100,9 @@ def profile():
     problems = {}
     if form.validate_on_submit():
         try:
-            users.set_profile(engine(), me(), form.locale.data or None, form.timezone.data.strip() or None)
+            users.set_profile(engine(), me(), form.locale.data or None, (form.timezone.data or "").strip() or None)
         except InvalidData as exc:
-            problems = {p.field: p.message for p in exc.field_problems}
+            problems = {p.field: str(PROFILE_PROBLEMS.get(p.message, p.message)) for p in exc.field_problems}
         else:
             session.pop("locale", None)
             flash(_("Your profile is saved."), "success")

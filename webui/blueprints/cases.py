@@ -8,7 +8,7 @@ from flask_babel import gettext as _
 
 from engine.errors import Conflict, InvalidData, PermissionDenied
 from engine.services import comments, deployments, instances, tasks
-from webui.blueprints import engine, form_values, me, page_number
+from webui.blueprints import engine, me, page_number, start_page
 
 bp = Blueprint("cases", __name__)
 
@@ -58,6 +58,8 @@ def retry(instance_id: int):
     except json.JSONDecodeError as exc:
         return _case_page(instance_id, _("The corrected variables are not valid JSON: %(problem)s", problem=exc.msg),
                           raw, 400)
+    except RecursionError:  # the parser's own limit, far deeper than the service's (instances.retry)
+        return _case_page(instance_id, _("The corrected variables are nested too deeply."), raw, 400)
     try:
         result = instances.retry(engine(), instance_id, data, user=me())
     except (InvalidData, Conflict, PermissionDenied) as exc:
@@ -83,23 +85,12 @@ def _startable(key: str) -> dict:
 
 @bp.route("/start/<key>", methods=["GET", "POST"])
 def start(key: str):
-    process = _startable(key)
-    values, problems, message = {}, {}, None
-    if request.method == "POST":
-        values = form_values(process["form"])
-        business_key = request.form.get("business_key", "").strip() or None
-        try:
-            case = instances.start(engine(), key, business_key=business_key, user=me(), form_values=values)
-        except InvalidData as exc:
-            problems = {p.field: p.message for p in exc.field_problems}
-            message = _("Some fields need your attention.")
-        except (Conflict, PermissionDenied) as exc:
-            message = str(exc)
-        else:
-            flash(_("Case %(id)s started.", id=case["id"]), "success")
-            task_id = tasks.next_task_for(engine(), case["id"], me())
-            return redirect(url_for("tasks.show", task_id=task_id) if task_id
-                            else url_for("cases.show", instance_id=case["id"]))
-        values["business_key"] = business_key or ""
-    return render_template("cases/start.html", process=process, values=values, problems=problems,
-                           message=message), 400 if message else 200
+    def begin(business_key: str | None, values: dict[str, str]) -> dict:
+        return instances.start(engine(), key, business_key=business_key, user=me(), form_values=values)
+
+    def after(case: dict) -> str:
+        flash(_("Case %(id)s started.", id=case["id"]), "success")
+        task_id = tasks.next_task_for(engine(), case["id"], me())
+        return url_for("tasks.show", task_id=task_id) if task_id else url_for("cases.show", instance_id=case["id"])
+
+    return start_page(_startable(key), begin, after)

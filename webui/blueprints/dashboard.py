@@ -10,7 +10,7 @@ from flask_babel import gettext as _
 
 from engine.errors import Conflict, InvalidData, NotFound, PermissionDenied
 from engine.services import dashboard, tasks
-from webui.blueprints import engine, me
+from webui.blueprints import engine, int_arg, me
 from webui.formatting import local_time
 
 bp = Blueprint("dashboard", __name__)
@@ -36,19 +36,13 @@ def window() -> dict[str, Any]:
             since = None
         return {"since": since, "until": until, "days": None, "from": start and start.isoformat(),
                 "to": end and end.isoformat()}
-    try:
-        days = int(request.args.get("days", DEFAULT_DAYS))
-    except ValueError:
-        days = DEFAULT_DAYS
+    days = int_arg("days", DEFAULT_DAYS)
     days = days if days in WINDOWS else DEFAULT_DAYS
     return {"since": now - timedelta(days=days), "until": now, "days": days, "from": None, "to": None}
 
 
 def _version() -> int | None:
-    try:
-        return int(request.args["version"])
-    except (KeyError, ValueError):
-        return None
+    return int_arg("version", low=1)
 
 
 def _query(**extra: Any) -> dict[str, Any]:

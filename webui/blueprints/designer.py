@@ -1,14 +1,15 @@
-"""The designer's workspace: upload BPMN/DMN, see what was deployed, switch versions on and off."""
+"""The designer's workspace: upload BPMN/DMN, see what was deployed, switch versions on and off, start a
+test case of a version through its start form."""
 from __future__ import annotations
 
 from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from werkzeug.utils import secure_filename
 
-from engine.errors import BankflowError, DeployError
+from engine.errors import DeployError
 from engine.services import deployments, instances
 from engine.views import deploy_problem_view
-from webui.blueprints import engine, me
+from webui.blueprints import engine, int_arg, me, start_page
 from webui.labels import label
 
 bp = Blueprint("designer", __name__, url_prefix="/designer")
@@ -47,7 +48,7 @@ def upload():
 
 
 def _version() -> int | None:
-    return request.args.get("version", type=int)
+    return int_arg("version", low=1)
 
 
 @bp.get("/definitions/<key>")
@@ -78,12 +79,17 @@ def set_active(key: str, version: int):
     return redirect(url_for("designer.definition", key=key, version=version))
 
 
-@bp.post("/definitions/<key>/<int:version>/test-case")
+@bp.route("/definitions/<key>/<int:version>/test-case", methods=["GET", "POST"])
 def test_case(key: str, version: int):
-    try:
-        case = instances.start(engine(), key, business_key=f"TEST-{key}", user=me(), version=version)
-    except BankflowError as exc:
-        flash(str(exc), "error")
-        return redirect(url_for("designer.definition", key=key, version=version))
-    flash(_("Test case %(id)s started.", id=case["id"]), "success")
-    return redirect(url_for("cases.show", instance_id=case["id"]))
+    """A test case of the version the page shows, through its start form (designers and admins)."""
+    process = instances.form_for_test_case(engine(), key, version, me())
+
+    def begin(business_key: str | None, values: dict[str, str]) -> dict:
+        return instances.start_test_case(engine(), key, version, me(), business_key=business_key,
+                                         form_values=values)
+
+    def after(case: dict) -> str:
+        flash(_("Test case %(id)s started.", id=case["id"]), "success")
+        return url_for("cases.show", instance_id=case["id"])
+
+    return start_page(process, begin, after, values={"business_key": process["business_key"]})

@@ -5,7 +5,7 @@ from flask import Blueprint, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from engine.services import notifications
-from webui.blueprints import engine, me
+from webui.blueprints import engine, me, whole_number
 
 bp = Blueprint("notifications", __name__)
 
@@ -25,6 +25,6 @@ def index():
 
 @bp.post("/notifications/read")
 def mark_read():
-    ids = [int(i) for i in request.form.getlist("id") if i.isdigit()]
+    ids = [whole_number(i, "id", low=0) for i in request.form.getlist("id")]
     notifications.mark_read(engine(), me(), ids or None)
     return redirect(url_for("notifications.index"))

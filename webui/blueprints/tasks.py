@@ -6,7 +6,7 @@ from flask_babel import gettext as _
 
 from engine.errors import Conflict, InvalidData, PermissionDenied
 from engine.services import deployments, tasks
-from webui.blueprints import engine, form_values, me, page_number
+from webui.blueprints import engine, form_values, int_arg, me, page_number
 from webui.labels import label
 
 bp = Blueprint("tasks", __name__)
@@ -23,7 +23,7 @@ def inbox():
     view = view if view in tasks.INBOX_VIEWS else "mine"
     sla = request.args.get("sla") or None
     process = request.args.get("process") or None
-    priority = request.args.get("priority", type=int)
+    priority = int_arg("priority")
     page = tasks.inbox(engine(), me(), view, process=process, priority=priority,
                        sla_status=sla if sla in tasks.SLA_STATUSES else None, page=page_number())
     return render_template("tasks/inbox.html", view=view, page=page, sla=sla, process=process, priority=priority,
