@@ -15,6 +15,15 @@ engine never evaluates here, in the server: `isolated.IsolatedEnvironment` sends
 to an evaluator process (`pool`, `worker`, `zygote`), which runs this sandbox under
 operating-system limits and may crash or be killed without harm to the server.
 
+Should code get past all of that, an evaluator is confined too (`confine`): before its first
+request it drops to an unprivileged user (`nobody`) when the server runs as root, and installs
+a seccomp filter under which opening files for writing (or creating, renaming, removing them,
+changing modes or owners), creating sockets, starting programs or processes (execve, fork;
+threads still work), tracing or signalling other processes and io_uring fail with EPERM: a
+PermissionError, an incident like any script error. Reading, its already open descriptors and the
+resource limits are unchanged. Without libseccomp it serves with the limits alone and the server
+logs that once.
+
 Public API:
     check_script(source) / check_expression(source)  deploy-time checks, raise SandboxViolation
     SandboxedEnvironment(limits=None, environment_globals=None)

@@ -13,13 +13,18 @@ or exhaust the web process or the worker:
   evaluator would cost a quarter of a second;
 - one pool per OS process, shared by all engine contexts and threads; at most `size`
   evaluators (BANKFLOW_EVALUATORS, default 4) run at once, further callers wait for one;
-- a process forked from a server (gunicorn's workers) starts its own evaluators.
+- a process forked from a server (gunicorn's workers) starts its own evaluators;
+- each evaluator confines itself before serving (`confine`: an unprivileged user when the server
+  runs as root, a seccomp filter against writing files, sockets and starting programs) and says
+  so in its first answer (`EvaluatorPool.confinement`); when the filter or the drop did not
+  hold, the pool logs a warning, once per process.
 
 Cost: one round trip per evaluation, about 30-60 us on an idle machine on top of the
 evaluation itself (`bench/run.py` measures it).
 """
 from __future__ import annotations
 
+import logging
 import os
 import pickle
 import select
@@ -28,6 +33,7 @@ import threading
 import time
 from typing import Any
 
+from .confine import is_confined
 from .errors import ScriptLimitExceeded
 from .limits import ScriptLimits, cpu_message, memory_message
 from .wire import FrameReader, PeerGone, Timeout, WireError, decode, encode, write_frame
@@ -39,6 +45,8 @@ WAIT_FOR_EVALUATOR_SECONDS = 60.0
 DEFAULT_SIZE = 4
 SPIN_MICROSECONDS = 150
 _TICKS = os.sysconf("SC_CLK_TCK")
+log = logging.getLogger("bankflow.evaluators")
+_warned_unconfined = False
 
 
 def wall_seconds(limits: ScriptLimits) -> float:
@@ -68,6 +76,7 @@ class _Evaluator:
         if not (isinstance(hello, tuple) and hello[:1] == ("ok",)):
             self.kill()
             raise ScriptLimitExceeded("the script runner could not be started")
+        self.confinement = str(hello[3])[:300] if len(hello) > 3 else "unknown"
 
     def ask(self, payload: bytes, deadline: float) -> Any:
         write_frame(self.fd, payload)
@@ -129,6 +138,7 @@ class EvaluatorPool:
         self._zygote: Zygote | None = None
         self._zygote_lock = threading.Lock()
         self.started = 0  # evaluators started over the pool's life (tests and the bench read it)
+        self.confinement: str | None = None  # what the latest evaluator said holds (`confine.confine`)
         # How long a caller waits awake for an answer before sleeping (most answers take tens of us).
         self.spin = int(os.environ.get("BANKFLOW_EVALUATOR_WAIT_AWAKE_US", SPIN_MICROSECONDS)) / 1e6
 
@@ -196,7 +206,16 @@ class EvaluatorPool:
                 self._condition.notify()
             raise
         self.started += 1
+        self._note_confinement(evaluator.confinement)
         return evaluator
+
+    def _note_confinement(self, confinement: str) -> None:
+        global _warned_unconfined
+        self.confinement = confinement
+        if not is_confined(confinement) and not _warned_unconfined:
+            _warned_unconfined = True
+            log.warning("script evaluators are not confined as they should be (their resource limits hold): %s",
+                        confinement)
 
     @staticmethod
     def _discard_quietly(evaluator: _Evaluator) -> None:

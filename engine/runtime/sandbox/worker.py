@@ -9,8 +9,14 @@ limits that hold even inside one long C call, where the watchdog cannot interrup
   starts, so one C call that would build a 2 GB string gets a MemoryError instead;
 - CPU time (ITIMER_PROF, whose default action ends the process): the CPU limit plus a grace
   period, for a C call the watchdog cannot stop (`int('f' * 2000000, 16)` arithmetic);
-- no core files, a bounded stack, few file descriptors; stderr goes to /dev/null (a crashing
-  interpreter prints a fatal error there) unless BANKFLOW_EVALUATOR_STDERR is set.
+- no core files, a bounded stack, few file descriptors; stdout goes to /dev/null, and so does
+  stderr (a crashing interpreter prints a fatal error there) unless BANKFLOW_EVALUATOR_STDERR
+  is set;
+- once started, before its first request (`confine`): an unprivileged user (`nobody`) when the
+  server runs as root, and a seccomp filter under which opening files for writing or changing
+  the file system, creating sockets, starting programs or processes and signalling or tracing
+  other processes fail with EPERM (a PermissionError, reported like any script error). Its first
+  answer says what holds; without seccomp it still serves, and the pool logs that once.
 
 A crash (SIGSEGV from exhausting the C stack), a CPU overrun or an out-of-memory kill ends only
 this process; the server sees the pipe close, reports a clear incident and starts another one.
@@ -21,8 +27,11 @@ Requests are tuples `(op, cpu_seconds, memory_mb, *arguments)`:
     ("decide", cpu, mb, rules, collect, context)    -> ("ok", retire, [(row, [(name, value)])])
     ("chain", cpu, mb, scripts, conditions, context) -> ("ok", retire, script answers, condition answers)
     ("ping", 0, 0)                                  -> ("ok", retire, pid)
-and failures are `("error", retire, type_name, message, script_line, sandbox_line, note)`. Values
-leave as plain data (`sizes.plain_data`): what a save gives back, so task data means the same
+    ("probe", 0, 0, kind, path)                     -> ("ok", retire, what happened)  (tests only,
+                                                       with BANKFLOW_EVALUATOR_PROBES=1; `confine.probe`)
+and, unasked, once at start: ("ok", False, pid, confinement) (see `confine.confine`). Failures
+are `("error", retire, type_name, message, script_line, sandbox_line, note)`. Values leave as
+plain data (`sizes.plain_data`): what a save gives back, so task data means the same
 before and after a restore.
 """
 from __future__ import annotations
@@ -35,6 +44,7 @@ import sys
 import traceback
 from typing import Any
 
+from . import confine
 from .errors import SandboxSyntaxError, SandboxViolation, ScriptLimitExceeded
 from .limits import ScriptLimits
 from .sizes import plain_data
@@ -99,10 +109,11 @@ def _harden() -> None:
         ctypes.CDLL(None).mallopt(_M_ARENA_MAX, 1)   # threads share one heap: no 64 MB arena per thread
     except (OSError, AttributeError):
         pass
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, 1)
     if not os.environ.get("BANKFLOW_EVALUATOR_STDERR"):
-        devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, 2)
-        os.close(devnull)
+    os.close(devnull)
 
 
 class _Limits:
@@ -147,6 +158,8 @@ def _message(err: BaseException) -> str:
     if not err.args:
         return ""
     first = err.args[0]
+    if isinstance(err, OSError) and isinstance(first, int):  # "[Errno 1] Operation not permitted: ..."
+        return scrub_text(str(err)[:2_000])
     text = first if isinstance(first, str) else "(message cannot be shown)"
     return scrub_text(text[:2_000])
 
@@ -167,6 +180,11 @@ class Evaluator:
         self.requests += 1
         if op == "ping":
             return encode(("ok", False, os.getpid()))
+        if op == "probe" and confine.probes_enabled():
+            try:
+                return encode(("ok", False, plain_data(confine.probe(*arguments))))
+            except Exception as err:  # noqa: BLE001 - a denial comes back as the error it is
+                return encode(self._failure(err, None, memory_mb))
         if (cpu_seconds, memory_mb) != (self.env.limits.cpu_seconds, self.env.limits.memory_mb):
             self.env.limits = ScriptLimits(cpu_seconds=cpu_seconds, memory_mb=memory_mb)
         try:
@@ -284,7 +302,8 @@ def serve_fd(fd: int) -> None:
         _harden()
         evaluator = Evaluator()
         reader = FrameReader(fd)
-        write_frame(fd, encode(("ok", False, os.getpid())))
+        confinement = confine.confine()  # last: everything above may still open files and start threads
+        write_frame(fd, encode(("ok", False, os.getpid(), confinement)))
         spin = int(os.environ.get("BANKFLOW_EVALUATOR_SPIN_US", SPIN_MICROSECONDS)) / 1e6
         while not evaluator.retire:
             frame = reader.read(spin=spin)

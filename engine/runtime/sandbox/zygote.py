@@ -4,7 +4,9 @@ Forking evaluators from the server itself would copy a threaded web process (uns
 thread may hold a lock at fork time) and all its memory; starting a fresh interpreter for each
 would cost a quarter of a second. So each server process starts one small helper process, the
 zygote, with a clean interpreter that has imported only the sandbox, and asks it to fork each
-evaluator. The zygote runs no untrusted code itself.
+evaluator. The zygote runs no untrusted code itself and keeps the server's user; it also loads
+what evaluators need before they confine themselves (`confine.prepare`: the seccomp binding and
+the filter's rules, the unprivileged user's ids, modules the C code imports lazily).
 
 Protocol, over a Unix stream socket (`Zygote` is the server's side):
 - "spawn" with one file descriptor attached (the evaluator's end of its socket pair): the
@@ -114,7 +116,8 @@ class Zygote:
 
 # The only environment variables evaluators see: none of the server's secrets (database URL,
 # secret key, SMTP password) are in reach of the code they run, even if it got out of the sandbox.
-_PASSED_ON = ("PATH", "LANG", "LC_ALL", "LC_CTYPE", "TZ", "BANKFLOW_EVALUATOR_STDERR", "BANKFLOW_EVALUATOR_SPIN_US")
+_PASSED_ON = ("PATH", "LANG", "LC_ALL", "LC_CTYPE", "TZ", "BANKFLOW_EVALUATOR_STDERR", "BANKFLOW_EVALUATOR_SPIN_US",
+              "BANKFLOW_EVALUATOR_PROBES")
 
 
 def _environment() -> dict[str, str]:
@@ -131,7 +134,8 @@ def main(fd: int) -> None:
     """The zygote's loop (run in a fresh interpreter by `Zygote`)."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     control = socket.socket(fileno=fd)
-    from . import worker  # noqa: F401 - imported once here, inherited by every evaluator
+    from . import confine, worker  # noqa: F401 - imported once here, inherited by every evaluator
+    confine.prepare()  # what evaluators would load lazily, before they drop to an unprivileged user
 
     control.sendall(b"ready\n")
     finished: dict[int, int] = {}

@@ -50,14 +50,17 @@ def people(ctx, fixture_path):
 
 @contextlib.contextmanager
 def gunicorn(database_url: str, workdir: Path) -> Iterator[str]:
-    """gunicorn serving the app on `database_url` on a free loopback port; yields its base URL."""
+    """gunicorn serving the app on `database_url` on a free loopback port; yields its base URL. Its log goes
+    to workdir/gunicorn.log; a traceback there (a request that failed inside the app) fails the test."""
     port = free_port()
     env = {**os.environ, "BANKFLOW_DATABASE_URL": database_url, "BANKFLOW_SECRET_KEY": "browser-tests",
            "PYTHONPATH": str(ROOT)}
-    server = subprocess.Popen(
-        [str(Path(sys.executable).with_name("gunicorn")), "--workers", "2", "--bind", f"127.0.0.1:{port}",
-         "--chdir", str(workdir), "--log-level", "warning", "webui:create_app()"],
-        env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    log_path = workdir / "gunicorn.log"
+    with log_path.open("ab") as log:
+        server = subprocess.Popen(
+            [str(Path(sys.executable).with_name("gunicorn")), "--workers", "2", "--bind", f"127.0.0.1:{port}",
+             "--chdir", str(workdir), "--log-level", "warning", "webui:create_app()"],
+            env=env, stdout=log, stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 60
     while True:
@@ -66,28 +69,35 @@ def gunicorn(database_url: str, workdir: Path) -> Iterator[str]:
                 break
         except OSError:
             if server.poll() is not None or time.monotonic() > deadline:
-                output = server.stdout.read().decode(errors="replace") if server.poll() is not None else ""
                 server.kill()
-                pytest.fail(f"gunicorn did not start: {output[-2000:]}")
+                pytest.fail(f"gunicorn did not start: {log_path.read_text(errors='replace')[-2000:]}")
             time.sleep(0.2)
     try:
         yield base
     finally:
         server.terminate()
         server.wait(timeout=30)
+    logged = log_path.read_text(errors="replace")
+    assert "Traceback" not in logged, f"the server logged a traceback:\n{logged[-4000:]}"
 
 
 @contextlib.contextmanager
-def background_worker(database_url: str, interval: float = 0.5) -> Iterator[subprocess.Popen]:
-    """`bankflow worker` in its own process, as production runs it beside the web app."""
+def background_worker(database_url: str, workdir: Path, interval: float = 0.5) -> Iterator[subprocess.Popen]:
+    """`bankflow worker` in its own process, as production runs it beside the web app; its log goes to
+    workdir/worker.log, and a traceback there fails the test."""
     env = {**os.environ, "BANKFLOW_DATABASE_URL": database_url, "PYTHONPATH": str(ROOT)}
-    worker = subprocess.Popen([str(Path(sys.executable).with_name("bankflow")), "worker", "--interval", str(interval)],
-                              env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    log_path = workdir / "worker.log"
+    with log_path.open("ab") as log:
+        worker = subprocess.Popen(
+            [str(Path(sys.executable).with_name("bankflow")), "worker", "--interval", str(interval)],
+            env=env, stdout=subprocess.DEVNULL, stderr=log)
     try:
         yield worker
     finally:
         worker.terminate()
         worker.wait(timeout=30)
+    logged = log_path.read_text(errors="replace")
+    assert "Traceback" not in logged, f"the worker logged a traceback:\n{logged[-4000:]}"
 
 
 @pytest.fixture

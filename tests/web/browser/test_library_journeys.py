@@ -43,7 +43,7 @@ def library(database_template, tmp_path_factory):
     ctx = EngineContext.from_url(url)
     ctx.password_method = "pbkdf2:sha256:1000"  # the demo users are many; signing in stays real
     demo_data.load_demo(ctx)
-    with gunicorn(url, workdir) as base, background_worker(url):
+    with gunicorn(url, workdir) as base, background_worker(url, workdir):
         yield ctx, base
     ctx.close()
 
