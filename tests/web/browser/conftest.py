@@ -49,6 +49,19 @@ def people(ctx, fixture_path):
 
 
 @contextlib.contextmanager
+def stopped_at_exit(process: subprocess.Popen, log_path: Path) -> Iterator[None]:
+    """Stop `process` when the block ends; then a traceback in its log (a request or job that failed
+    inside the app) fails the test."""
+    try:
+        yield
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+    logged = log_path.read_text(errors="replace")
+    assert "Traceback" not in logged, f"{log_path.name} holds a traceback:\n{logged[-4000:]}"
+
+
+@contextlib.contextmanager
 def gunicorn(database_url: str, workdir: Path) -> Iterator[str]:
     """gunicorn serving the app on `database_url` on a free loopback port; yields its base URL. Its log goes
     to workdir/gunicorn.log; a traceback there (a request that failed inside the app) fails the test."""
@@ -72,13 +85,8 @@ def gunicorn(database_url: str, workdir: Path) -> Iterator[str]:
                 server.kill()
                 pytest.fail(f"gunicorn did not start: {log_path.read_text(errors='replace')[-2000:]}")
             time.sleep(0.2)
-    try:
+    with stopped_at_exit(server, log_path):
         yield base
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
-    logged = log_path.read_text(errors="replace")
-    assert "Traceback" not in logged, f"the server logged a traceback:\n{logged[-4000:]}"
 
 
 @contextlib.contextmanager
@@ -91,13 +99,8 @@ def background_worker(database_url: str, workdir: Path, interval: float = 0.5) -
         worker = subprocess.Popen(
             [str(Path(sys.executable).with_name("bankflow")), "worker", "--interval", str(interval)],
             env=env, stdout=subprocess.DEVNULL, stderr=log)
-    try:
+    with stopped_at_exit(worker, log_path):
         yield worker
-    finally:
-        worker.terminate()
-        worker.wait(timeout=30)
-    logged = log_path.read_text(errors="replace")
-    assert "Traceback" not in logged, f"the worker logged a traceback:\n{logged[-4000:]}"
 
 
 @pytest.fixture
