@@ -49,9 +49,6 @@ class BackgroundWorker:
             if ctx is not None and ctx is not self._web_context:
                 ctx.close()
 
-    def is_alive(self) -> bool:
-        return self._thread is not None and self._thread.is_alive()
-
     def stop(self, timeout: float = STOP_SECONDS) -> None:
         """Ask the loop to end and wait for the pass under way (at most `timeout` seconds)."""
         self._stop.set()

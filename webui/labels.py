@@ -9,6 +9,8 @@ import re
 from flask import Flask
 from flask_babel import lazy_gettext as _l
 
+from engine.services import users
+
 LABELS = {
     "open": _l("open"), "claimed": _l("claimed"), "completed": _l("completed"), "cancelled": _l("cancelled"),
     "running": _l("running"), "incident": _l("incident"), "new": _l("new"), "unchanged": _l("unchanged"),
@@ -30,7 +32,7 @@ def init_app(app: Flask) -> None:
     app.jinja_env.filters.update(label=label, problem=problem)
 
 
-# The engine's form messages (engine.bpmn.forms), matched so the page can say them in the user's language.
+# The engine's field messages (engine.bpmn.forms, engine.services), matched so the page can say them in the user's language.
 PROBLEMS = [
     (re.compile(r"is required"), lambda m: _l("is required")),
     (re.compile(r"must be text"), lambda m: _l("must be text")),
@@ -49,6 +51,12 @@ PROBLEMS = [
     (re.compile(r"must be at most (.+)"), lambda m: _l("must be at most %(n)s", n=m.group(1))),
     (re.compile(r"must be one of (.+)"), lambda m: _l("must be one of %(values)s", values=m.group(1))),
     (re.compile(r"is read-only"), lambda m: _l("is read-only")),
+    # engine.services.users: the profile and the admin's user pages
+    (re.compile(re.escape(users.UNKNOWN_TIMEZONE)), lambda m: _l("is not a time zone name such as Asia/Shanghai")),
+    (re.compile(re.escape(users.LAST_ADMIN_ROLE)),
+     lambda m: _l("The last enabled admin cannot lose the admin role: give another user the admin role first.")),
+    (re.compile(re.escape(users.LAST_ADMIN_DISABLED)),
+     lambda m: _l("The last enabled admin cannot be disabled: give another user the admin role first.")),
 ]
 
 

@@ -74,6 +74,20 @@ def _expected(listing: str) -> str:
     return names[0] if len(names) == 1 else "one of " + ", ".join(names)
 
 
+# The schema's other texts (names already shortened): pattern -> rewrite(match); the first that matches.
+SCHEMA_MESSAGES: list[tuple[re.Pattern, Callable[[re.Match], str]]] = [
+    (re.compile(r"Element '([^']+)', attribute '([^']+)': The attribute '[^']+' is not allowed\."),
+     lambda m: f"{m[1]} has an attribute '{m[2]}' that BPMN 2.0 does not allow there"),
+    (re.compile(r"Element '([^']+)': This element is not expected\. Expected is (?:one of )?\( (.*) \)\."),
+     lambda m: f"{m[1]} is not allowed at this place; BPMN 2.0 expects {_expected(m[2])} here (the elements may "
+               "be in the wrong order: re-save the file in the modeller)"),
+    (re.compile(r"Element '([^']+)': This element is not expected\."),
+     lambda m: f"{m[1]} is not allowed at this place"),
+    (re.compile(r"Element '([^']+)': Missing child element\(s\)\. Expected is (?:one of )?\( (.*) \)\."),
+     lambda m: f"{m[1]} is missing a child element: BPMN 2.0 expects {_expected(m[2])}"),
+]
+
+
 def schema_message(text: str, id_lines: Callable[[str], list[int]]) -> tuple[str, str | None]:
     """(message, element id) for a BPMN 2.0 schema error; `id_lines` gives the lines of the elements
     that carry an id (to tell an id used twice from a malformed one)."""
@@ -88,17 +102,8 @@ def schema_message(text: str, id_lines: Callable[[str], list[int]]) -> tuple[str
                     "needs its own id"), value
         return (f"the id '{value}' of {element} is not a valid id: an id starts with a letter or _ and has no "
                 "spaces or colons"), None
-    match = re.match(r"Element '([^']+)', attribute '([^']+)': The attribute '[^']+' is not allowed\.", text)
-    if match:
-        return f"{match[1]} has an attribute '{match[2]}' that BPMN 2.0 does not allow there", None
-    match = re.match(r"Element '([^']+)': This element is not expected\. Expected is (?:one of )?\( (.*) \)\.", text)
-    if match:
-        return (f"{match[1]} is not allowed at this place; BPMN 2.0 expects {_expected(match[2])} here (the "
-                "elements may be in the wrong order: re-save the file in the modeller)"), None
-    match = re.match(r"Element '([^']+)': This element is not expected\.", text)
-    if match:
-        return f"{match[1]} is not allowed at this place", None
-    match = re.match(r"Element '([^']+)': Missing child element\(s\)\. Expected is (?:one of )?\( (.*) \)\.", text)
-    if match:
-        return f"{match[1]} is missing a child element: BPMN 2.0 expects {_expected(match[2])}", None
+    for pattern, rewrite in SCHEMA_MESSAGES:
+        match = pattern.match(text)
+        if match:
+            return rewrite(match), None
     return text, None

@@ -14,12 +14,12 @@ from engine.runtime.specs import RunnableDefinition
 from engine.services.context import EngineContext
 from engine.services.execution import advance, begin, existing_case, restore, runnable, startable_definition_id
 from engine.services.limits import column_length, length_problems
-from engine.services.tasks import may_see
+from engine.services.tasks import SUPERVISOR_ROLES, may_see, may_see_case
 from engine.services.unit_of_work import unit_of_work
 from engine.services.users import OPERATOR, acting, load_actor, require_role
 from engine.services.waiting import waits_of
 from engine.bpmn.forms import public_fields, validate
-from engine.services.deployments import process_source
+from engine.services.deployments import DESIGNER_ROLES, process_source
 from engine.store import comment_rows, definition_rows, history_rows, instance_rows, task_rows
 from engine.store.instance_rows import InstanceRecord
 from engine.store.models import ProcessInstance
@@ -67,9 +67,6 @@ def start(ctx: EngineContext, key: str, variables: dict[str, Any] | None = None,
         return _begin(ctx, session, actor, definition, dict(variables or {}), business_key, form_values)
 
 
-TESTER_ROLES = ("designer", "admin")
-
-
 def form_for_test_case(ctx: EngineContext, key: str, version: int, user: str | None = None) -> dict[str, Any]:
     """What the designer's test-case page shows for one version of a process: its key, version, name,
     start form and the business key a test case gets. Needs `designer` or `admin` (see `start_test_case`)."""
@@ -97,7 +94,7 @@ def _test_business_key(key: str) -> str:
 
 
 def _testable(ctx: EngineContext, session: Session, actor: Actor, key: str, version: int) -> RunnableDefinition:
-    require_role(actor, *TESTER_ROLES, to="start test cases")
+    require_role(actor, *DESIGNER_ROLES, to="start test cases")
     return _startable_by(ctx, session, actor, key, version)
 
 
@@ -160,12 +157,11 @@ def retry(ctx: EngineContext, instance_id: int, data: dict[str, Any] | None = No
 
 
 INSTANCE_STATUSES = ("running", "completed", "incident", "cancelled")
-SUPERVISORS = ("manager", "admin")
 
 
 def _require_visible(session: Session, actor: Actor, instance_id: int) -> None:
     """Staff see the cases they started or worked on; to anyone else a case they may not see does not exist."""
-    if not actor.has_role(*SUPERVISORS) and not instance_rows.can_see(session, instance_id, actor.name):
+    if not may_see_case(session, actor, instance_id):
         raise NotFound(f"instance {instance_id} does not exist")
 
 
@@ -180,8 +176,9 @@ def search(ctx: EngineContext, user: str | None = None, business_key: str | None
     with unit_of_work(ctx, read_only=True) as session:
         actor = acting(session, user)
         rows, total = instance_rows.search_instances(
-            session, visible_for=None if actor.has_role(*SUPERVISORS) else actor.name, business_key=business_key,
-            process=process, status=status, limit=page_size, offset=(page - 1) * page_size)
+            session, visible_for=None if actor.has_role(*SUPERVISOR_ROLES) else actor.name,
+            business_key=business_key, process=process, status=status, limit=page_size,
+            offset=(page - 1) * page_size)
     cases = [instance_summary(InstanceRecord(**{k: v for k, v in r.items()
                                                 if k not in ("process_key", "process_name", "version")}),
                               DefinitionKey(r["process_key"], r["version"])) | {"process_name": r["process_name"]}
@@ -204,14 +201,15 @@ def case_overview(ctx: EngineContext, instance_id: int, user: str | None = None)
         case = existing_case(ctx, session, instance_id)
         current, completed = history_rows.activity_states(session, instance_id)
         task_list = task_rows.tasks_of(session, instance_id)
-        detail = instance_detail(case.instance, case.definition, task_list, history_rows.events_of(session, instance_id))
+        detail = instance_detail(case.instance, case.definition, task_list,
+                                 history_rows.events_of(session, instance_id))
         return {
             **detail,
             "tasks": [view | {"may_open": may_see(actor, task)} for view, task in zip(detail["tasks"], task_list)],
             "process_name": case.definition.name,
             "comments": [comment_view(c) for c in comment_rows.comments_of(session, instance_id)],
             "activities": {"current": current, "completed": completed},
-            "may_retry": case.instance.status == "incident" and actor.has_role(*SUPERVISORS),
+            "may_retry": case.instance.status == "incident" and actor.has_role(*SUPERVISOR_ROLES),
             "waiting": waits_of(ctx, session, case),
         }
 

@@ -220,6 +220,11 @@ def may_see(actor: Actor, task: TaskRow) -> bool:
             or is_candidate(actor, task))
 
 
+def may_see_case(session: Session, actor: Actor, instance_id: int) -> bool:
+    """Managers and admins see every case; others the cases they started or worked on."""
+    return actor.has_role(*SUPERVISOR_ROLES) or instance_rows.can_see(session, instance_id, actor.name)
+
+
 def next_task_for(ctx: EngineContext, instance_id: int, user: str) -> int | None:
     """The case's task `user` should work on next: one they hold, else one they may claim (four-eyes
     respected), oldest first; None when the case has nothing for them. The web app takes them there
@@ -238,7 +243,8 @@ def next_task_for(ctx: EngineContext, instance_id: int, user: str) -> int | None
 
 def task_detail(ctx: EngineContext, task_id: int, user: str) -> dict[str, Any]:
     """What the task page shows: the task, its case and variables, its documentation, what `user` may do
-    with it (and whether they may open its case yet) and to whom it could be assigned. Refused (PermissionDenied) when the task is not for them."""
+    with it (and whether they may open its case yet) and to whom it could be assigned. Refused
+    (PermissionDenied) when the task is not for them."""
     with unit_of_work(ctx, read_only=True) as session:
         actor = load_actor(session, user)
         task = read_task(session, task_id)
@@ -260,8 +266,7 @@ def task_detail(ctx: EngineContext, task_id: int, user: str) -> dict[str, Any]:
             "may_unclaim": task["status"] == "claimed" and (task["assignee"] == actor.name
                                                             or actor.has_role(*SUPERVISOR_ROLES)),
             "may_assign": active and (actor.has_role(*SUPERVISOR_ROLES) or task["assignee"] == actor.name),
-            "may_open_case": actor.has_role(*SUPERVISOR_ROLES) or instance_rows.can_see(session, case.instance.id,
-                                                                                       actor.name),
+            "may_open_case": may_see_case(session, actor, case.instance.id),
             "four_eyes": blocked,
             "candidates": colleagues,
         }

@@ -11,7 +11,7 @@ import logging
 import threading
 from typing import Any, Callable
 
-from engine.connectors import CONNECTOR_RETRIES, ConnectorRegistry, default_registry
+from engine.connectors import CONNECTOR_RETRIES, ConnectorRegistry
 from engine.errors import BankflowError
 from engine.services import external_tasks
 from engine.services.context import EngineContext
@@ -69,7 +69,7 @@ def run_pass(ctx: EngineContext, worker_id: str, registry: ConnectorRegistry | N
     service tasks, mail."""
     record_heartbeat(ctx, worker_id, interval)
     due = run_due_jobs(ctx, worker_id)
-    answered = run_connectors(ctx, registry or default_registry(), worker_id)
+    answered = run_connectors(ctx, registry or ctx.connectors, worker_id)
     return {"timers": due["timers"], "starts": due["starts"], "sla_checks": due["sla_checks"],
             "service_jobs": answered["completed"], "failed": due["errors"] + answered["failed"],
             "emails": deliver_pending(ctx)}
@@ -80,7 +80,7 @@ def run(ctx: EngineContext, worker_id: str, once: bool = False, interval: float 
         stop: threading.Event | None = None) -> None:
     """Run passes every `interval` seconds (or one with `once`), reporting each pass's counts, until
     `stop` is set. A failing pass is logged and the next one runs as usual (with `once` it raises)."""
-    registry = default_registry()
+    registry = ctx.connectors  # the connectors deploy checks Java delegates against
     stop = stop or threading.Event()
     while not stop.is_set():
         try:

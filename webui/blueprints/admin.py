@@ -3,7 +3,6 @@ from __future__ import annotations
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from engine.errors import Conflict, InvalidData
@@ -16,19 +15,6 @@ bp = Blueprint("admin", __name__, url_prefix="/admin")
 def _page(problems: dict | None = None, values: dict | None = None, status: int = 200):
     return render_template("admin/index.html", admin=users.administration(engine(), me()), problems=problems or {},
                            values=values or {}), status
-
-
-# The service's refusals an admin may meet here, in the admin's language.
-PROBLEMS = {
-    users.LAST_ADMIN_ROLE: _l("The last enabled admin cannot lose the admin role: give another user the admin "
-                              "role first."),
-    users.LAST_ADMIN_DISABLED: _l("The last enabled admin cannot be disabled: give another user the admin role "
-                                  "first."),
-}
-
-
-def _problems(exc: InvalidData) -> dict[str, str]:
-    return {p.field: str(PROBLEMS.get(p.message, p.message)) for p in exc.field_problems}
 
 
 def _groups() -> list[str]:
@@ -48,7 +34,7 @@ def add_user():
         users.add_user(engine(), values["name"], request.form.get("password", ""), _groups(), values["roles"],
                        values["email"] or None, user=me())
     except InvalidData as exc:
-        return _page(_problems(exc), values, 400)
+        return _page({p.field: p.message for p in exc.field_problems}, values, 400)
     except Conflict as exc:
         return _page({"name": str(exc)}, values, 409)
     flash(_("User %(name)s added.", name=values["name"]), "success")
@@ -66,7 +52,7 @@ def edit_user(name: str):
                               email=request.form.get("email", "").strip(), password=password or None,
                               from_session=current_user.get_id())
         except InvalidData as exc:
-            problems = _problems(exc)
+            problems = {p.field: p.message for p in exc.field_problems}
         else:
             flash(_("User %(name)s saved.", name=name), "success")
             return redirect(url_for("admin.edit_user", name=name))

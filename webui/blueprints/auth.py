@@ -90,10 +90,6 @@ class ProfileForm(FlaskForm):
     timezone = StringField(_l("Time zone"), render_kw={"maxlength": users.TIMEZONE_LENGTH})
 
 
-# The service's profile problems the `problem` filter does not know, in the user's language.
-PROFILE_PROBLEMS = {users.UNKNOWN_TIMEZONE: _l("is not a time zone name such as Asia/Shanghai")}
-
-
 @bp.route("/profile", methods=["GET", "POST"])
 def profile():
     form = ProfileForm(data={"locale": current_user.locale or "", "timezone": current_user.timezone or ""})
@@ -102,7 +98,7 @@ def profile():
         try:
             users.set_profile(engine(), me(), form.locale.data or None, (form.timezone.data or "").strip() or None)
         except InvalidData as exc:
-            problems = {p.field: str(PROFILE_PROBLEMS.get(p.message, p.message)) for p in exc.field_problems}
+            problems = {p.field: p.message for p in exc.field_problems}  # said through the `problem` filter
         else:
             session.pop("locale", None)
             flash(_("Your profile is saved."), "success")
