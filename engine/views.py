@@ -115,8 +115,9 @@ def user_view(user: User) -> dict[str, Any]:
 
 
 def notification_view(n: Mapping[str, Any]) -> dict[str, Any]:
-    return {"id": n["id"], "kind": n["kind"], "message": n["message"], "instance_id": n["instance_id"],
-            "task_id": n["task_id"], "created_at": iso(n["created_at"]), "read_at": iso(n["read_at"])}
+    return {"id": n["id"], "kind": n["kind"], "message": n["message"], "message_id": n["message_id"],
+            "params": n["params"], "instance_id": n["instance_id"], "task_id": n["task_id"],
+            "created_at": iso(n["created_at"]), "read_at": iso(n["read_at"])}
 
 
 def job_view(job: Mapping[str, Any]) -> dict[str, Any]:

@@ -9,7 +9,7 @@ from flask_wtf import CSRFProtect
 
 from engine.services import database, users
 from engine.services.context import EngineContext
-from webui import errors, formatting, i18n, labels, security, sign_in
+from webui import errors, formatting, i18n, labels, messages, security, sign_in, words
 
 csrf = CSRFProtect()
 
@@ -47,6 +47,8 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     errors.init_app(app)
     formatting.init_app(app)
     labels.init_app(app)
+    messages.init_app(app)
+    words.init_app(app)
 
     from webui.blueprints import (DatabaseId, admin, assets, auth, cases, dashboard, designer, health, notifications,
                                   tasks)

@@ -5,13 +5,15 @@ rendered and then sanitised by nh3 (Ammonia) to a small set of tags.
 """
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
 import markdown
 import nh3
 from flask import Flask
-from flask_babel import format_datetime, format_timedelta
+from flask_babel import format_date, format_time, format_timedelta, get_locale
 from markupsafe import Markup
+
+from webui.model_words import model_text
 
 ALLOWED_TAGS = {"p", "br", "strong", "em", "ul", "ol", "li", "code", "pre", "blockquote", "h3", "h4", "a"}
 
@@ -22,10 +24,21 @@ def _parse(value: str | datetime | None) -> datetime | None:
     return datetime.fromisoformat(value.replace("Z", "+00:00"))
 
 
-def local_time(value: str | datetime | None, style: str = "medium") -> str:
-    """An instant in the user's time zone ('' for none)."""
+def local_time(value: str | datetime | None) -> str:
+    """An instant in the user's time zone and language, one format on every page: the date and the
+    time to the minute ("Dec 7, 2026, 4:23 PM", "2026年12月7日 16:23"); '' for none."""
     when = _parse(value)
-    return format_datetime(when, style) if when else ""
+    if when is None:
+        return ""
+    pattern = get_locale().datetime_formats["medium"]  # how the language joins a date and a time
+    return pattern.replace("{0}", format_time(when, "short")).replace("{1}", format_date(when, "medium"))
+
+
+def local_date(value: str | date | None) -> str:
+    """A date alone, as the language writes it ("Dec 7, 2026", "2026年12月7日"); '' for none."""
+    if not value:
+        return ""
+    return format_date(date.fromisoformat(value) if isinstance(value, str) else value, "medium")
 
 
 def time_left(value: str | datetime | None) -> str:
@@ -39,10 +52,11 @@ def time_left(value: str | datetime | None) -> str:
 
 
 def documentation(text: str | None) -> Markup:
-    """A BPMN element's documentation as sanitised HTML (Markdown allowed, scripts and raw HTML not)."""
+    """A BPMN element's documentation, in the reader's language where the library catalogue has it, as
+    sanitised HTML (Markdown allowed, scripts and raw HTML not)."""
     if not text:
         return Markup("")
-    html = markdown.markdown(text, extensions=["sane_lists"])
+    html = markdown.markdown(model_text(text), extensions=["sane_lists"])
     return Markup(nh3.clean(html, tags=ALLOWED_TAGS, attributes={"a": {"href"}}, url_schemes={"https", "mailto"},
                             link_rel="noopener noreferrer"))
 

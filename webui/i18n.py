@@ -14,6 +14,8 @@ from flask import Flask, current_app, request, session
 from flask_babel import Babel, get_locale
 from flask_login import current_user
 
+from webui import model_words
+
 LANGUAGES = {"en": "English", "zh_Hans": "简体中文"}
 TRANSLATIONS = Path(__file__).parent / "translations"
 
@@ -34,15 +36,15 @@ def select_timezone() -> str:
     return current_app.config["DEFAULT_TIMEZONE"]
 
 
-def compile_catalogues(target: Path) -> None:
-    """Write a .mo beside each .po that is newer than its .mo."""
-    for po in TRANSLATIONS.glob("*/LC_MESSAGES/messages.po"):
-        mo = target / po.relative_to(TRANSLATIONS).with_suffix(".mo")
+def compile_catalogues(target: Path, source: Path = TRANSLATIONS, domain: str = "messages") -> None:
+    """Write a .mo under `target` for each `domain` .po under `source` that is newer than its .mo."""
+    for po in source.glob(f"*/LC_MESSAGES/{domain}.po"):
+        mo = target / po.relative_to(source).with_suffix(".mo")
         if mo.exists() and mo.stat().st_mtime >= po.stat().st_mtime:
             continue
         mo.parent.mkdir(parents=True, exist_ok=True)
-        with po.open("rb") as source:
-            catalog = read_po(source)
+        with po.open("rb") as stream:
+            catalog = read_po(stream)
         temporary = mo.with_suffix(f".{os.getpid()}.tmp")
         with temporary.open("wb") as out:
             write_mo(out, catalog)
@@ -52,6 +54,8 @@ def compile_catalogues(target: Path) -> None:
 def init_app(app: Flask) -> None:
     compiled = Path(app.instance_path) / "translations"
     compile_catalogues(compiled)
+    compile_catalogues(compiled, model_words.LIBRARY_TRANSLATIONS, model_words.DOMAIN)
     app.config["BABEL_TRANSLATION_DIRECTORIES"] = str(compiled)
     Babel(app, locale_selector=select_locale, timezone_selector=select_timezone)
+    model_words.init_app(app, compiled)
     app.jinja_env.globals.update(LANGUAGES=LANGUAGES, get_locale=get_locale)

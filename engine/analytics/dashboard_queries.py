@@ -130,15 +130,19 @@ def _board_filters(now: datetime, key: str | None, group: str | None) -> list[An
 
 def sla_board(now: datetime, key: str | None = None, group: str | None = None,
               limit: int = SLA_BOARD_LIMIT) -> Select:
-    """Open tasks at risk or breached, oldest first, with who holds them."""
+    """Open tasks at risk or breached, with who holds them: breached first, then at risk, each by due
+    time (the most overdue and the soonest due first)."""
     frm = (TASK.join(INSTANCE, TASK.c.instance_id == INSTANCE.c.id)
            .join(DEFINITION, INSTANCE.c.definition_id == DEFINITION.c.id))
+    status = _task_status(now)
     return (select(TASK.c.id, TASK.c.name, TASK.c.element_id, TASK.c.status, TASK.c.assignee, TASK.c.created_at,
                    TASK.c.due_at, TASK.c.lane, TASK.c.candidate_groups, TASK.c.candidate_users,
-                   _task_status(now).label("sla"), INSTANCE.c.id.label("instance_id"), INSTANCE.c.business_key,
-                   DEFINITION.c.key.label("process"), DEFINITION.c.name.label("process_name"))
+                   TASK.c.four_eyes_with, status.label("sla"), INSTANCE.c.id.label("instance_id"),
+                   INSTANCE.c.business_key, DEFINITION.c.key.label("process"),
+                   DEFINITION.c.name.label("process_name"))
             .select_from(frm).where(*_board_filters(now, key, group))
-            .order_by(TASK.c.created_at, TASK.c.id).limit(limit))
+            .order_by(case((status == "breached", 0), else_=1), TASK.c.due_at.is_(None), TASK.c.due_at,
+                      TASK.c.created_at, TASK.c.id).limit(limit))
 
 
 def sla_board_counts(now: datetime, key: str | None = None, group: str | None = None) -> Select:

@@ -16,7 +16,10 @@ Which rows count (DESIGN §6, and docs/metrics-json.md):
   gateways are routing, not activities, and are left out; a boundary event counts
   only when it fired;
 * statistics of tasks and activities completed in the window; cycle times of
-  instances completed in the window; shares over instances completed in the window.
+  instances completed in the window; shares over instances completed in the window;
+* an SLA is breached at t when its due time has come (`due_at <= t`, `past_due`), and
+  a case completed late when it ended after its due time: the case SLA and the task
+  SLA are counted apart (docs/metrics-json.md, `sla`).
 """
 from __future__ import annotations
 
@@ -63,6 +66,12 @@ class Scope:
     group: str | None = None
     # calendar of each definition's cycle time and non-human activities (business time only)
     definition_calendars: dict[int, str | None] | None = None
+
+
+def past_due(due_at: Any, moment: datetime) -> ColumnElement:
+    """An SLA breached at `moment`: it has a due time, and that time has come (the worker records
+    the breach then; the SLA board counts a task breached from then on)."""
+    return and_(due_at.is_not(None), due_at <= moment)
 
 
 # --- measuring durations ------------------------------------------------------------------
@@ -199,6 +208,19 @@ class MetricsQueries:
     def completed_instance_in_window(self) -> ColumnElement:
         return and_(INSTANCE.c.status == "completed", self.in_window(INSTANCE.c.ended_at))
 
+    def task_open_at_until(self) -> ColumnElement:
+        """Human tasks open at `until`: created before it, not completed by it."""
+        until = self.scope.until
+        return and_(TASK.c.created_at < until,
+                    or_(TASK.c.status.in_(("open", "claimed")),
+                        and_(TASK.c.status == "completed", TASK.c.completed_at >= until)))
+
+    def _activity_open_at(self, moment: datetime) -> ColumnElement:
+        """Executions open at `moment` (a boundary event waits with its task: it is not work)."""
+        return and_(ACTIVITY.c.started_at < moment,
+                    or_(ACTIVITY.c.ended_at.is_(None), ACTIVITY.c.ended_at >= moment),
+                    ACTIVITY.c.element_type != "boundaryEvent")
+
     def _task_calendar(self) -> Any:
         return self.m.calendar_of_task() if isinstance(self.m, BusinessTime) else None
 
@@ -218,12 +240,18 @@ class MetricsQueries:
         is_open = and_(INSTANCE.c.started_at < until,
                        or_(and_(INSTANCE.c.ended_at.is_(None), INSTANCE.c.status.in_(OPEN_INSTANCE)),
                            INSTANCE.c.ended_at >= until))
+        with_target = and_(self.completed_instance_in_window(), INSTANCE.c.due_at.is_not(None))
         return select(
             func.sum(case((self.in_window(INSTANCE.c.started_at), 1), else_=0)).label("started"),
             func.sum(case((self.completed_instance_in_window(), 1), else_=0)).label("completed"),
             func.sum(case((is_open, 1), else_=0)).label("open"),
             func.min(case((is_open, INSTANCE.c.started_at))).label("oldest_open_started_at"),
             func.min(INSTANCE.c.started_at).label("first_started_at"),
+            # the end-to-end SLA: completed with a target, of them finished after it, open and past it
+            func.sum(case((with_target, 1), else_=0)).label("sla_completed"),
+            func.sum(case((and_(with_target, INSTANCE.c.ended_at > INSTANCE.c.due_at), 1), else_=0))
+            .label("sla_completed_breached"),
+            func.sum(case((and_(is_open, past_due(INSTANCE.c.due_at, until)), 1), else_=0)).label("sla_open_breached"),
         ).where(self.of_process())
 
     # 2. statistics: cycle time, and wait / work / duration per activity
@@ -301,14 +329,14 @@ class MetricsQueries:
     # 3. per activity: open, arrivals, completions, rework
     def activity_counts(self) -> Select:
         until = self.scope.until
-        is_open = and_(ACTIVITY.c.started_at < until,
-                       or_(ACTIVITY.c.ended_at.is_(None), ACTIVITY.c.ended_at >= until),
-                       ACTIVITY.c.element_type != "boundaryEvent")
+        is_open = self._activity_open_at(until)
+        was_open = self._activity_open_at(self.scope.since) if self.scope.since is not None else literal(False)
         arrived = self.in_window(ACTIVITY.c.started_at)
         completed = and_(ACTIVITY.c.state == "completed", self.in_window(ACTIVITY.c.ended_at))
         per_case = (
             select(ACTIVITY.c.element_id.label("element_id"),
                    func.sum(case((is_open, 1), else_=0)).label("open"),
+                   func.sum(case((was_open, 1), else_=0)).label("open_at_start"),
                    func.sum(case((arrived, 1), else_=0)).label("arrivals"),
                    func.sum(case((completed, 1), else_=0)).label("completions"))
             .select_from(ACTIVITY.join(INSTANCE, ACTIVITY.c.instance_id == INSTANCE.c.id))
@@ -319,6 +347,7 @@ class MetricsQueries:
             .group_by(ACTIVITY.c.instance_id, ACTIVITY.c.element_id)
         ).subquery("per_case")
         return select(per_case.c.element_id, func.sum(per_case.c.open).label("open"),
+                      func.sum(per_case.c.open_at_start).label("open_at_start"),
                       func.sum(per_case.c.arrivals).label("arrivals"),
                       func.sum(per_case.c.completions).label("completions"),
                       func.sum(case((per_case.c.arrivals > 1, 1), else_=0)).label("rework")
@@ -350,12 +379,22 @@ class MetricsQueries:
         )
         return self._with(select(parts.subquery("shares")))
 
-    # 5. SLA breaches per element (None: the process's end-to-end SLA)
+    # 5. SLA breaches per element (None: the process's end-to-end SLA): the breaches recorded in the
+    #    window (kind 'event'), and the tasks open at `until` past their due time (kind 'open_breached')
     def breaches(self) -> Select:
-        return (select(EVENT.c.element_id, func.count().label("n"))
-                .select_from(EVENT.join(INSTANCE, EVENT.c.instance_id == INSTANCE.c.id))
-                .where(self.of_process(), EVENT.c.type == "sla_breached", self.in_window(EVENT.c.at))
-                .group_by(EVENT.c.element_id))
+        scoped = [] if self.scope.elements is None else [
+            or_(EVENT.c.element_id.is_(None), *self.element_filter(EVENT.c.element_id))]
+        events = (select(EVENT.c.element_id, literal_column("'event'").label("kind"), func.count().label("n"))
+                  .select_from(EVENT.join(INSTANCE, EVENT.c.instance_id == INSTANCE.c.id))
+                  .where(self.of_process(), EVENT.c.type == "sla_breached", self.in_window(EVENT.c.at), *scoped)
+                  .group_by(EVENT.c.element_id))
+        late_tasks = (select(TASK.c.element_id, literal_column("'open_breached'").label("kind"),
+                             func.count().label("n"))
+                      .select_from(TASK.join(INSTANCE, TASK.c.instance_id == INSTANCE.c.id))
+                      .where(self.of_process(), self.task_open_at_until(), past_due(TASK.c.due_at, self.scope.until),
+                             *self.element_filter(TASK.c.element_id))
+                      .group_by(TASK.c.element_id))
+        return select(union_all(events, late_tasks).subquery("breaches"))
 
     # 6. throughput: instances completed per UTC day and per ISO week
     def throughput(self) -> Select:
@@ -371,10 +410,7 @@ class MetricsQueries:
 
     # 7. per candidate group: backlog, oldest open task, handling time, completions
     def groups(self) -> Select:
-        until = self.scope.until
-        is_open = and_(TASK.c.created_at < until,
-                       or_(TASK.c.status.in_(("open", "claimed")),
-                           and_(TASK.c.status == "completed", TASK.c.completed_at >= until)))
+        is_open = self.task_open_at_until()
         done = and_(TASK.c.status == "completed", self.in_window(TASK.c.completed_at))
         frm = _From(CANDIDATE.join(TASK, CANDIDATE.c.task_id == TASK.c.id)
                     .join(INSTANCE, TASK.c.instance_id == INSTANCE.c.id))

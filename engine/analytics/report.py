@@ -5,13 +5,20 @@ decimals. The verdict rule and the bottleneck order live here, in one place.
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any, Callable, Iterable
 
 STAT_KEYS = ("count", "mean", "median", "p90", "p95", "max")
 QUEUE_WAIT_SHARE = 0.5
+# `capacity`: arrivals - completions >= max(CAPACITY_MIN_GROWTH, CAPACITY_MIN_PERCENT % of arrivals)
+CAPACITY_MIN_GROWTH = 3
+CAPACITY_MIN_PERCENT = 10
 # Containers: their time is their content's time, so they are reported but not ranked.
 CONTAINER_TYPES = ("subProcess", "adHocSubProcess", "transaction")
+CUSTOMER = "customer"  # the verdict of activities the customer does (engine.bpmn.elements.performer)
+# the kinds of rows of the breaches statement (engine.analytics.queries.MetricsQueries.breaches)
+BREACH_EVENTS, OPEN_BREACHED = "event", "open_breached"
 
 
 def seconds(value: Any) -> float | None:
@@ -34,13 +41,54 @@ def stats_from_row(row: Any) -> dict[str, Any]:
             "p90": seconds(row.p90), "p95": seconds(row.p95), "max": seconds(row.max)}
 
 
-def verdict(wait_share: float | None, arrivals: int, completions: int) -> str:
-    """DESIGN §6: `queue` (wait share > 0.5), `capacity` (arrivals > completions), else `work`."""
-    if wait_share is not None and wait_share > QUEUE_WAIT_SHARE:
+@dataclass(frozen=True)
+class Flow:
+    """One activity's work over the window: what the verdict is decided on."""
+
+    wait_share: float | None
+    arrivals: int
+    completions: int
+    open_at_start: int
+    open_at_end: int
+    by_customer: bool = False
+
+
+def backlog_grew(flow: Flow) -> bool:
+    """Arrivals outran completions by at least max(3, 10 % of arrivals), and more was open at the
+    window's end than at its start: a real growth, not the few cases in flight at the edges."""
+    growth = flow.arrivals - flow.completions  # compared in whole numbers: 10 % of 30 is exactly 3
+    return (growth >= CAPACITY_MIN_GROWTH and growth * 100 >= CAPACITY_MIN_PERCENT * flow.arrivals
+            and flow.open_at_end > flow.open_at_start)
+
+
+def verdict(flow: Flow) -> str:
+    """`customer` (the customer does it: no staff figure applies), `queue` (wait share > 0.5),
+    `capacity` (the backlog grew, `backlog_grew`), else `work` (docs/metrics-json.md)."""
+    if flow.by_customer:
+        return CUSTOMER
+    if flow.wait_share is not None and flow.wait_share > QUEUE_WAIT_SHARE:
         return "queue"
-    if arrivals > completions:
+    if backlog_grew(flow):
         return "capacity"
     return "work"
+
+
+def _count(row: Any, name: str) -> int:
+    """A count column of an optional row (None when the activity had no such row)."""
+    return int(getattr(row, name) or 0) if row is not None else 0
+
+
+def _sla(inst: dict[str, Any], breaches: dict[str | None, int], open_breached_tasks: int) -> dict[str, Any]:
+    """Case SLA and task SLA apart: what each counts is in docs/metrics-json.md."""
+    completed = int(inst.get("sla_completed") or 0)
+    late = int(inst.get("sla_completed_breached") or 0)
+    return {
+        "cases": {"completed": completed, "completed_breached": late,
+                  "breach_rate": ratio(late / completed) if completed else None,
+                  "open_breached": int(inst.get("sla_open_breached") or 0)},
+        "tasks": {"breaches": sum(n for element_id, n in breaches.items() if element_id is not None),
+                  "open_breached": open_breached_tasks},
+    }
 
 
 def _utc(value: Any) -> datetime | None:
@@ -62,7 +110,8 @@ def build(*, key: str, version: int | None, since: datetime | None, until: datet
     stats: dict[tuple[str, str], dict[str, Any]] = {(row.g, row.m): stats_from_row(row) for row in raw.statistics}
     shares = {row.g: float(row.total or 0.0) for row in raw.shares}
     counts = {row.element_id: row for row in raw.counts}
-    breaches = {row.element_id: int(row.n) for row in raw.breaches}
+    breaches = {row.element_id: int(row.n) for row in raw.breaches if row.kind == BREACH_EVENTS}
+    open_breached_tasks = sum(int(row.n) for row in raw.breaches if row.kind == OPEN_BREACHED)
     cycle_total = shares.pop("", 0.0)
     inst = raw.instances
     oldest = _utc(inst.get("oldest_open_started_at"))
@@ -79,8 +128,9 @@ def build(*, key: str, version: int | None, since: datetime | None, until: datet
         if is_human and duration["count"] and duration["mean"]:
             wait_share = ratio(wait["mean"] / duration["mean"]) if wait["mean"] is not None else None
         row = counts.get(element_id)
-        arrivals = int(row.arrivals or 0) if row else 0
-        completions = int(row.completions or 0) if row else 0
+        flow = Flow(wait_share=wait_share, arrivals=_count(row, "arrivals"), completions=_count(row, "completions"),
+                    open_at_start=_count(row, "open_at_start"), open_at_end=_count(row, "open"),
+                    by_customer=meta.get("performer") == CUSTOMER)
         activities.append({
             "element_id": element_id,
             "name": meta.get("name") or element_id,
@@ -92,11 +142,12 @@ def build(*, key: str, version: int | None, since: datetime | None, until: datet
             "share": ratio(shares.get(element_id, 0.0) / cycle_total) if cycle_total > 0 else None,
             "wait_share": wait_share,
             "sla_breaches": breaches.get(element_id, 0),
-            "open": int(row.open or 0) if row else 0,
-            "arrivals": arrivals,
-            "completions": completions,
-            "rework": int(row.rework or 0) if row else 0,
-            "verdict": verdict(wait_share, arrivals, completions),
+            "open": flow.open_at_end,
+            "open_at_start": flow.open_at_start,
+            "arrivals": flow.arrivals,
+            "completions": flow.completions,
+            "rework": _count(row, "rework"),
+            "verdict": verdict(flow),
         })
     activities.sort(key=lambda a: (-(a["share"] or 0.0), a["element_id"]))
     completed = int(inst.get("completed") or 0)
@@ -136,8 +187,11 @@ def build(*, key: str, version: int | None, since: datetime | None, until: datet
             "cycle_time": stats.get(("", "cycle"), empty_stats()),
             "throughput": {"per_day": per_day, "per_week": per_week},
         },
+        "sla": _sla(inst, breaches, open_breached_tasks),
         "activities": activities,
-        "bottlenecks": [a["element_id"] for a in activities if a["share"] and a["type"] not in CONTAINER_TYPES],
+        "bottlenecks": [a["element_id"] for a in activities
+                        if a["share"] and a["type"] not in CONTAINER_TYPES and a["verdict"] != CUSTOMER],
+        "customer_activities": [a["element_id"] for a in activities if a["verdict"] == CUSTOMER],
         "groups": groups,
         "variants": variants,
     }

@@ -9,12 +9,14 @@ from typing import Any
 
 from engine.analytics.report import STAT_KEYS
 
+SLA_COLUMNS = [*(f"case_sla_{k}" for k in ("completed", "completed_breached", "breach_rate", "open_breached")),
+               *(f"task_sla_{k}" for k in ("breaches", "open_breached"))]
 PROCESS_COLUMNS = ["process", "since", "until", "business_time", "started", "completed", "open",
-                   "oldest_open_age", "sla_breaches", *(f"cycle_time_{k}" for k in STAT_KEYS)]
+                   "oldest_open_age", "sla_breaches", *(f"cycle_time_{k}" for k in STAT_KEYS), *SLA_COLUMNS]
 ACTIVITY_COLUMNS = ["process", "element_id", "name", "type", "count",
                     *(f"{m}_{k}" for m in ("wait", "work", "duration") for k in STAT_KEYS),
-                    "share", "wait_share", "sla_breaches", "open", "arrivals", "completions", "rework", "verdict",
-                    "bottleneck_rank"]
+                    "share", "wait_share", "sla_breaches", "open", "open_at_start", "arrivals", "completions", "rework",
+                    "verdict", "bottleneck_rank"]
 GROUP_COLUMNS = ["process", "group", "backlog", "oldest_open_at", "mean_handling", "completions",
                  "completions_per_day"]
 VARIANT_COLUMNS = ["process", "rank", "path", "count", "share", "median_cycle_time"]
@@ -29,6 +31,12 @@ TABLES = {
 }
 
 
+def sla_row(doc: dict[str, Any]) -> dict[str, Any]:
+    """The document's `sla` object as the SLA_COLUMNS (`case_sla_...`, `task_sla_...`)."""
+    return {f"{prefix}_sla_{k}": v for prefix, kind in (("case", "cases"), ("task", "tasks"))
+            for k, v in doc["sla"][kind].items()}
+
+
 def tables(documents: list[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
     """Rows of every table, for the metrics documents of one or more processes."""
     result: dict[str, list[dict[str, Any]]] = {name: [] for name in TABLES}
@@ -39,12 +47,13 @@ def tables(documents: list[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
             "process": key, "since": doc["window"]["since"], "until": doc["window"]["until"],
             "business_time": doc["business_time"], "started": inst["started"], "completed": inst["completed"],
             "open": inst["open"], "oldest_open_age": inst["oldest_open_age"], "sla_breaches": inst["sla_breaches"],
-            **{f"cycle_time_{k}": inst["cycle_time"][k] for k in STAT_KEYS}})
+            **{f"cycle_time_{k}": inst["cycle_time"][k] for k in STAT_KEYS},
+            **sla_row(doc)})
         ranks = {element_id: i + 1 for i, element_id in enumerate(doc["bottlenecks"])}
         for a in doc["activities"]:
             row = {"process": key, **{k: a[k] for k in ("element_id", "name", "type", "count", "share",
-                                                         "wait_share", "sla_breaches", "open", "arrivals",
-                                                         "completions", "rework", "verdict")}}
+                                                         "wait_share", "sla_breaches", "open", "open_at_start",
+                                                         "arrivals", "completions", "rework", "verdict")}}
             for metric in ("wait", "work", "duration"):
                 row.update({f"{metric}_{k}": a[metric][k] for k in STAT_KEYS})
             row["bottleneck_rank"] = ranks.get(a["element_id"])

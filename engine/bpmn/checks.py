@@ -17,7 +17,7 @@ from engine.bpmn.elements import (
     service_topic, split_list, subject, timer_of)
 from engine.sla.durations import DurationError, parse_duration
 from engine.bpmn.forms import FIELD_TYPES, definition_problems
-from engine.errors import DeployProblem
+from engine.errors import N_, DeployProblem, Listing, Message
 from engine.runtime.budget import Budget
 from engine.runtime.sandbox import SandboxViolation, check_script
 from engine.runtime.timer_events import check_timer_literal, timer_literal
@@ -40,7 +40,7 @@ def check_process(
 
     problems: list[DeployProblem] = [problem(process, m) for m in _sla_problems(process)]
     if process.find("bpmn:startEvent", NS) is None:
-        problems.append(problem(process, f"process '{process.get('id')}' has no start event"))
+        problems.append(problem(process, Message("process '%(id)s' has no start event", id=process.get("id"))))
     flows = {f.get("id"): f for f in process.iter("{%s}sequenceFlow" % NS["bpmn"])}
     ids = {node.get("id") for node in process.iter() if isinstance(node.tag, str)} - {None}
     for node in process.iter():
@@ -57,11 +57,11 @@ def check_process(
         elif kind == "callActivity":
             called = called_element(node)
             if not called:
-                problems.append(problem(node, "call activity has no calledElement (the process to call)"))
+                problems.append(problem(node, Message("call activity has no calledElement (the process to call)")))
             elif not known_process(called):
                 problems.append(problem(
-                    node, f"call activity calls process '{called}', which is neither in this upload "
-                          "nor deployed before; upload it together with this file"))
+                    node, Message("call activity calls process '%(called)s', which is neither in this upload nor "
+                                  "deployed before; upload it together with this file", called=called)))
         elif kind == "businessRuleTask":
             problems.extend(problem(node, m) for m in _business_rule_problems(node, decisions))
         elif kind == "scriptTask":
@@ -80,72 +80,78 @@ def check_process(
 
 
 UNSUPPORTED_EXTENSIONS = {
-    "executionListener": "execution listeners",
-    "taskListener": "task listeners",
-    "inputOutput": "input/output mappings",
-    "connector": "Camunda connectors",
+    "executionListener": N_("execution listeners"),
+    "taskListener": N_("task listeners"),
+    "inputOutput": N_("input/output mappings"),
+    "connector": N_("Camunda connectors"),
 }
 
 
-def _unsupported_extensions(node: etree._Element) -> list[str]:
+def _unsupported_extensions(node: etree._Element) -> list[Message]:
     """Camunda extensions that would silently not run here are refused instead."""
     found = []
     for child in node.iterfind("bpmn:extensionElements/*", NS):
         if isinstance(child.tag, str) and etree.QName(child).namespace == NS["camunda"]:
             what = UNSUPPORTED_EXTENSIONS.get(local_name(child))
             if what:
-                found.append(f"camunda:{local_name(child)} ({what}) cannot run in bankflow: move the logic into "
-                             "a script task or an external service task")
+                found.append(Message("camunda:%(extension)s (%(what)s) cannot run in bankflow: move the logic into "
+                                     "a script task or an external service task", extension=local_name(child),
+                                     what=Message(what)))
     return found
-
-
-EXTERNAL_TASK = "external task (camunda:type=\"external\" with a camunda:topic)"
 
 
 def _subject(node: etree._Element) -> str:
     return subject(local_name(node), node.get("id"))
 
 
-def _delegate_problem(task: etree._Element, advice: str) -> str:
+def _delegate_problem(task: etree._Element, advice: str) -> Message:
     attribute, value = java_delegate(task)
-    return f"{_subject(task)} uses camunda:{attribute} {value}, a Java delegate that bankflow cannot call; {advice}"
+    return Message("%(subject)s uses camunda:%(attribute)s %(value)s, a Java delegate that bankflow cannot call; "
+                   "%(advice)s", subject=_subject(task), attribute=attribute, value=value, advice=Message(advice))
 
 
-def _service_task_problems(task: etree._Element, connectors: Collection[str]) -> list[str]:
+def _service_task_problems(task: etree._Element, connectors: Collection[str]) -> list[Message]:
     """A service task runs as a job for connectors and external workers; a Java delegate only when a
     connector answers its name (otherwise its case would wait forever)."""
     topic = service_topic(task)
     if not topic:
-        return ["service task has no implementation: set camunda:type=\"external\" and a camunda:topic "
-                "that a connector or an external worker serves"]
+        return [Message("service task has no implementation: set camunda:type=\"external\" and a camunda:topic "
+                        "that a connector or an external worker serves")]
     if camunda(task, "type") != "external" and java_delegate(task) and topic not in connectors:
-        return [_delegate_problem(task, f"make it an {EXTERNAL_TASK} answered by a connector or worker")]
+        return [_delegate_problem(task, N_("make it an external task (camunda:type=\"external\" with a "
+                                           "camunda:topic) answered by a connector or worker"))]
     return []
 
 
-def _business_rule_problems(task: etree._Element, decisions: dict[str, str]) -> list[str]:
+def _business_rule_problems(task: etree._Element, decisions: dict[str, str]) -> list[Message]:
     ref = decision_ref(task)
     if not ref and java_delegate(task):
-        return [_delegate_problem(task, "give it a camunda:decisionRef naming a DMN decision uploaded with it")]
+        return [_delegate_problem(task, N_("give it a camunda:decisionRef naming a DMN decision uploaded with it"))]
     if not ref:
-        return ["business rule task has no camunda:decisionRef (the DMN decision to evaluate)"]
+        return [Message("business rule task has no camunda:decisionRef (the DMN decision to evaluate)")]
     if ref not in decisions:
-        return [f"decision '{ref}' was not found: upload the DMN file that defines it with this file"]
+        return [Message("decision '%(ref)s' was not found: upload the DMN file that defines it with this file",
+                        ref=ref)]
     return []
 
 
-def _flow_problems(flow: etree._Element, ids: set[str]) -> list[str]:
+def _flow_problems(flow: etree._Element, ids: set[str]) -> list[Message]:
     """A sequence flow must connect two elements of its process; SpiffWorkflow would otherwise ignore
     it (a missing source) or fail with an internal message (a missing target)."""
-    ends = (("sourceRef", "starts at"), ("targetRef", "points to"))
-    return [f"sequence flow {flow.get('id')} {verb} {flow.get(ref) or 'nothing'}, which does not exist"
-            for ref, verb in ends if flow.get(ref) not in ids]
+    problems = []
+    if flow.get("sourceRef") not in ids:
+        problems.append(Message("sequence flow %(id)s starts at %(end)s, which does not exist", id=flow.get("id"),
+                                end=flow.get("sourceRef") or Message("nothing")))
+    if flow.get("targetRef") not in ids:
+        problems.append(Message("sequence flow %(id)s points to %(end)s, which does not exist", id=flow.get("id"),
+                                end=flow.get("targetRef") or Message("nothing")))
+    return problems
 
 
 FORM_KEY_ATTRIBUTES = ("formKey", "formRef")
 
 
-def _form_key_problems(node: etree._Element) -> list[str]:
+def _form_key_problems(node: etree._Element) -> list[Message]:
     """A Camunda Form or embedded HTML form (`camunda:formKey`/`formRef`) without `camunda:formData`
     fields: bankflow shows only generated forms, so the task or start form would have no fields."""
     if node.find("bpmn:extensionElements/camunda:formData/camunda:formField", NS) is not None:
@@ -153,25 +159,37 @@ def _form_key_problems(node: etree._Element) -> list[str]:
     for attribute in FORM_KEY_ATTRIBUTES:
         value = (camunda(node, attribute) or "").strip()
         if value:
-            return [f"{_subject(node)} uses camunda:{attribute} {value}, a form bankflow cannot show; define its "
-                    "fields with camunda:formData (Camunda Modeler: Forms > Type: Generated Task Forms)"]
+            return [Message("%(subject)s uses camunda:%(attribute)s %(value)s, a form bankflow cannot show; define "
+                            "its fields with camunda:formData (Camunda Modeler: Forms > Type: Generated Task Forms)",
+                            subject=_subject(node), attribute=attribute, value=value)]
     return []
 
 
 MESSAGE_WAITING = {"startEvent", "intermediateCatchEvent", "boundaryEvent", "receiveTask"}
 MESSAGE_SENDING = {"intermediateThrowEvent", "endEvent", "sendTask"}
+SEND_FROM_SERVICE_TASK = N_("send it from a service task, an external task (camunda:type=\"external\" with a "
+                            "camunda:topic) answered by a connector")
 MESSAGE_ADVICE = {
-    "startEvent": "use a plain start event (cases are started from the Start page or with bankflow start)",
-    "intermediateCatchEvent": "use a user task or a timer",
-    "boundaryEvent": "use a user task or a timer",
-    "receiveTask": "use a user task or a timer",
-    "sendTask": f"make it a service task, an {EXTERNAL_TASK} answered by a connector",
-    "intermediateThrowEvent": f"send it from a service task, an {EXTERNAL_TASK} answered by a connector",
-    "endEvent": f"send it from a service task, an {EXTERNAL_TASK} answered by a connector",
+    "startEvent": N_("use a plain start event (cases are started from the Start page or with bankflow start)"),
+    "intermediateCatchEvent": N_("use a user task or a timer"),
+    "boundaryEvent": N_("use a user task or a timer"),
+    "receiveTask": N_("use a user task or a timer"),
+    "sendTask": N_("make it a service task, an external task (camunda:type=\"external\" with a camunda:topic) "
+                   "answered by a connector"),
+    "intermediateThrowEvent": SEND_FROM_SERVICE_TASK,
+    "endEvent": SEND_FROM_SERVICE_TASK,
+}
+# (waits, names the message) -> the sentence
+MESSAGE_PROBLEMS = {
+    (True, True): N_("%(subject)s waits for message '%(name)s', but bankflow cannot deliver messages yet; "
+                     "%(advice)s"),
+    (True, False): N_("%(subject)s waits for a message, but bankflow cannot deliver messages yet; %(advice)s"),
+    (False, True): N_("%(subject)s sends message '%(name)s', but bankflow cannot deliver messages yet; %(advice)s"),
+    (False, False): N_("%(subject)s sends a message, but bankflow cannot deliver messages yet; %(advice)s"),
 }
 
 
-def _message_problems(node: etree._Element) -> list[str]:
+def _message_problems(node: etree._Element) -> list[Message]:
     """Message events, receive and send tasks (and so event-based gateways waiting on messages) would wait
     or send forever: bankflow has no message delivery yet."""
     kind = local_name(node)
@@ -184,9 +202,9 @@ def _message_problems(node: etree._Element) -> list[str]:
         ref = definition.get("messageRef")
     else:
         return []
-    message = f"message '{_message_name(node, ref)}'" if ref else "a message"
-    verb = "waits for" if kind in MESSAGE_WAITING else "sends"
-    return [f"{_subject(node)} {verb} {message}, but bankflow cannot deliver messages yet; {MESSAGE_ADVICE[kind]}"]
+    sentence = MESSAGE_PROBLEMS[(kind in MESSAGE_WAITING, bool(ref))]
+    named = {"name": _message_name(node, ref)} if ref else {}
+    return [Message(sentence, subject=_subject(node), advice=Message(MESSAGE_ADVICE[kind]), **named)]
 
 
 def _message_name(node: etree._Element, ref: str) -> str:
@@ -200,7 +218,7 @@ def _message_name(node: etree._Element, ref: str) -> str:
 PYTHON_SCRIPT_FORMATS = {"", "python", "py", "python3", "text/python", "text/x-python"}
 
 
-def _loop_problems(node: etree._Element) -> list[str]:
+def _loop_problems(node: etree._Element) -> list[Message]:
     """A multi-instance task whose literal cardinality exceeds the budget's cap would only ever
     end in an incident: refused here (a computed one is checked at run time)."""
     cardinality = node.find("bpmn:multiInstanceLoopCharacteristics/bpmn:loopCardinality", NS)
@@ -212,27 +230,27 @@ def _loop_problems(node: etree._Element) -> list[str]:
         return []
     cap = Budget.from_env().max_instances
     if int(inner) > cap:
-        return [f"the multi-instance cardinality {int(inner):,} is more than the {cap:,} instances a task may have "
-                "(BANKFLOW_MAX_INSTANCES)"]
+        return [Message("the multi-instance cardinality %(count)s is more than the %(cap)s instances a task may "
+                        "have (BANKFLOW_MAX_INSTANCES)", count=format(int(inner), ","), cap=format(cap, ","))]
     return []
 
 
-def _script_problems(task: etree._Element) -> list[str]:
+def _script_problems(task: etree._Element) -> list[Message]:
     script_format = (task.get("scriptFormat") or "").strip()
     if script_format.lower() not in PYTHON_SCRIPT_FORMATS:
-        return [f"script format '{script_format}' is not supported: bankflow runs Python scripts only "
-                "(rewrite the script in Python and set scriptFormat=\"python\")"]
+        return [Message("script format '%(format)s' is not supported: bankflow runs Python scripts only (rewrite "
+                        "the script in Python and set scriptFormat=\"python\")", format=script_format)]
     script = task.find("bpmn:script", NS)
     if script is None or not (script.text or "").strip():
-        return ["script task has no script"]
+        return [Message("script task has no script")]
     try:
         check_script(script.text)
     except SandboxViolation as exc:
-        return [f"the script is not allowed: {exc}"]
+        return [Message("the script is not allowed: %(problem)s", problem=str(exc))]
     return []
 
 
-def _four_eyes_problems(task: etree._Element, process: etree._Element) -> list[str]:
+def _four_eyes_problems(task: etree._Element, process: etree._Element) -> list[Message]:
     """`fourEyes` names the user tasks (comma-separated) whose performers may not act on this one."""
     named = properties(task).get("fourEyes")
     if named is None:
@@ -240,12 +258,12 @@ def _four_eyes_problems(task: etree._Element, process: etree._Element) -> list[s
     user_tasks = {t.get("id") for t in process.iter("{%s}userTask" % NS["bpmn"])} - {task.get("id")}
     others = split_list(named)
     if not others:
-        return ["fourEyes is empty: name the user task(s) whose performer may not act on this one"]
-    return [f"fourEyes names '{other}', which is not another user task of this process"
+        return [Message("fourEyes is empty: name the user task(s) whose performer may not act on this one")]
+    return [Message("fourEyes names '%(other)s', which is not another user task of this process", other=other)
             for other in others if other not in user_tasks]
 
 
-def _gateway_problems(gateway: etree._Element, flows: dict[str, etree._Element]) -> list[str]:
+def _gateway_problems(gateway: etree._Element, flows: dict[str, etree._Element]) -> list[Message]:
     outgoing = [flows[ref.text.strip()] for ref in gateway.iterfind("bpmn:outgoing", NS)
                 if ref.text and ref.text.strip() in flows]
     if not outgoing:
@@ -258,48 +276,47 @@ def _gateway_problems(gateway: etree._Element, flows: dict[str, etree._Element])
         condition = flow.find("bpmn:conditionExpression", NS)
         has_condition = condition is not None and (condition.text or "").strip()
         if not has_condition and flow.get("id") != default:
-            messages.append(
-                f"sequence flow '{flow.get('id')}' leaves the gateway with no condition and is not its "
-                "default flow: add a condition or mark it as the default flow")
+            messages.append(Message("sequence flow '%(id)s' leaves the gateway with no condition and is not its "
+                                    "default flow: add a condition or mark it as the default flow",
+                                    id=flow.get("id")))
     return messages
 
 
-def _form_problems(task: etree._Element) -> list[str]:
+def _form_problems(task: etree._Element) -> list[Message]:
     messages = []
     seen: set[str] = set()
     for field in task.iterfind("bpmn:extensionElements/camunda:formData/camunda:formField", NS):
         field_id = field.get("id")
         if not field_id:
-            messages.append(f"a form field on line {field.sourceline} has no id")
+            messages.append(Message("a form field on line %(line)s has no id", line=field.sourceline))
             continue
         if field_id in seen:
-            messages.append(f"form field '{field_id}' is defined twice")
+            messages.append(Message("form field '%(field)s' is defined twice", field=field_id))
         seen.add(field_id)
         field_type = field.get("type") or "string"
         if field_type not in FIELD_TYPES:
-            messages.append(
-                f"form field '{field_id}' has type '{field_type}'; supported types are "
-                + ", ".join(sorted(FIELD_TYPES)))
+            messages.append(Message("form field '%(field)s' has type '%(type)s'; supported types are %(types)s",
+                                    field=field_id, type=field_type, types=Listing(sorted(FIELD_TYPES), "list")))
         elif field_type == "enum" and field.find("camunda:value", NS) is None:
-            messages.append(f"form field '{field_id}' is an enum without values")
+            messages.append(Message("form field '%(field)s' is an enum without values", field=field_id))
     if not messages:
         for described in form_fields(task):
             messages.extend(definition_problems(described))
     return messages
 
 
-def _sla_problems(node: etree._Element) -> list[str]:
+def _sla_problems(node: etree._Element) -> list[Message]:
     sla = properties(node).get("sla")
     if sla is None:
         return []
     try:
         parse_duration(sla)
     except DurationError as exc:
-        return [f"the sla property: {exc}"]
+        return [Message("the sla property: %(problem)s", problem=exc.message)]
     return []
 
 
-def _start_timer_problems(event: etree._Element) -> list[str]:
+def _start_timer_problems(event: etree._Element) -> list[Message]:
     """A periodic process is scheduled from its start timer at deploy, before any data exists,
     so the timer must be a literal ISO 8601 value, and a bounded one."""
     if local_name(event.getparent()) != "process":
@@ -312,13 +329,14 @@ def _start_timer_problems(event: etree._Element) -> list[str]:
     kind = {"date": "timeDate", "duration": "timeDuration", "cycle": "timeCycle"}[timer["kind"]]
     looks_literal = literal[:1].upper() in ("P", "R") or literal[:1].isdigit()
     if text.startswith(("${", "#{", "=")) or not looks_literal:
-        return [f"the timer start event's {kind} '{_shown(text)}' is an expression; a start timer needs a literal "
-                "ISO 8601 value such as R/P30D, PT1H or 2026-12-01T09:00:00Z (it is scheduled at deploy, "
-                "before any case data exists)"]
+        return [Message("the timer start event's %(kind)s '%(text)s' is an expression; a start timer needs a "
+                        "literal ISO 8601 value such as R/P30D, PT1H or 2026-12-01T09:00:00Z (it is scheduled at "
+                        "deploy, before any case data exists)", kind=kind, text=_shown(text))]
     try:
         check_timer_literal(kind, literal)
     except DurationError as exc:
-        return [f"the timer start event's {kind} is not a usable ISO 8601 value: {exc}"]
+        return [Message("the timer start event's %(kind)s is not a usable ISO 8601 value: %(problem)s", kind=kind,
+                        problem=exc.message)]
     return []
 
 

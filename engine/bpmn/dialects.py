@@ -11,7 +11,7 @@ from lxml import etree
 
 from engine.bpmn.elements import NS
 from engine.bpmn.expressions import ExpressionError, translate
-from engine.errors import DeployProblem
+from engine.errors import N_, DeployProblem, Message
 from engine.runtime.sandbox import SandboxViolation, check_expression
 from engine.runtime.timer_events import check_timer_literal
 from engine.sla.durations import DurationError
@@ -47,7 +47,7 @@ def sandboxed(python: str, written: str) -> str:
     try:
         check_expression(python)
     except SandboxViolation as exc:
-        raise ExpressionError(written, f"this is not allowed: {exc.message}") from None
+        raise ExpressionError(written, Message("this is not allowed: %(problem)s", problem=exc.message)) from None
     return python
 
 
@@ -67,7 +67,7 @@ def _timer_literal(tag: str, text: str) -> str | None:
     return None
 
 
-_KIND_WORDS = {"timeDate": "date-time", "timeDuration": "duration", "timeCycle": "repeating interval"}
+_KIND_WORDS = {"timeDate": N_("date-time"), "timeDuration": N_("duration"), "timeCycle": N_("repeating interval")}
 
 
 def translate_timers(tree: etree._ElementTree, file_name: str) -> list[DeployProblem]:
@@ -79,23 +79,25 @@ def translate_timers(tree: etree._ElementTree, file_name: str) -> list[DeployPro
             owner = _owner(node)
             text = (node.text or "").strip()
 
-            def problem(message: str) -> None:
+            def problem(message: Message) -> None:
                 problems.append(DeployProblem(file_name, message, element=owner.get("id"), line=node.sourceline))
 
             if not text:
-                problem(f"the timer's {tag} is empty: give an ISO 8601 value such as PT4H, P10D, "
-                        "2026-12-01T09:00:00Z or R/P1D")
+                problem(Message("the timer's %(tag)s is empty: give an ISO 8601 value such as PT4H, P10D, "
+                                "2026-12-01T09:00:00Z or R/P1D", tag=tag))
                 continue
             literal = _timer_literal(tag, text)
             if literal is not None:
                 if tag == "timeCycle" and (" " in literal or "*" in literal):
-                    problem(f"the timer's timeCycle '{_shown(text)}' is a cron expression, which bankflow does not "
-                            "support; use an ISO 8601 repeating interval such as R/PT5M or R/P1D")
+                    problem(Message("the timer's timeCycle '%(text)s' is a cron expression, which bankflow does not "
+                                    "support; use an ISO 8601 repeating interval such as R/PT5M or R/P1D",
+                                    text=_shown(text)))
                     continue
                 try:
                     check_timer_literal(tag, literal)
                 except DurationError as exc:
-                    problem(f"the timer's {tag} is not a usable ISO 8601 {_KIND_WORDS[tag]}: {exc}")
+                    problem(Message("the timer's %(tag)s is not a usable ISO 8601 %(kind)s: %(problem)s", tag=tag,
+                                    kind=Message(_KIND_WORDS[tag]), problem=exc.message))
                     continue
                 node.text = repr(literal)
                 continue

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from lxml import etree
 
-from engine.errors import DeployProblem
+from engine.errors import DeployProblem, Message
 from engine.runtime.decisions import DMN_INPUT, MAX_OUTPUT_PARTS, substitute_input
 from engine.runtime.sandbox import SandboxViolation, check_expression
 
@@ -42,11 +42,11 @@ def _cell_expression(input_expression: str, cell: str) -> str:
         return input_expression + cell
 
 
-def _cell_problem(expression: str) -> str | None:
+def _cell_problem(expression: str) -> Message | None:
     try:
         check_expression(expression)
     except SandboxViolation as exc:
-        return exc.message
+        return Message(exc.message)
     return None
 
 
@@ -54,28 +54,30 @@ def _shown(text: str) -> str:
     return text if len(text) <= 60 else text[:57] + "..."
 
 
-def _output_problem(output: etree._Element) -> str | None:
+def _output_problem(output: etree._Element) -> Message | None:
     name = output.get("name") or output.get("label") or ""
     if not name:
-        return "the output has no name (the variable its value is stored in)"
+        return Message("the output has no name (the variable its value is stored in)")
     parts = name.split(".")
     if len(parts) > MAX_OUTPUT_PARTS:
-        return (f"the output name '{_shown(name)}' has {len(parts):,} dotted parts (each is a level of nesting "
-                f"in the case data); at most {MAX_OUTPUT_PARTS} are allowed")
+        return Message("the output name '%(name)s' has %(count)s dotted parts (each is a level of nesting in the "
+                       "case data); at most %(most)s are allowed", name=_shown(name), count=format(len(parts), ","),
+                       most=MAX_OUTPUT_PARTS)
     if any(not part for part in parts):
-        return f"the output name '{_shown(name)}' has an empty part between dots"
+        return Message("the output name '%(name)s' has an empty part between dots", name=_shown(name))
     return None
 
 
-def _cell_message(input_expression: str | None, written: str) -> str | None:
+def _cell_message(input_expression: str | None, written: str) -> Message | None:
     if len(written) > MAX_CELL:
-        return f"the cell is {len(written):,} characters long; at most {MAX_CELL:,} are allowed"
+        return Message("the cell is %(length)s characters long; at most %(most)s are allowed",
+                       length=format(len(written), ","), most=format(MAX_CELL, ","))
     try:
         expression = written if input_expression is None else _cell_expression(input_expression, written)
     except GluedCell:
-        return "write it with the input as '?', e.g. '? not in (...)'"
+        return Message("write it with the input as '?', e.g. '? not in (...)'")
     except SandboxViolation as exc:
-        return exc.message
+        return Message(exc.message)
     return _cell_problem(expression)
 
 
@@ -84,34 +86,38 @@ def check_decisions(tree: etree._ElementTree, file_name: str) -> list[DeployProb
     for decision in tree.getroot().iter("{*}decision"):
         decision_id = decision.get("id")
 
-        def problem(message: str, node: etree._Element) -> None:
-            problems.append(DeployProblem(file_name, f"decision '{decision_id}', {message}",
+        def problem(message: Message, node: etree._Element) -> None:
+            problems.append(DeployProblem(file_name, Message("decision '%(decision)s', %(problem)s",
+                                                             decision=decision_id, problem=message),
                                           element=node.get("id") or decision_id, line=node.sourceline))
 
         for table in decision.iter("{*}decisionTable"):
             inputs = [_text(i.find("{*}inputExpression")) for i in table.iterfind("{*}input")]
             for position, text in enumerate(inputs, 1):
-                message = _cell_message(None, text) if text else "the input has no expression"
+                message = _cell_message(None, text) if text else Message("the input has no expression")
                 if message:
-                    problem(f"input {position}: {message}", table)
+                    problem(Message("input %(n)s: %(problem)s", n=position, problem=message), table)
             for position, output in enumerate(table.iterfind("{*}output"), 1):
                 message = _output_problem(output)
                 if message:
-                    problem(f"output {position}: {message}", output)
+                    problem(Message("output %(n)s: %(problem)s", n=position, problem=message), output)
             outputs = len(table.findall("{*}output"))
             for row, rule in enumerate(table.iterfind("{*}rule"), 1):
                 entries = rule.findall("{*}inputEntry")
                 results = rule.findall("{*}outputEntry")
                 if len(entries) > len(inputs) or len(results) > outputs:
-                    problem(f"rule {row} has {len(entries)} input and {len(results)} output cells, but the table "
-                            f"has {len(inputs)} inputs and {outputs} outputs", rule)
+                    problem(Message("rule %(row)s has %(entries)s input and %(results)s output cells, but the table "
+                                    "has %(inputs)s inputs and %(outputs)s outputs", row=row, entries=len(entries),
+                                    results=len(results), inputs=len(inputs), outputs=outputs), rule)
                     continue
-                cells = [(f"input {n}", inputs[n - 1], _text(entry))
+                cells = [(Message("input %(n)s", n=n), inputs[n - 1], _text(entry))
                          for n, entry in enumerate(entries, 1) if _text(entry) not in ("", "-")]
-                cells += [(f"output {n}", None, _text(entry)) for n, entry in enumerate(results, 1) if _text(entry)]
+                cells += [(Message("output %(n)s", n=n), None, _text(entry))
+                          for n, entry in enumerate(results, 1) if _text(entry)]
                 for where, input_expression, written in cells:
                     message = _cell_message(input_expression, written)
                     if message:
-                        problem(f"rule {row}, {where}: the cell '{_shown(written)}' cannot be evaluated ({message})",
-                                rule)
+                        problem(Message("rule %(row)s, %(where)s: the cell '%(cell)s' cannot be evaluated "
+                                        "(%(problem)s)", row=row, where=where, cell=_shown(written),
+                                        problem=message), rule)
     return problems

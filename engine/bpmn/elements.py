@@ -12,11 +12,18 @@ from typing import Any
 
 from lxml import etree
 
+from engine.errors import Code, Listing, Message
+
 BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
 CAMUNDA_NS = "http://camunda.org/schema/1.0/bpmn"
 SPIFF_NS = "http://spiffworkflow.org/bpmn/schema/1.0/core"
 ZEEBE_NS = "http://camunda.org/schema/zeebe/1.0"
 NS = {"bpmn": BPMN_NS, "camunda": CAMUNDA_NS, "spiffworkflow": SPIFF_NS, "zeebe": ZEEBE_NS}
+
+# `performer`: who does the work; the analytics show the customer's activities apart.
+PERFORMER_PROPERTY = "performer"
+CUSTOMER, STAFF = "customer", "staff"
+PERSON_TASK_TAGS = {"task", "userTask", "manualTask", "receiveTask"}
 
 FLOW_NODE_TAGS = {
     "startEvent", "endEvent", "intermediateCatchEvent", "intermediateThrowEvent", "boundaryEvent",
@@ -41,16 +48,18 @@ def kind_name(tag: str) -> str:
 
 def subject(kind: str | None, element_id: str | None) -> str:
     """How a message names an element: "user task Task_1" (just the id when the kind is unknown,
-    "the file" when both are)."""
+    "the file" when both are); the kind is a code, said in the reader's language."""
     if not element_id:
-        return "the file"
-    return f"{kind_name(kind)} {element_id}" if kind else element_id
+        return Message("the file")
+    if not kind:
+        return element_id
+    local = kind.rpartition("}")[2].rpartition(":")[2]
+    return Message("%(kind)s %(id)s", kind=Code(local, kind_name(local)), id=element_id)
 
 
 def joined(items: list) -> str:
     """Items for a message: "a", "a and b", "a, b and c"."""
-    texts = [str(i) for i in items]
-    return texts[0] if len(texts) == 1 else ", ".join(texts[:-1]) + " and " + texts[-1]
+    return Listing(items, "and")
 
 
 def is_expression(text: str | None) -> bool:
@@ -65,16 +74,28 @@ def split_list(value: str | None) -> list[str]:
     return [item.strip() for item in value.split(",") if item.strip()]
 
 
-def lanes_by_node(process: etree._Element) -> dict[str, str]:
-    """Flow node id -> name of the innermost lane that holds it."""
-    result: dict[str, str] = {}
-    # Document order visits outer lanes before their child lanes, so inner names win.
+def lanes_by_node(process: etree._Element) -> dict[str, etree._Element]:
+    """Flow node id -> the innermost lane that holds it."""
+    result: dict[str, etree._Element] = {}
+    # Document order visits outer lanes before their child lanes, so inner lanes win.
     for lane in process.iterfind(".//bpmn:lane", NS):
-        name = lane.get("name") or lane.get("id")
         for ref in lane.iterfind("bpmn:flowNodeRef", NS):
             if ref.text:
-                result[ref.text.strip()] = name
+                result[ref.text.strip()] = lane
     return result
+
+
+def performer(node: etree._Element, lane: etree._Element | None) -> str:
+    """Who does a node's work: `customer` or `staff`.
+
+    The `performer` extension property (Camunda Modeler: Extension properties) on
+    the node says it; else the same property on its lane, which marks the lane's
+    tasks a person does or waits for (automated steps in it stay the bank's).
+    """
+    own = properties(node).get(PERFORMER_PROPERTY)
+    if own is None and lane is not None and local_name(node) in PERSON_TASK_TAGS:
+        own = properties(lane).get(PERFORMER_PROPERTY)
+    return CUSTOMER if (own or "").strip().lower() == CUSTOMER else STAFF
 
 
 def properties(node: etree._Element) -> dict[str, str]:
@@ -128,12 +149,13 @@ def camunda(node: etree._Element, name: str) -> str | None:
     return node.get(f"{{{CAMUNDA_NS}}}{name}")
 
 
-def describe_node(node: etree._Element, lane: str | None) -> dict[str, Any]:
+def describe_node(node: etree._Element, lane: etree._Element | None) -> dict[str, Any]:
     """Everything bankflow keeps about one flow node."""
     info: dict[str, Any] = {
         "type": local_name(node),
         "name": node.get("name"),
-        "lane": lane,
+        "lane": None if lane is None else lane.get("name") or lane.get("id"),
+        "performer": performer(node, lane),
         "line": node.sourceline,
         "documentation": documentation(node),
         "properties": properties(node),
@@ -237,7 +259,8 @@ def describe_process(process: etree._Element) -> dict[str, dict[str, Any]]:
     return described
 
 
-def _lane_of(node: etree._Element, process: etree._Element, lanes: dict[str, str]) -> str | None:
+def _lane_of(node: etree._Element, process: etree._Element,
+             lanes: dict[str, etree._Element]) -> etree._Element | None:
     """A node's own lane, else the lane of the subprocess that contains it."""
     while node is not None and node is not process:
         if node.get("id") in lanes:

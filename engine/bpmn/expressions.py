@@ -36,7 +36,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from typing import ClassVar, NoReturn
 
-from engine.errors import BankflowError
+from engine.errors import N_, BankflowError, Message
 
 # Bounds that keep the parser's and the printer's recursion far below Python's limit, so a
 # hostile file gets an ExpressionError instead of a RecursionError. Runs of operators and
@@ -67,12 +67,12 @@ FEEL_KEYWORDS = frozenset({
     "return", "some", "every", "satisfies", "function", "true", "false", "null",
 })
 FEEL_UNSUPPORTED = {
-    "if": "'if ... then ... else' expressions are not supported",
-    "for": "'for ... return' loops are not supported",
-    "some": "quantified expressions ('some ... satisfies ...') are not supported",
-    "every": "quantified expressions ('every ... satisfies ...') are not supported",
-    "function": "function definitions are not supported",
-    "instance": "type checks ('instance of') are not supported",
+    "if": N_("'if ... then ... else' expressions are not supported"),
+    "for": N_("'for ... return' loops are not supported"),
+    "some": N_("quantified expressions ('some ... satisfies ...') are not supported"),
+    "every": N_("quantified expressions ('every ... satisfies ...') are not supported"),
+    "function": N_("function definitions are not supported"),
+    "instance": N_("type checks ('instance of') are not supported"),
 }
 LITERALS = {"true": True, "false": False, "null": None}
 
@@ -95,8 +95,8 @@ class ExpressionError(BankflowError):
 
     def __init__(self, expression: str, problem: str):
         self.expression = expression
-        self.message = f'Expression "{expression.strip()}": {problem}'
-        super().__init__(self.message)
+        super().__init__(Message('Expression "%(expression)s": %(problem)s', expression=expression.strip(),
+                                 problem=problem))
 
 
 def dialect_of(text: str) -> str:
@@ -130,27 +130,25 @@ def checked_python(text: str) -> str:
     """Pass plain Python through, refusing it at deploy time if it is not an expression."""
     source = text.strip()
     if not source:
-        raise ExpressionError(text, "the expression is empty")
+        raise ExpressionError(text, Message("the expression is empty"))
     try:
         compile(source, "<condition>", "eval", dont_inherit=True)
     except SyntaxError as error:
-        problem = f"{error.msg} {python_location(error)}"
+        problem = Message("%(problem)s %(where)s", problem=error.msg, where=python_location(error))
     except (ValueError, RecursionError, MemoryError):
-        problem = "it contains a null character or is nested too deeply"
+        problem = Message("it contains a null character or is nested too deeply")
     else:
         return source
-    raise ExpressionError(
-        text,
-        f"this is not a valid Python expression ({problem}). Camunda 7 conditions are "
-        "written as ${...} and Camunda 8 (FEEL) conditions start with '='.",
-    )
+    raise ExpressionError(text, Message(
+        "this is not a valid Python expression (%(problem)s). Camunda 7 conditions are written as ${...} and "
+        "Camunda 8 (FEEL) conditions start with '='.", problem=problem))
 
 
-def python_location(error: SyntaxError) -> str:
+def python_location(error: SyntaxError) -> Message:
     """Where Python found a syntax error, without a line number for one-line conditions."""
     if error.lineno and error.lineno > 1:
-        return f"on line {error.lineno}, character {error.offset}"
-    return f"at character {error.offset}" if error.offset else "here"
+        return Message("on line %(line)s, character %(offset)s", line=error.lineno, offset=error.offset)
+    return Message("at character %(n)s", n=error.offset) if error.offset else Message("here")
 
 
 # --- syntax tree ------------------------------------------------------------------------
@@ -335,9 +333,9 @@ JUEL_LEXICON = Lexicon(
     symbols=("==", "!=", "<=", ">=", "&&", "||", "<", ">", "!", "+", "-", "*", "/", "%",
              "(", ")", "[", "]", ".", "?", ":", "}"),
     mistakes={
-        "=": "'=' assigns, it does not compare; compare with '=='",
-        "&": "write '&&' or 'and'",
-        "|": "write '||' or 'or'",
+        "=": N_("'=' assigns, it does not compare; compare with '=='"),
+        "&": N_("write '&&' or 'and'"),
+        "|": N_("write '||' or 'or'"),
     },
     quotes="'\"",
     escapes={"\\": "\\", "'": "'", '"': '"'},
@@ -347,17 +345,17 @@ JUEL_LEXICON = Lexicon(
 FEEL_LEXICON = Lexicon(
     symbols=("!=", "<=", ">=", "<", ">", "=", "+", "-", "*", "/", "(", ")", "[", "]", ".", ","),
     mistakes={
-        "==": "FEEL compares with a single '='",
-        "&&": "FEEL writes 'and'",
-        "||": "FEEL writes 'or'",
-        "!": "FEEL negates with not(...)",
-        "'": "FEEL strings are written in double quotes",
-        "**": "the power operator '**' is not supported",
-        "..": "ranges such as [1..10] are not supported",
-        "{": "contexts such as {a: 1} are not supported",
-        "@": "temporal literals such as @\"2024-01-01\" are not supported",
-        "`": "names in backticks are not supported",
-        "?": "unary tests with '?' are not supported",
+        "==": N_("FEEL compares with a single '='"),
+        "&&": N_("FEEL writes 'and'"),
+        "||": N_("FEEL writes 'or'"),
+        "!": N_("FEEL negates with not(...)"),
+        "'": N_("FEEL strings are written in double quotes"),
+        "**": N_("the power operator '**' is not supported"),
+        "..": N_("ranges such as [1..10] are not supported"),
+        "{": N_("contexts such as {a: 1} are not supported"),
+        "@": N_("temporal literals such as @\"2024-01-01\" are not supported"),
+        "`": N_("names in backticks are not supported"),
+        "?": N_("unary tests with '?' are not supported"),
     },
     quotes='"',
     escapes={"\\": "\\", "'": "'", '"': '"', "n": "\n", "r": "\r", "t": "\t"},
@@ -374,16 +372,16 @@ def number_value(text: str) -> int | float | None:
     return None if isinstance(value, float) and not math.isfinite(value) else value
 
 
-def where(token: Token) -> str:
+def where(token: Token) -> Message:
     """A token's place for messages, counting characters from 1 as editors do."""
     if token.kind == "end":
-        return "at the end of the expression"
-    return f"at character {token.pos + 1}"
+        return Message("at the end of the expression")
+    return Message("at character %(n)s", n=token.pos + 1)
 
 
 def describe(token: Token) -> str:
     if token.kind == "end":
-        return "nothing"
+        return Message("nothing")
     return f"'{token.text}'"
 
 
@@ -394,7 +392,7 @@ class Lexer:
     and a call such as `x.f(a, b)` is refused at '(' before its arguments are read.
     """
 
-    def __init__(self, source: str, start: int, lexicon: Lexicon, fail: Callable[[str], NoReturn]):
+    def __init__(self, source: str, start: int, lexicon: Lexicon, fail: Callable[..., NoReturn]):
         self.source = source
         self.pos = start
         self.lexicon = lexicon
@@ -419,8 +417,7 @@ class Lexer:
             return Token("end", "", self.pos)
         self.count += 1
         if self.count > MAX_TOKENS:
-            self.fail(f"it is too long (more than {MAX_TOKENS} symbols); "
-                      "move this logic into a script task")
+            self.fail("it is too long (more than %(n)s symbols); move this logic into a script task", n=MAX_TOKENS)
         char = self.source[self.pos]
         if char in "0123456789" or (char == "." and self.source[self.pos + 1:self.pos + 2].isdigit()):
             return self.number()
@@ -443,7 +440,7 @@ class Lexer:
         value = number_value(text)
         if value is None:
             shown = text if len(text) <= 20 else text[:20] + "..."
-            self.fail(f"the number {shown} at character {self.pos + 1} is too large")
+            self.fail("the number %(number)s at character %(n)s is too large", number=shown, n=self.pos + 1)
         return self.take("number", match.end(), value)
 
     def word(self) -> Token:
@@ -465,24 +462,25 @@ class Lexer:
             else:
                 chars.append(char)
                 index += 1
-        self.fail(f"the string starting at character {self.pos + 1} is never closed")
+        self.fail("the string starting at character %(n)s is never closed", n=self.pos + 1)
 
     def escape(self, index: int) -> str:
         code = self.source[index + 1:index + 2]
         if code not in self.lexicon.escapes:
             allowed = " ".join("\\" + c for c in self.lexicon.escapes)
-            self.fail(f"the escape '\\{code}' at character {index + 1} is not supported "
-                      f"(allowed: {allowed})")
+            self.fail("the escape '%(escape)s' at character %(n)s is not supported (allowed: %(allowed)s)",
+                      escape="\\" + code, n=index + 1, allowed=allowed)
         return self.lexicon.escapes[code]
 
     def symbol(self) -> Token:
         for spelling in self.lexicon.spellings:
             if self.source.startswith(spelling, self.pos):
                 if spelling in self.lexicon.mistakes:
-                    self.fail(f"{spelling!r} at character {self.pos + 1}: "
-                              f"{self.lexicon.mistakes[spelling]}")
+                    self.fail("%(spelling)s at character %(n)s: %(hint)s", spelling=repr(spelling), n=self.pos + 1,
+                              hint=Message(self.lexicon.mistakes[spelling]))
                 return self.take("symbol", self.pos + len(spelling))
-        self.fail(f"unexpected character {self.source[self.pos]!r} at character {self.pos + 1}")
+        self.fail("unexpected character %(char)s at character %(n)s", char=repr(self.source[self.pos]),
+                  n=self.pos + 1)
 
 
 # --- parsing ----------------------------------------------------------------------------
@@ -500,8 +498,8 @@ class Parser(ABC):
         self.previous: Token | None = None
         self.depth = 0
 
-    def fail(self, problem: str) -> NoReturn:
-        raise ExpressionError(self.text, problem)
+    def fail(self, message_id: str, /, **params: object) -> NoReturn:
+        raise ExpressionError(self.text, Message(message_id, **params))
 
     def at(self, *spellings: str) -> bool:
         token = self.lexer.peek()
@@ -518,8 +516,9 @@ class Parser(ABC):
         """Consume the bracket that closes `opener`, or say which one is left open."""
         if not self.accept(closer):
             token = self.lexer.peek()
-            self.fail(f"unbalanced brackets: the '{opener.text}' at character {opener.pos + 1} "
-                      f"is not closed (expected '{closer}' {where(token)}, found {describe(token)})")
+            self.fail("unbalanced brackets: the '%(opener)s' at character %(n)s is not closed (expected "
+                      "'%(closer)s' %(where)s, found %(found)s)", opener=opener.text, n=opener.pos + 1,
+                      closer=closer, where=where(token), found=describe(token))
 
     def chain(self, operand: Callable[[], Node], operators: Mapping[str, str]) -> Node:
         """Parse a left-associative run of one precedence level."""
@@ -538,8 +537,8 @@ class Parser(ABC):
     def nested(self) -> Iterator[None]:
         self.depth += 1
         if self.depth > MAX_NESTING:
-            self.fail(f"it is nested too deeply (more than {MAX_NESTING} levels); "
-                      "move this logic into a script task")
+            self.fail("it is nested too deeply (more than %(n)s levels); move this logic into a script task",
+                      n=MAX_NESTING)
         try:
             yield
         finally:
@@ -547,9 +546,12 @@ class Parser(ABC):
 
     def expected_value(self) -> NoReturn:
         token = self.lexer.peek()
-        after = f" after '{self.previous.text}'" if self.previous else ""
-        self.fail(f"expected a value (a variable, number, string, true, false or null){after} "
-                  f"{where(token)}, found {describe(token)}")
+        if self.previous:
+            self.fail("expected a value (a variable, number, string, true, false or null) after '%(previous)s' "
+                      "%(where)s, found %(found)s", previous=self.previous.text, where=where(token),
+                      found=describe(token))
+        self.fail("expected a value (a variable, number, string, true, false or null) %(where)s, found %(found)s",
+                  where=where(token), found=describe(token))
 
     def literal(self) -> Node | None:
         """A number, string, true, false or null, if one comes next."""
@@ -564,13 +566,12 @@ class Parser(ABC):
         """A name read from task data; it must be a plain Python name not starting with '_'."""
         name = token.text
         if name.startswith("_"):
-            self.fail(f"the variable name '{name}' {where(token)} starts with '_', which the "
-                      "sandbox forbids; rename the variable")
+            self.fail("the variable name '%(name)s' %(where)s starts with '_', which the sandbox forbids; rename "
+                      "the variable", name=name, where=where(token))
         if (not name.isidentifier() or keyword.iskeyword(name)
                 or unicodedata.normalize("NFKC", name) != name):
-            self.fail(f"'{name}' {where(token)} cannot be used as a variable name: names are "
-                      "letters, digits and '_' (no '$') and not Python keywords such as "
-                      "'class' or 'None'")
+            self.fail("'%(name)s' %(where)s cannot be used as a variable name: names are letters, digits and '_' "
+                      "(no '$') and not Python keywords such as 'class' or 'None'", name=name, where=where(token))
         return Name(name)
 
     def path(self, target: Node, key: Callable[[Token], Node]) -> Node:
@@ -578,24 +579,24 @@ class Parser(ABC):
         keys: list[Node] = []
         while token := self.accept(".", "["):
             if isinstance(target, Literal):
-                self.fail(f"'{token.text}' {where(token)} reads a property of a constant, "
-                          "which has none")
+                self.fail("'%(text)s' %(where)s reads a property of a constant, which has none", text=token.text,
+                          where=where(token))
             keys.append(key(token))
         return Path(target, tuple(keys)) if keys else target
 
     def property_name(self, dot: Token) -> Literal:
         name = self.advance()
         if name.kind != "word":
-            self.fail(f"expected a property name after '.' at character {dot.pos + 1}, "
-                      f"found {describe(name)}")
+            self.fail("expected a property name after '.' at character %(n)s, found %(found)s", n=dot.pos + 1,
+                      found=describe(name))
         return Literal(name.text)
 
     def unexpected(self) -> NoReturn:
         token = self.lexer.peek()
         if token.text == ")":
-            self.fail(f"unbalanced brackets: the ')' {where(token)} has no matching '('")
-        self.fail(f"unexpected {describe(token)} {where(token)}; expected an operator "
-                  "or the end of the expression")
+            self.fail("unbalanced brackets: the ')' %(where)s has no matching '('", where=where(token))
+        self.fail("unexpected %(found)s %(where)s; expected an operator or the end of the expression",
+                  found=describe(token), where=where(token))
 
     @abstractmethod
     def prefixed(self) -> Node:
@@ -641,8 +642,8 @@ class JuelParser(Parser):
         with self.nested():
             then = self.conditional()
             if not self.accept(":"):
-                self.fail(f"the '?' at character {question.pos + 1} needs a ':' "
-                          "(write condition ? value-if-true : value-if-false)")
+                self.fail("the '?' at character %(n)s needs a ':' (write condition ? value-if-true : "
+                          "value-if-false)", n=question.pos + 1)
             return Conditional(test, then, self.conditional())
 
     def disjunction(self) -> Node:
@@ -679,18 +680,18 @@ class JuelParser(Parser):
         """`.name` (not followed by a call) or `[expression]`."""
         if token.text == ".":
             name = self.property_name(token)
-            self.refuse_call("method", "Java methods and Spring beans are not available")
+            self.refuse_call(N_("method calls such as '%(call)s(...)' %(where)s are not supported (Java methods and "
+                                "Spring beans are not available); a condition can only read process variables, "
+                                "e.g. ${amount > 1000} or ${customer.age}"))
             return name
         key = self.conditional()
         self.close(token, "]")
         return key
 
-    def refuse_call(self, kind: str, reason: str) -> None:
-        """Refuse `name(`: bankflow conditions read data and never run code."""
+    def refuse_call(self, message_id: str) -> None:
+        """Refuse `name(`: bankflow conditions read data and never run code; the message names the call."""
         if self.at("("):
-            self.fail(f"{kind} calls such as '{self.previous.text}(...)' "
-                      f"{where(self.previous)} are not supported ({reason}); a condition "
-                      "can only read process variables, e.g. ${amount > 1000} or ${customer.age}")
+            self.fail(message_id, call=self.previous.text, where=where(self.previous))
 
     def primary(self) -> Node:
         if literal := self.literal():
@@ -707,14 +708,15 @@ class JuelParser(Parser):
 
     def identifier(self, token: Token) -> Name:
         if self.at(":") and self.lexer.peek(1).kind == "word" and self.lexer.peek(2).text == "(":
-            self.fail(f"function calls such as '{token.text}:{self.lexer.peek(1).text}(...)' "
-                      f"{where(token)} are not supported; a condition can only read process "
-                      "variables")
-        self.refuse_call("function", "no functions are available")
+            self.fail("function calls such as '%(call)s(...)' %(where)s are not supported; a condition can only "
+                      "read process variables", call=token.text + ":" + self.lexer.peek(1).text, where=where(token))
+        self.refuse_call(N_("function calls such as '%(call)s(...)' %(where)s are not supported (no functions are "
+                            "available); a condition can only read process variables, e.g. ${amount > 1000} or "
+                            "${customer.age}"))
         if token.text in CAMUNDA_OBJECTS:
-            self.fail(f"'{token.text}' {where(token)} is a Camunda engine object, which "
-                      "bankflow does not provide; read the process variable directly, e.g. "
-                      "${amount} instead of ${execution.getVariable('amount')}")
+            self.fail("'%(text)s' %(where)s is a Camunda engine object, which bankflow does not provide; read the "
+                      "process variable directly, e.g. ${amount} instead of ${execution.getVariable('amount')}",
+                      text=token.text, where=where(token))
         return self.variable(token)
 
 
@@ -759,8 +761,8 @@ class FeelParser(Parser):
     def list_items(self, keyword_in: Token) -> tuple[Node, ...]:
         opener = self.accept("[")
         if not opener:
-            self.fail(f"'in' {where(keyword_in)} is only supported with a list in square "
-                      "brackets, e.g. x in [1, 2]")
+            self.fail("'in' %(where)s is only supported with a list in square brackets, e.g. x in [1, 2]",
+                      where=where(keyword_in))
         items: list[Node] = []
         if not self.at("]"):
             items.append(self.expression())
@@ -786,7 +788,7 @@ class FeelParser(Parser):
     def key(self, token: Token) -> Node:
         """`.name`; FEEL's `[...]` after a value is a filter, which is not supported."""
         if token.text == "[":
-            self.fail(f"filters and indexes such as a[1] {where(token)} are not supported")
+            self.fail("filters and indexes such as a[1] %(where)s are not supported", where=where(token))
         name = self.property_name(token)
         self.single_name(self.previous)
         return name
@@ -801,7 +803,7 @@ class FeelParser(Parser):
             return node
         token = self.lexer.peek()
         if token.text == "[" and token.kind == "symbol":
-            self.fail(f"lists {where(token)} are only supported after 'in', e.g. x in [1, 2]")
+            self.fail("lists %(where)s are only supported after 'in', e.g. x in [1, 2]", where=where(token))
         if token.kind != "word":
             self.expected_value()
         if token.text == "not":
@@ -813,12 +815,13 @@ class FeelParser(Parser):
         return self.variable(self.single_name(self.advance()))
 
     def unsupported(self, token: Token) -> NoReturn:
-        self.fail(f"{FEEL_UNSUPPORTED[token.text]} ('{token.text}' {where(token)})")
+        self.fail("%(problem)s ('%(text)s' %(where)s)", problem=Message(FEEL_UNSUPPORTED[token.text]),
+                  text=token.text, where=where(token))
 
     def negation(self, token: Token) -> Node:
         opener = self.accept("(")
         if not opener:
-            self.fail(f"FEEL negation is written not(...) ({where(token)})")
+            self.fail("FEEL negation is written not(...) (%(where)s)", where=where(token))
         node = self.expression()
         self.close(opener, ")")
         return negate(node)
@@ -830,9 +833,9 @@ class FeelParser(Parser):
             words.append(self.advance().text)
         name = " ".join(words)
         if self.at("("):
-            self.fail(f"function calls such as '{name}(...)' {where(first)} are not supported; "
-                      "a condition can only compare process variables and constants")
+            self.fail("function calls such as '%(call)s(...)' %(where)s are not supported; a condition can only "
+                      "compare process variables and constants", call=name, where=where(first))
         if len(words) > 1:
-            self.fail(f"the name '{name}' {where(first)} contains spaces, which FEEL allows but "
-                      "bankflow variable names cannot; rename the variable without spaces")
+            self.fail("the name '%(name)s' %(where)s contains spaces, which FEEL allows but bankflow variable names "
+                      "cannot; rename the variable without spaces", name=name, where=where(first))
         return first

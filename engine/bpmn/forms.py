@@ -11,26 +11,30 @@ from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any, Callable
 
-from engine.errors import FieldProblem, InvalidData
+from engine.errors import N_, ExplainedError, FieldProblem, InvalidData, Listing, Message
 
 TRUE_WORDS = {"true", "yes", "on", "1"}
 FALSE_WORDS = {"false", "no", "off", "0", ""}
 
 
+class BadValue(ExplainedError, ValueError):
+    """A value that does not fit a form field's type; the message says what it must be."""
+
+
 def _to_string(value: Any) -> str:
     if isinstance(value, (dict, list)):
-        raise ValueError("must be text")
+        raise BadValue("must be text")
     return str(value)
 
 
 LONG_MIN, LONG_MAX = -(2**63), 2**63 - 1  # a `long` is a 64-bit signed integer, as in Camunda (Java)
-LONG_RANGE = f"must be a whole number between {LONG_MIN} and {LONG_MAX}"
+LONG_RANGE = Message("must be a whole number between %(low)s and %(high)s", low=LONG_MIN, high=LONG_MAX)
 _WHOLE_NUMBER = re.compile(r"[+-]?[0-9]+")
 
 
 def _to_long(value: Any) -> int:
     if isinstance(value, bool):
-        raise ValueError("must be a whole number")
+        raise BadValue("must be a whole number")
     if isinstance(value, int):
         number = value
     elif isinstance(value, float) and value.is_integer():
@@ -38,33 +42,33 @@ def _to_long(value: Any) -> int:
     elif isinstance(value, str) and _WHOLE_NUMBER.fullmatch(value.strip()):
         digits = value.strip().lstrip("+-").lstrip("0")
         if len(digits) > len(str(LONG_MAX)):  # too long to be in range: not worth converting
-            raise ValueError(LONG_RANGE)
+            raise BadValue(LONG_RANGE)
         number = int(value.strip())
     else:
-        raise ValueError("must be a whole number")
+        raise BadValue("must be a whole number")
     if not LONG_MIN <= number <= LONG_MAX:
-        raise ValueError(LONG_RANGE)
+        raise BadValue(LONG_RANGE)
     return number
 
 
 def _to_double(value: Any) -> float:
     if isinstance(value, bool):
-        raise ValueError("must be a number")
+        raise BadValue("must be a number")
     try:
         return float(value)
     except (TypeError, ValueError):
-        raise ValueError("must be a number") from None
+        raise BadValue("must be a number") from None
 
 
 def _to_decimal(value: Any) -> Decimal:
     if isinstance(value, bool) or isinstance(value, (dict, list)):
-        raise ValueError("must be a decimal number")
+        raise BadValue("must be a decimal number")
     try:
         result = Decimal(str(value).strip())
     except InvalidOperation:
-        raise ValueError("must be a decimal number") from None
+        raise BadValue("must be a decimal number") from None
     if not result.is_finite():
-        raise ValueError("must be a finite decimal number")
+        raise BadValue("must be a finite decimal number")
     return result
 
 
@@ -73,7 +77,7 @@ def _to_boolean(value: Any) -> bool:
         return value
     if isinstance(value, str) and value.strip().lower() in TRUE_WORDS | FALSE_WORDS:
         return value.strip().lower() in TRUE_WORDS
-    raise ValueError("must be true or false")
+    raise BadValue("must be true or false")
 
 
 def _to_date(value: Any) -> date:
@@ -86,7 +90,7 @@ def _to_date(value: Any) -> date:
                 return datetime.strptime(text, pattern).date()
             except ValueError:
                 continue
-    raise ValueError("must be a date (YYYY-MM-DD)")
+    raise BadValue("must be a date (YYYY-MM-DD)")
 
 
 FIELD_TYPES: dict[str, Callable[[Any], Any]] = {
@@ -104,7 +108,7 @@ LENGTH_CONSTRAINTS = ("minlength", "maxlength")
 BOUND_CONSTRAINTS = ("min", "max")
 
 
-def definition_problems(field: dict[str, Any]) -> list[str]:
+def definition_problems(field: dict[str, Any]) -> list[Message]:
     """What is wrong with a form field as designed: a default value, min or max that is not a
     value of the field's type, a length that is not a whole number, bounds the wrong way round.
     Checked at deploy, so a clerk never meets it."""
@@ -119,40 +123,46 @@ def definition_problems(field: dict[str, Any]) -> list[str]:
         if field.get(key) is not None:
             try:
                 converted[key] = convert(field[key])
-            except ValueError as exc:
-                problems.append(f"form field '{name}': its {key} '{_shown(field[key])}' is not a {kind} value ({exc})")
+            except BadValue as exc:
+                problems.append(Message("form field '%(field)s': its %(key)s '%(value)s' is not a %(kind)s value "
+                                        "(%(problem)s)", field=name, key=key, value=_shown(field[key]), kind=kind,
+                                        problem=exc.message))
     for key in LENGTH_CONSTRAINTS:
         if field.get(key) is not None:
             text = str(field[key]).strip()
             if not text.isdigit() or len(text) > 9:
-                problems.append(f"form field '{name}': its {key} '{_shown(field[key])}' is not a whole number "
-                                "of characters")
+                problems.append(Message("form field '%(field)s': its %(key)s '%(value)s' is not a whole number of "
+                                        "characters", field=name, key=key, value=_shown(field[key])))
             else:
                 converted[key] = int(text)
     default = field.get("default")
     if default is not None and str(default).strip() != "":
+        shown = _shown(default)
         if str(default).strip().startswith(("${", "#{")):
-            problems.append(f"form field '{name}': its defaultValue '{_shown(default)}' is an expression; bankflow "
-                            "takes a literal default value")
+            problems.append(Message("form field '%(field)s': its defaultValue '%(value)s' is an expression; "
+                                    "bankflow takes a literal default value", field=name, value=shown))
         elif kind == "enum" and default not in [o["id"] for o in field.get("options", [])]:
-            problems.append(f"form field '{name}': its defaultValue '{_shown(default)}' is not one of its values")
+            problems.append(Message("form field '%(field)s': its defaultValue '%(value)s' is not one of its values",
+                                    field=name, value=shown))
         else:
             try:
                 value = convert(default)
-            except ValueError as exc:
-                problems.append(f"form field '{name}': its defaultValue '{_shown(default)}' is not a {kind} "
-                                f"value ({exc})")
+            except BadValue as exc:
+                problems.append(Message("form field '%(field)s': its defaultValue '%(value)s' is not a %(kind)s "
+                                        "value (%(problem)s)", field=name, value=shown, kind=kind,
+                                        problem=exc.message))
             else:
                 complaint = _bounds_complaint(converted, value)
                 if complaint:
-                    problems.append(f"form field '{name}': its defaultValue '{_shown(default)}' {complaint}")
+                    problems.append(Message("form field '%(field)s': its defaultValue '%(value)s' %(problem)s",
+                                            field=name, value=shown, problem=complaint))
     try:
         if "min" in converted and "max" in converted and converted["min"] > converted["max"]:
-            problems.append(f"form field '{name}': its min is greater than its max")
+            problems.append(Message("form field '%(field)s': its min is greater than its max", field=name))
     except TypeError:
         pass
     if "minlength" in converted and "maxlength" in converted and converted["minlength"] > converted["maxlength"]:
-        problems.append(f"form field '{name}': its minlength is greater than its maxlength")
+        problems.append(Message("form field '%(field)s': its minlength is greater than its maxlength", field=name))
     return problems
 
 
@@ -161,22 +171,22 @@ def _shown(value: Any) -> str:
     return text if len(text) <= 40 else text[:37] + "..."
 
 
-def _bounds_complaint(bounds: dict[str, Any], value: Any) -> str | None:
+def _bounds_complaint(bounds: dict[str, Any], value: Any) -> Message | None:
     try:
         if "min" in bounds and value < bounds["min"]:
-            return f"must be at least {bounds['min']}"
+            return Message("must be at least %(n)s", n=str(bounds["min"]))
         if "max" in bounds and value > bounds["max"]:
-            return f"must be at most {bounds['max']}"
+            return Message("must be at most %(n)s", n=str(bounds["max"]))
     except TypeError:
-        return "cannot be compared with the field's bounds"
+        return Message("cannot be compared with the field's bounds")
     if "minlength" in bounds and len(str(value)) < bounds["minlength"]:
-        return f"must be at least {bounds['minlength']} characters long"
+        return Message("must be at least %(n)s characters long", n=bounds["minlength"])
     if "maxlength" in bounds and len(str(value)) > bounds["maxlength"]:
-        return f"must be at most {bounds['maxlength']} characters long"
+        return Message("must be at most %(n)s characters long", n=bounds["maxlength"])
     return None
 
 
-class _BadForm(ValueError):
+class _BadForm(ExplainedError, ValueError):
     """The form itself is broken (deployed before the deploy checks): reported per field."""
 
 
@@ -196,15 +206,15 @@ def _bounds(field: dict[str, Any]) -> dict[str, Any]:
     return bounds
 
 
-def _check_constraints(field: dict[str, Any], value: Any) -> str | None:
+def _check_constraints(field: dict[str, Any], value: Any) -> Message | None:
     if field["type"] == "enum":
         allowed = [o["id"] for o in field.get("options", [])]
         if value not in allowed:
-            return f"must be one of {', '.join(allowed)}"
+            return Message("must be one of %(values)s", values=Listing(allowed, "list"))
     try:
         return _bounds_complaint(_bounds(field), value)
     except _BadForm as exc:
-        return str(exc)
+        return exc.message
 
 
 def _default(field: dict[str, Any]) -> Any:
@@ -226,9 +236,13 @@ def validate(form: list[dict[str, Any]], data: dict[str, Any]) -> dict[str, Any]
     problems: list[FieldProblem] = []
     declared = {f["id"]: f for f in form}
     for name in data:
-        if name not in declared:
-            known = ", ".join(declared) or "no fields"
-            problems.append(FieldProblem(name, f"is not a field of this form (the form has {known})"))
+        if name in declared:
+            continue
+        if declared:
+            problems.append(FieldProblem(name, "is not a field of this form (the form has %(fields)s)",
+                                         fields=Listing(declared, "list")))
+        else:
+            problems.append(FieldProblem(name, "is not a field of this form (the form has no fields)"))
     values: dict[str, Any] = {}
     for field in form:
         raw = data.get(field["id"])
@@ -243,12 +257,12 @@ def validate(form: list[dict[str, Any]], data: dict[str, Any]) -> dict[str, Any]
                 try:
                     values[field["id"]] = _default(field)
                 except _BadForm as exc:
-                    problems.append(FieldProblem(field["id"], str(exc)))
+                    problems.append(FieldProblem(field["id"], exc.message))
             continue
         try:
             value = FIELD_TYPES[field["type"]](raw)
-        except ValueError as exc:
-            problems.append(FieldProblem(field["id"], str(exc)))
+        except BadValue as exc:
+            problems.append(FieldProblem(field["id"], exc.message))
             continue
         complaint = _check_constraints(field, value)
         if complaint:
@@ -256,7 +270,7 @@ def validate(form: list[dict[str, Any]], data: dict[str, Any]) -> dict[str, Any]
             continue
         values[field["id"]] = value
     if problems:
-        raise InvalidData(problems, summary="the form data is not valid")
+        raise InvalidData(problems, summary=N_("the form data is not valid"))
     return values
 
 

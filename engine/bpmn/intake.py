@@ -25,7 +25,7 @@ from engine.bpmn.parser import BankflowParser
 from engine.bpmn.elements import (
     BPMN_NS, NS, called_element, camunda, decision_ref, describe_process, properties, split_list)
 from engine.bpmn.people import NamedUsers, named_users
-from engine.errors import DeployError, DeployProblem
+from engine.errors import N_, DeployError, DeployProblem, Message
 from engine.runtime.budget import cap_instances
 
 DMN_NAMESPACES = {
@@ -80,8 +80,8 @@ class Intake:
 
 _VALIDATOR: BpmnValidator | None = None
 log = logging.getLogger("bankflow.deploy")
-UNREADABLE = ("the file uses a construct the BPMN engine cannot read; the details are logged (run the command "
-              "with --verbose, or see the server log and search for this file name)")
+UNREADABLE = N_("the file uses a construct the BPMN engine cannot read; the details are logged (run the command "
+                "with --verbose, or see the server log and search for this file name)")
 
 
 def _validator() -> BpmnValidator:
@@ -106,8 +106,9 @@ def classify(source: SourceFile) -> LoadedFile:
         return LoadedFile(source, "dmn", tree)
     raise DeployError([DeployProblem(
         source.name,
-        f"not a BPMN 2.0 or DMN file: the root element is <{qname.localname}> in namespace "
-        f"'{qname.namespace or 'none'}', expected <definitions> in '{BPMN_NS}'",
+        Message("not a BPMN 2.0 or DMN file: the root element is <%(root)s> in namespace '%(namespace)s', expected "
+                "<definitions> in '%(bpmn)s'", root=qname.localname, namespace=qname.namespace or "none",
+                bpmn=BPMN_NS),
         line=root.sourceline,
     )])
 
@@ -121,9 +122,10 @@ def mark_executable(source: SourceFile) -> SourceFile:
     processes = tree.getroot().findall("bpmn:process", NS)
     if len(processes) != 1:
         raise DeployError([DeployProblem(
-            source.name, f"--executable needs a file with exactly one process; this one has {len(processes)} "
-                         f"({', '.join(p.get('id') or '?' for p in processes) or 'none'}): mark the process to run "
-                         "as executable in the modeller instead")])
+            source.name, Message("--executable needs a file with exactly one process; this one has %(count)s "
+                                 "(%(ids)s): mark the process to run as executable in the modeller instead",
+                                 count=len(processes),
+                                 ids=", ".join(p.get("id") or "?" for p in processes) or "none"))])
     if processes[0].get("isExecutable") == "true":
         return source
     processes[0].set("isExecutable", "true")
@@ -143,7 +145,7 @@ def _problem_from_spiff(exc: Exception, loaded: LoadedFile) -> DeployProblem:
     line = getattr(exc, "line_number", None)
     if not isinstance(line, int) or not line:
         line = element_line(loaded.tree, element)
-    message = str(exc.args[0]) if exc.args else "could not be read"
+    message = str(exc.args[0]) if exc.args else N_("could not be read")
     if library_errors.is_internal(message):
         log.info("SpiffWorkflow failed on %s: %s", loaded.source.name, message)
         message = UNREADABLE
@@ -157,10 +159,10 @@ def _schema_problem(loaded: LoadedFile) -> DeployProblem | None:
         _validator().validate(loaded.tree.getroot(), loaded.source.name)
     except ValidationException as exc:
         message, element = library_errors.schema_message(
-            str(exc.args[0]) if exc.args else "schema error",
+            str(exc.args[0]) if exc.args else N_("schema error"),
             lambda value: [n.sourceline for n in loaded.tree.getroot().xpath("//*[@id=$id]", id=value)])
-        return DeployProblem(loaded.source.name, f"not valid BPMN 2.0: {message}", element=element,
-                             line=exc.line_number or None)
+        return DeployProblem(loaded.source.name, Message("not valid BPMN 2.0: %(problem)s", problem=message),
+                             element=element, line=exc.line_number or None)
     return None
 
 
@@ -175,9 +177,9 @@ def non_executable_problem(loaded: LoadedFile) -> DeployProblem:
     first = processes[0]
     return DeployProblem(
         loaded.source.name,
-        f"process '{first.get('id')}' is not executable: set isExecutable=\"true\" on the process "
-        "(in Camunda Modeler: select the pool or canvas and tick 'Executable' in the properties panel), "
-        "or deploy with --executable",
+        Message("process '%(id)s' is not executable: set isExecutable=\"true\" on the process (in Camunda Modeler: "
+                "select the pool or canvas and tick 'Executable' in the properties panel), or deploy with "
+                "--executable", id=first.get("id")),
         element=first.get("id"), line=first.sourceline)
 
 

@@ -15,6 +15,7 @@ from typing import Callable
 from lxml import etree
 
 from engine.bpmn.elements import BPMN_NS, CAMUNDA_NS, SPIFF_NS, ZEEBE_NS, joined, subject
+from engine.errors import Listing, Message
 
 PREFIXES = {BPMN_NS: "bpmn", CAMUNDA_NS: "camunda", SPIFF_NS: "spiffworkflow", ZEEBE_NS: "zeebe"}
 Rewrite = Callable[[re.Match, str], str]
@@ -23,19 +24,22 @@ Rewrite = Callable[[re.Match, str], str]
 # names the element ("user task Task_1").
 SPIFF_MESSAGES: list[tuple[re.Pattern, Rewrite]] = [
     (re.compile(r"When looking for a task spec, we found two items, perhaps a form has the same ID\? \((.*)\)$"),
-     lambda m, subject: f"a sequence flow from {subject} points to {m[1]}, which does not exist"),
+     lambda m, subject: Message("a sequence flow from %(subject)s points to %(target)s, which does not exist",
+                                subject=subject, target=m[1])),
     (re.compile(r"Duplicate process ID: (.*)$"),
-     lambda m, subject: f"the id '{m[1]}' names two processes or subprocesses of this upload: give each its own id"),
+     lambda m, subject: Message("the id '%(id)s' names two processes or subprocesses of this upload: give each its "
+                                "own id", id=m[1])),
     (re.compile(r"Multiple outgoing flows are not supported for tasks of type"),
-     lambda m, subject: f"{subject} has more than one outgoing sequence flow, which bankflow cannot follow from "
-                        "this kind of element: draw one flow to a gateway and split there (a parallel gateway "
-                        "to do both, an exclusive gateway to choose one)"),
+     lambda m, subject: Message("%(subject)s has more than one outgoing sequence flow, which bankflow cannot follow "
+                                "from this kind of element: draw one flow to a gateway and split there (a parallel "
+                                "gateway to do both, an exclusive gateway to choose one)", subject=subject)),
     (re.compile(r"Exactly one start event is required in a SubWorkflow Task; found (\d+)\."),
-     lambda m, subject: f"{subject} needs exactly one start event; it has {m[1]}"),
+     lambda m, subject: Message("%(subject)s needs exactly one start event; it has %(count)s", subject=subject,
+                                count=m[1])),
     (re.compile(r"A SubWorkflow Must contain an End event"),
-     lambda m, subject: f"{subject} has no end event: add one where its work ends"),
+     lambda m, subject: Message("%(subject)s has no end event: add one where its work ends", subject=subject)),
     (re.compile(r"There is no support implemented for this task type\."),
-     lambda m, subject: f"{subject} is a kind of element bankflow cannot run"),
+     lambda m, subject: Message("%(subject)s is a kind of element bankflow cannot run", subject=subject)),
 ]
 INTERNAL = re.compile(r"^[A-Z]\w*(Error|Exception|Warning)\(")
 
@@ -71,20 +75,23 @@ def shorten_names(text: str) -> str:
 
 def _expected(listing: str) -> str:
     names = [n.strip() for n in listing.split(",") if n.strip()]
-    return names[0] if len(names) == 1 else "one of " + ", ".join(names)
+    return names[0] if len(names) == 1 else Message("one of %(names)s", names=Listing(names, "list"))
 
 
 # The schema's other texts (names already shortened): pattern -> rewrite(match); the first that matches.
 SCHEMA_MESSAGES: list[tuple[re.Pattern, Callable[[re.Match], str]]] = [
     (re.compile(r"Element '([^']+)', attribute '([^']+)': The attribute '[^']+' is not allowed\."),
-     lambda m: f"{m[1]} has an attribute '{m[2]}' that BPMN 2.0 does not allow there"),
+     lambda m: Message("%(element)s has an attribute '%(attribute)s' that BPMN 2.0 does not allow there",
+                       element=m[1], attribute=m[2])),
     (re.compile(r"Element '([^']+)': This element is not expected\. Expected is (?:one of )?\( (.*) \)\."),
-     lambda m: f"{m[1]} is not allowed at this place; BPMN 2.0 expects {_expected(m[2])} here (the elements may "
-               "be in the wrong order: re-save the file in the modeller)"),
+     lambda m: Message("%(element)s is not allowed at this place; BPMN 2.0 expects %(expected)s here (the elements "
+                       "may be in the wrong order: re-save the file in the modeller)", element=m[1],
+                       expected=_expected(m[2]))),
     (re.compile(r"Element '([^']+)': This element is not expected\."),
-     lambda m: f"{m[1]} is not allowed at this place"),
+     lambda m: Message("%(element)s is not allowed at this place", element=m[1])),
     (re.compile(r"Element '([^']+)': Missing child element\(s\)\. Expected is (?:one of )?\( (.*) \)\."),
-     lambda m: f"{m[1]} is missing a child element: BPMN 2.0 expects {_expected(m[2])}"),
+     lambda m: Message("%(element)s is missing a child element: BPMN 2.0 expects %(expected)s", element=m[1],
+                       expected=_expected(m[2]))),
 ]
 
 
@@ -98,10 +105,10 @@ def schema_message(text: str, id_lines: Callable[[str], list[int]]) -> tuple[str
         element, value = match[1], match[2]
         lines = id_lines(value)
         if len(lines) > 1:
-            return (f"the id '{value}' is used by {len(lines)} elements (lines {joined(lines)}): every element "
-                    "needs its own id"), value
-        return (f"the id '{value}' of {element} is not a valid id: an id starts with a letter or _ and has no "
-                "spaces or colons"), None
+            return Message("the id '%(id)s' is used by %(count)s elements (lines %(lines)s): every element needs its "
+                           "own id", id=value, count=len(lines), lines=joined(lines)), value
+        return Message("the id '%(id)s' of %(element)s is not a valid id: an id starts with a letter or _ and has no "
+                       "spaces or colons", id=value, element=element), None
     for pattern, rewrite in SCHEMA_MESSAGES:
         match = pattern.match(text)
         if match:

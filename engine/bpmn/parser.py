@@ -18,6 +18,7 @@ from SpiffWorkflow.camunda.parser.event_parsers import (
 )
 
 from engine.bpmn.elements import called_element, decision_ref, properties
+from engine.errors import N_
 from engine.runtime.decisions import BankflowDMNEngine
 from engine.runtime.timer_events import ClockedCycleTimer, ClockedDateTimer, ClockedDurationTimer
 
@@ -36,7 +37,7 @@ class ClockedTimerParsing:
             if node is not None:
                 return definition(name, node.text, calendar=calendar,
                                   description=self.get_event_description(event))
-        raise ValidationException("the timer has no timeDate, timeDuration or timeCycle",
+        raise ValidationException(N_("the timer has no timeDate, timeDuration or timeCycle"),
                                   node=self.node, file_name=self.filename)
 
 
@@ -65,8 +66,8 @@ class BusinessRuleTaskParser(CamundaBusinessRuleTaskParser):
     def get_decision_ref(node):
         ref = decision_ref(node)
         if ref is None:
-            raise ValidationException("business rule task has no camunda:decisionRef (the DMN decision to evaluate)",
-                                      node=node)
+            raise ValidationException(N_("business rule task has no camunda:decisionRef (the DMN decision to "
+                                         "evaluate)"), node=node)
         return ref
 
 

@@ -13,12 +13,25 @@ from dataclasses import dataclass
 from lxml import etree
 
 from engine.bpmn.elements import NS, camunda, is_expression, joined, split_list, subject
+from engine.errors import N_, Message
 
-# attribute -> (what naming a user there means, what follows while the user is missing)
-NAMING_ATTRIBUTES = {
-    "assignee": ("is assigned to", "nobody can work on the task until that user is added"),
-    "candidateUsers": ("offers the task to", "they cannot claim it until they are added"),
-    "candidateStarterUsers": ("may be started by", "they cannot start it until they are added"),
+# attribute -> the warning when the users it names are missing: (one user, several users)
+WARNINGS = {
+    "assignee": (
+        N_("%(subject)s is assigned to %(names)s (camunda:assignee), but there is no user %(names)s yet: nobody can "
+           "work on the task until that user is added"),
+        N_("%(subject)s is assigned to %(names)s (camunda:assignee), but there are no users %(names)s yet: nobody "
+           "can work on the task until that user is added")),
+    "candidateUsers": (
+        N_("%(subject)s offers the task to %(names)s (camunda:candidateUsers), but there is no user %(names)s yet: "
+           "they cannot claim it until they are added"),
+        N_("%(subject)s offers the task to %(names)s (camunda:candidateUsers), but there are no users %(names)s yet: "
+           "they cannot claim it until they are added")),
+    "candidateStarterUsers": (
+        N_("%(subject)s may be started by %(names)s (camunda:candidateStarterUsers), but there is no user %(names)s "
+           "yet: they cannot start it until they are added"),
+        N_("%(subject)s may be started by %(names)s (camunda:candidateStarterUsers), but there are no users "
+           "%(names)s yet: they cannot start it until they are added")),
 }
 
 
@@ -33,13 +46,11 @@ class NamedUsers:
     attribute: str  # assignee | candidateUsers | candidateStarterUsers
     names: tuple[str, ...]
 
-    def warning(self, missing: list[str]) -> str:
+    def warning(self, missing: list[str]) -> Message:
         """What to tell the designer about the `missing` names (a subset of `names`)."""
-        verb, consequence = NAMING_ATTRIBUTES[self.attribute]
-        nobody = (f"there is no user {_quoted(missing)}" if len(missing) == 1
-                  else f"there are no users {_quoted(missing)}")
-        return (f"{subject(self.kind, self.element)} {verb} {_quoted(missing)} (camunda:{self.attribute}), "
-                f"but {nobody} yet: {consequence}")
+        one, several = WARNINGS[self.attribute]
+        return Message(one if len(missing) == 1 else several, subject=subject(self.kind, self.element),
+                       names=_quoted(missing))
 
 
 def _quoted(names: list[str]) -> str:

@@ -8,13 +8,15 @@ from __future__ import annotations
 
 from lxml import etree
 
+from engine.errors import Message
+
 MAX_FILE_BYTES = 10 * 1024 * 1024
 
 
 class UnsafeXml(Exception):
     """The bytes are not well-formed, safe XML; `.line` is set where known."""
 
-    def __init__(self, message: str, line: int | None = None):
+    def __init__(self, message: Message, line: int | None = None):
         super().__init__(message)
         self.message = message
         self.line = line
@@ -34,16 +36,16 @@ def _parser() -> etree.XMLParser:
 def parse(content: bytes) -> etree._ElementTree:
     """Parse untrusted bytes into an lxml tree or raise `UnsafeXml` with a readable reason."""
     if len(content) > MAX_FILE_BYTES:
-        raise UnsafeXml(f"file is larger than {MAX_FILE_BYTES // (1024 * 1024)} MB")
+        raise UnsafeXml(Message("file is larger than %(size)s MB", size=MAX_FILE_BYTES // (1024 * 1024)))
     if not content.strip():
-        raise UnsafeXml("file is empty")
+        raise UnsafeXml(Message("file is empty"))
     if b"<!DOCTYPE" in content:
-        raise UnsafeXml("DOCTYPE declarations (and so entities) are not allowed in uploaded files")
+        raise UnsafeXml(Message("DOCTYPE declarations (and so entities) are not allowed in uploaded files"))
     try:
         tree = etree.ElementTree(etree.fromstring(content, _parser()))
     except etree.XMLSyntaxError as exc:
         line = exc.lineno if exc.lineno else None
-        raise UnsafeXml(f"not well-formed XML: {exc.msg}", line) from None
+        raise UnsafeXml(Message("not well-formed XML: %(problem)s", problem=exc.msg), line) from None
     if tree.docinfo.doctype:
-        raise UnsafeXml("DOCTYPE declarations are not allowed in uploaded files")
+        raise UnsafeXml(Message("DOCTYPE declarations are not allowed in uploaded files"))
     return tree

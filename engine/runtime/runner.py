@@ -17,6 +17,7 @@ from SpiffWorkflow.exceptions import SpiffWorkflowException, TaskNotFoundExcepti
 from SpiffWorkflow.task import Task
 from SpiffWorkflow.util.task import TaskState
 
+from engine.errors import N_
 from engine.runtime.budget import Budget, BudgetExceeded
 from engine.runtime.serializer import check_data
 from engine.runtime.sandbox.text import scrub_text
@@ -236,7 +237,7 @@ def complete_human_task(workflow: BpmnWorkflow, spiff_task_id: str, data: dict[s
 
 def complete_service_task(workflow: BpmnWorkflow, spiff_task_id: str, data: dict[str, Any]) -> Task:
     """Finish a service task that waits for an external answer, with the answer's variables."""
-    check_data(data, "the answer")
+    check_data(data, N_("the answer"))
     task = _waiting_task(workflow, spiff_task_id, TaskState.STARTED)
     task.data.update(data)
     task.complete()
@@ -260,7 +261,7 @@ def fire_due_timer(workflow: BpmnWorkflow, spiff_task_id: str) -> bool:
 
 def give_to_failed_step(workflow: BpmnWorkflow, data: dict[str, Any]) -> None:
     """Corrected variables for a retry go to the step that failed (it was put back to READY)."""
-    check_data(data, "the retry data")
+    check_data(data, N_("the retry data"))
     for task in tasks_in(workflow, TaskState.READY, manual=False):
         task.data.update(data)
     for task in _to_prepare_again(workflow):  # it inherits its parent's data when prepared

@@ -24,7 +24,7 @@ from SpiffWorkflow.bpmn.serializer.helpers.registry import DefaultRegistry
 from SpiffWorkflow.bpmn.serializer.workflow import VERSION, BpmnWorkflowSerializer
 from SpiffWorkflow.camunda.serializer.config import CAMUNDA_CONFIG
 
-from engine.errors import FieldProblem, InvalidData
+from engine.errors import N_, FieldProblem, InvalidData, Message
 from engine.runtime.sandbox.sizes import MAX_TEXT, data_problem, logical_size
 from engine.runtime.specs import ProcessSpecs
 from engine.runtime.workflow import BankflowSubWorkflow, BankflowWorkflow
@@ -196,7 +196,7 @@ def json_ready(data: dict[str, Any]) -> dict[str, Any]:
         raise StateError(f"the variables cannot be shown as JSON ({type(exc).__name__})") from None
 
 
-def check_data(data: Any, what: str = "data") -> None:
+def check_data(data: Any, what: str = N_("data")) -> None:
     """Refuse, with InvalidData, variables a save would not keep exactly (see `ExactRegistry`):
     they must be a text-keyed object of text, numbers, dates, lists and objects, nested at most
     100 levels and at most 10 million characters and items in all."""
@@ -206,8 +206,8 @@ def check_data(data: Any, what: str = "data") -> None:
     if problem is None and logical_size(data, MAX_TEXT) > MAX_TEXT:
         problem = f"more than {MAX_TEXT:,} characters and items"
     if problem is not None:
-        raise InvalidData([FieldProblem(what, f"holds {problem}, which cannot be kept in a case")],
-                          summary=f"{what} cannot be stored")
+        raise InvalidData([FieldProblem(what, "holds %(problem)s, which cannot be kept in a case", problem=problem)],
+                          summary=Message("%(what)s cannot be stored", what=Message(what)))
 
 
 def _json_default(value: Any) -> Any:

@@ -63,8 +63,8 @@ def due_after(start: datetime, duration_text: str, calendar_name: str | None, ta
 def _value_text(value: Any, kind: str) -> str:
     """What a timer expression gave, which must be text (an ISO 8601 value)."""
     if not isinstance(value, str):
-        raise DurationError(f"the timer's {kind} expression gave {type(value).__name__} {str(value)[:40]!r}, "
-                            "not an ISO 8601 text")
+        raise DurationError("the timer's %(kind)s expression gave %(type)s %(value)s, not an ISO 8601 text",
+                            kind=kind, type=type(value).__name__, value=repr(str(value)[:40]))
     return value
 
 

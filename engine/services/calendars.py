@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from engine.errors import N_
 from engine.services.context import EngineContext
 from engine.services.execution import refresh_calendars
 from engine.services.limits import check_lengths
@@ -21,10 +22,11 @@ def load_calendars(ctx: EngineContext, toml_text: str, source_name: str,
     """Add or replace the calendars of a TOML file; a calendar marked default becomes the default.
     Needs `manager` or `admin`."""
     calendars = parse_calendars(toml_text, source_name)
-    check_lengths("cannot load the calendars", *[("calendar", name, BusinessCalendarRow.name) for name in calendars])
+    check_lengths(N_("cannot load the calendars"),
+                  *[("calendar", name, BusinessCalendarRow.name) for name in calendars])
     with unit_of_work(ctx) as session:
         actor = acting(session, user)
-        require_role(actor, "manager", "admin", to="load business calendars")
+        require_role(actor, "manager", "admin", to=N_("load business calendars"))
         now = ctx.clock.now()
         calendar_rows.save_calendars(session, toml_text, {n: c.is_default for n, c in calendars.items()}, now)
         record(session, "calendars_loaded", now, actor=actor.name,

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from engine.errors import FieldProblem, InvalidData
+from engine.errors import N_, FieldProblem, InvalidData
 from engine.services.context import EngineContext
 from engine.services.execution import existing_case
 from engine.services.unit_of_work import unit_of_work
@@ -19,8 +19,8 @@ def add_comment(ctx: EngineContext, instance_id: int, user: str, body: str) -> d
     """Add a comment by `user` to a case."""
     text = (body or "").strip()
     if not text or len(text) > MAX_COMMENT_LENGTH:
-        raise InvalidData([FieldProblem("body", f"must be 1 to {MAX_COMMENT_LENGTH} characters")],
-                          summary="cannot add the comment")
+        raise InvalidData([FieldProblem("body", "must be 1 to %(n)s characters", n=MAX_COMMENT_LENGTH)],
+                          summary=N_("cannot add the comment"))
     with unit_of_work(ctx) as session:
         actor = load_actor(session, user)
         existing_case(ctx, session, instance_id)

@@ -19,10 +19,11 @@ from engine.analytics import dashboard_queries as dq
 from engine.analytics import report, tables
 from engine.analytics.queries import BusinessTime, ElapsedTime, Scope
 from engine.analytics.sql import Dialect
-from engine.errors import NotFound
+from engine.errors import N_, NotFound
 from engine.services import exports, metrics
 from engine.services.context import EngineContext
 from engine.services.deployments import process_source
+from engine.services.tasks import handover_candidates
 from engine.services.unit_of_work import unit_of_work
 from engine.services.users import acting, require_role
 from engine.store.tables import DEFINITION, INSTANCE
@@ -38,11 +39,11 @@ SLOWEST_COLUMNS = ["instance_id", "business_key", "started_at", "ended_at", "by"
 SLA_COLUMNS = ["task_id", "process", "task", "element_id", "sla", "status", "assignee", "groups", "created_at",
                "due_at", "instance_id", "business_key"]
 OVERVIEW_COLUMNS = ["process", "name", "started", "completed", "open", "cycle_time_median", "cycle_time_p90",
-                    "sla_breaches", "breach_rate", "oldest_open_started_at"]
+                    *tables.SLA_COLUMNS, "oldest_open_started_at"]
 
 
 def _require_manager(session: Any, user: str | None) -> None:
-    require_role(acting(session, user), "manager", "admin", to="open the dashboard")
+    require_role(acting(session, user), "manager", "admin", to=N_("open the dashboard"))
 
 
 def check_access(ctx: EngineContext, user: str | None) -> None:
@@ -56,7 +57,8 @@ def check_access(ctx: EngineContext, user: str | None) -> None:
 def overview(ctx: EngineContext, user: str | None, since: datetime | None = None, until: datetime | None = None,
              version: int | None = None) -> dict[str, Any]:
     """Every process with cases: started and completed in the window, median and p90 cycle time with
-    the weekly median trend, SLA breach rate, open cases and the oldest open case."""
+    the weekly median trend, the case SLA and the task SLA figures of the metrics document (`sla`),
+    open cases and the oldest open case."""
     until = until or ctx.clock.now()
     with unit_of_work(ctx, read_only=True) as session:
         _require_manager(session, user)
@@ -81,12 +83,10 @@ def overview(ctx: EngineContext, user: str | None, since: datetime | None = None
         except NotFound:
             continue  # no such version of this process
         inst = doc["instances"]
-        completed = inst["completed"]
         processes.append({
-            "process": key, "name": name, "started": inst["started"], "completed": completed,
+            "process": key, "name": name, "started": inst["started"], "completed": inst["completed"],
             "open": inst["open"], "cycle_time_median": inst["cycle_time"]["median"],
-            "cycle_time_p90": inst["cycle_time"]["p90"], "sla_breaches": inst["sla_breaches"],
-            "breach_rate": round(inst["sla_breaches"] / completed, 6) if completed else None,
+            "cycle_time_p90": inst["cycle_time"]["p90"], "sla": doc["sla"], **tables.sla_row(doc),
             "oldest_open_started_at": inst["oldest_open_started_at"],
             "trend": trends.get(key, []) if version is None else [],
         })
@@ -112,7 +112,7 @@ def process_page(ctx: EngineContext, user: str | None, key: str, version: int | 
     dialect = Dialect(ctx.db.dialect.name)
     activities = {a["element_id"]: a for a in doc["activities"]}
     if element is not None and element not in activities:
-        raise NotFound(f"activity '{element}' has no history in this window")
+        raise NotFound("activity '%(element)s' has no history in this window", element=element)
     with unit_of_work(ctx, read_only=True) as session:
         definitions = session.execute(
             select(DEFINITION.c.id, DEFINITION.c.version, DEFINITION.c.name, DEFINITION.c.sla_calendar)
@@ -211,7 +211,7 @@ def diagram(ctx: EngineContext, user: str | None, key: str, version: int | None 
             query = query.where(DEFINITION.c.version == version)
         definition_id = session.scalar(query.limit(1))
         if definition_id is None:
-            raise NotFound(f"process '{key}' is not deployed")
+            raise NotFound("process '%(key)s' is not deployed", key=key)
         return process_source(session, definition_id, key).content
 
 
@@ -219,26 +219,31 @@ def diagram(ctx: EngineContext, user: str | None, key: str, version: int | None 
 
 def sla_board(ctx: EngineContext, user: str | None, key: str | None = None,
               group: str | None = None) -> dict[str, Any]:
-    """Open tasks at risk or breached (oldest first, at most dq.SLA_BOARD_LIMIT) with who holds them,
-    and how many there are per process and group."""
+    """Open tasks at risk or breached (breached first, then at risk, each by due time; at most
+    dq.SLA_BOARD_LIMIT) with who holds them and to whom each can be handed (`candidates`: who may take
+    it, with how many tasks they hold), and how many there are per process and group. `processes`:
+    every process key with the name of its newest version."""
     now = ctx.clock.now()
     with unit_of_work(ctx, read_only=True) as session:
         _require_manager(session, user)
         rows = session.execute(dq.sla_board(now, key, group)).all()
         counts = session.execute(dq.sla_board_counts(now, key, group)).all()
-        processes = session.scalars(select(DEFINITION.c.key).distinct().order_by(DEFINITION.c.key)).all()
+        names = {r.key: r.name or r.key for r in session.execute(
+            select(DEFINITION.c.key, DEFINITION.c.name).order_by(DEFINITION.c.key, DEFINITION.c.version))}
+        candidates = handover_candidates(session, [r._mapping for r in rows])
     tasks = [{
         "task_id": r.id, "process": r.process, "process_name": r.process_name or r.process, "task": r.name or r.element_id,
         "element_id": r.element_id, "sla": r.sla, "status": r.status, "assignee": r.assignee,
         "groups": list(r.candidate_groups or []) or ([r.lane] if r.lane else []),
         "candidate_users": list(r.candidate_users or []),
         "created_at": iso(report._utc(r.created_at)), "due_at": iso(report._utc(r.due_at)),
-        "instance_id": r.instance_id, "business_key": r.business_key,
+        "instance_id": r.instance_id, "business_key": r.business_key, "candidates": candidates[r.id],
     } for r in rows]
-    return {"now": iso(now), "process": key, "group": group, "processes": list(processes),
+    return {"now": iso(now), "process": key, "group": group,
+            "processes": [{"key": k, "name": n} for k, n in names.items()],
             "limit": dq.SLA_BOARD_LIMIT, "tasks": tasks,
-            "counts": [{"process": c.process, "group": c.group, "at_risk": int(c.at_risk or 0),
-                        "breached": int(c.breached or 0)} for c in counts]}
+            "counts": [{"process": c.process, "process_name": names.get(c.process, c.process), "group": c.group,
+                        "at_risk": int(c.at_risk or 0), "breached": int(c.breached or 0)} for c in counts]}
 
 
 # --- exports -------------------------------------------------------------------------------------
@@ -246,7 +251,7 @@ def sla_board(ctx: EngineContext, user: str | None, key: str | None = None,
 def process_csv(ctx: EngineContext, user: str | None, key: str, table: str, **filters: Any) -> str:
     """One table of `/dashboard/<key>` as CSV (the tables of `bankflow export-csv`, and the charts')."""
     if table not in PROCESS_TABLES:
-        raise NotFound(f"no table '{table}'")
+        raise NotFound("no table '%(table)s'", table=table)
     page = process_page(ctx, user, key, **filters)
     if table in tables.TABLES:
         return exports.csv_text(tables.TABLES[table], tables.tables([page["metrics"]])[table])

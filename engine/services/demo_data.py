@@ -21,7 +21,8 @@ LIBRARY = Path(__file__).resolve().parents[2] / "processes"
 
 def load_demo(ctx: EngineContext, library: Path | None = None, history_days: int = 0,
               progress: Callable[[float, dict[str, int]], None] | None = None) -> dict[str, Any]:
-    """Set the database up, deploy the library folder (a no-op when unchanged) and add missing demo users.
+    """Set the database up, deploy the library folder (a no-op when unchanged) and add missing demo users
+    and groups (with the groups' display names).
 
     With `history_days`, a database without cases also gets that many days of simulated work
     (engine.services.simulation), so the dashboards have something to show on a first start;
@@ -32,8 +33,10 @@ def load_demo(ctx: EngineContext, library: Path | None = None, history_days: int
                               "users_added": []}
     users_file = library / "demo_users.toml"
     if users_file.is_file():
+        demo = tomllib.loads(users_file.read_text(encoding="utf-8"))
+        _name_groups(ctx, demo.get("groups", {}))
         existing = users.existing_user_names(ctx)
-        for name, spec in tomllib.loads(users_file.read_text(encoding="utf-8")).get("users", {}).items():
+        for name, spec in demo.get("users", {}).items():
             if name not in existing:
                 users.add_user(ctx, name, spec["password"], spec.get("groups", []), spec.get("roles", []))
                 report["users_added"].append(name)
@@ -48,6 +51,17 @@ def load_demo(ctx: EngineContext, library: Path | None = None, history_days: int
         report["history"] = simulation.simulate_history(ctx, days=history_days, library=library,
                                                         progress=progress)
     return report
+
+
+def _name_groups(ctx: EngineContext, groups: dict[str, dict[str, str]]) -> None:
+    """Add the demo groups with their display names; give existing ones theirs unless they have some
+    (an admin may have renamed them)."""
+    known = users.group_titles(ctx)
+    for name, spec in groups.items():
+        if name not in known:
+            users.add_group(ctx, name, title=spec.get("title"), title_zh=spec.get("title_zh"))
+        elif not (known[name].title or known[name].title_zh):
+            users.set_group_titles(ctx, name, spec.get("title"), spec.get("title_zh"))
 
 
 def _has_cases(ctx: EngineContext) -> bool:

@@ -18,7 +18,7 @@ from engine.bpmn.intake import Intake, ParsedProcess, SourceFile, load, mark_exe
 from engine.bpmn.people import NamedUsers
 from engine.bpmn.forms import public_fields
 from engine.bpmn.references import decisions_in, defines_process, missing_references
-from engine.errors import DeployError, DeployProblem, NotFound
+from engine.errors import N_, DeployError, DeployProblem, Message, NotFound
 from engine.runtime.specs import ProcessSpecs, RunnableDefinition
 from engine.runtime.timer_events import cycle_parts, first_occurrence
 from engine.services.context import EngineContext
@@ -129,7 +129,7 @@ def deploy(ctx: EngineContext, sources: list[SourceFile], name: str | None = Non
     built: list[RunnableDefinition] = []
     with unit_of_work(ctx) as session:
         actor = acting(session, user)
-        require_role(actor, *DESIGNER_ROLES, to="deploy processes")
+        require_role(actor, *DESIGNER_ROLES, to=N_("deploy processes"))
         missing_processes, missing_decisions = missing_references(sources)
         extra, extra_ids = _deployed_sources(session, missing_processes)
         dmn_extra, dmn_ids = _deployed_decisions(session, missing_decisions)
@@ -201,13 +201,13 @@ def column_problems(sources: list[SourceFile], intake: Intake) -> list[DeployPro
     """File names, process keys and names, element ids and names, lanes, candidates, assignees, topics and
     SLA settings longer than the columns that keep them (PostgreSQL would refuse them when a case runs),
     and task priorities beyond the database's integers."""
-    problems = [DeployProblem(s.name, f"the file name {p.message}")
+    problems = [DeployProblem(s.name, Message("the file name %(problem)s", problem=p.message))
                 for s in sources for p in length_problems(("name", s.name, DeploymentFile.name))]
     for key, process in intake.processes.items():
         found = [(key[:60], None, message) for message in _too_long([
-            ("id", key, ProcessDefinition.key), ("name", process.name, ProcessDefinition.name),
-            ("SLA", process.sla_target, ProcessDefinition.sla_target),
-            ("SLA calendar", process.sla_calendar, ProcessDefinition.sla_calendar)])]
+            (N_("id"), key, ProcessDefinition.key), (N_("name"), process.name, ProcessDefinition.name),
+            (N_("SLA"), process.sla_target, ProcessDefinition.sla_target),
+            (N_("SLA calendar"), process.sla_calendar, ProcessDefinition.sla_calendar)])]
         for element_id, meta in process.elements.items():
             found += [(element_id[:60], meta.get("line"), message) for message in _element_problems(element_id, meta)]
         if found:
@@ -217,25 +217,27 @@ def column_problems(sources: list[SourceFile], intake: Intake) -> list[DeployPro
     return list(dict.fromkeys(problems))  # an element of a called process is met again in its caller
 
 
-def _element_problems(element_id: str, meta: dict[str, Any]) -> list[str]:
+def _element_problems(element_id: str, meta: dict[str, Any]) -> list[Message]:
     props = meta.get("properties") or {}
-    texts = [("id", element_id, Activity.element_id), ("name", meta.get("name"), Activity.name),
-             ("lane", meta.get("lane"), HumanTask.lane), ("topic", meta.get("topic"), Job.topic),
-             ("fourEyes property", props.get("fourEyes"), HumanTask.four_eyes_with),
-             ("slaCalendar property", props.get("slaCalendar"), HumanTask.sla_calendar)]
+    texts = [(N_("id"), element_id, Activity.element_id), (N_("name"), meta.get("name"), Activity.name),
+             (N_("lane"), meta.get("lane"), HumanTask.lane), (N_("topic"), meta.get("topic"), Job.topic),
+             (N_("fourEyes property"), props.get("fourEyes"), HumanTask.four_eyes_with),
+             (N_("slaCalendar property"), props.get("slaCalendar"), HumanTask.sla_calendar)]
     if meta.get("assignee") and not is_expression(meta["assignee"]):
-        texts.append(("assignee", meta["assignee"].strip(), HumanTask.assignee))
-    texts += [("candidate", name, TaskCandidate.name)
+        texts.append((N_("assignee"), meta["assignee"].strip(), HumanTask.assignee))
+    texts += [(N_("candidate"), name, TaskCandidate.name)
               for name in [*(meta.get("candidate_groups") or []), *(meta.get("candidate_users") or [])]]
     messages = _too_long(texts)
     priority = str(meta.get("priority") or "").strip()
     if priority.lstrip("-").isdigit() and (len(priority) > 11 or not MIN_INTEGER <= int(priority) <= MAX_INTEGER):
-        messages.append(f"its priority must be a whole number from {MIN_INTEGER} to {MAX_INTEGER}")
+        messages.append(Message("its priority must be a whole number from %(low)s to %(high)s", low=MIN_INTEGER,
+                                high=MAX_INTEGER))
     return messages
 
 
-def _too_long(texts: list[tuple[str, str | None, Any]]) -> list[str]:
-    return [f"its {p.field} is {len(text):,} characters long: it {p.message}"
+def _too_long(texts: list[tuple[str, str | None, Any]]) -> list[Message]:
+    return [Message("its %(what)s is %(length)s characters long: it %(problem)s", what=Message(p.field),
+                    length=format(len(text), ","), problem=p.message)
             for what, text, column in texts for p in length_problems((what, text, column))]
 
 
@@ -279,10 +281,10 @@ def set_active(ctx: EngineContext, key: str, version: int, active: bool, user: s
     Needs `designer` or `admin`."""
     with unit_of_work(ctx) as session:
         actor = acting(session, user)
-        require_role(actor, *DESIGNER_ROLES, to="activate or deactivate processes")
+        require_role(actor, *DESIGNER_ROLES, to=N_("activate or deactivate processes"))
         definition = definition_rows.get_definition(session, find_definition_id(session, key, version))
         if definition is None:
-            raise NotFound(f"version {version} of process '{key}' is not deployed")
+            raise NotFound("version %(version)s of process '%(key)s' is not deployed", version=version, key=key)
         definition_rows.set_active(session, definition.id, active)
         session.refresh(definition)
         record(session, "definition_activated" if active else "definition_deactivated", ctx.clock.now(),
@@ -299,28 +301,38 @@ def process_source(session: Session, definition_id: int, key: str) -> Deployment
     for file in definition_rows.files_by_id(session, definition.source_files):
         if file.kind == "bpmn" and defines_process(file.content, key):
             return file
-    raise NotFound(f"the BPMN file of {key} v{definition.version} is not stored")
+    raise NotFound("the BPMN file of %(key)s v%(version)s is not stored", key=key, version=definition.version)
 
 
 def _versions_of(session: Session, key: str) -> list[dict[str, Any]]:
     return [definition_view(d) for d in definition_rows.list_definitions(session) if d.key == key]
 
 
+def starting_version(versions: list[dict[str, Any]]) -> int | None:
+    """The version a new case starts on when none is named: the newest active one (the rule of
+    execution.find_definition_id); None when no version is active, and no case can start."""
+    return max((v["version"] for v in versions if v["active"]), default=None)
+
+
 def definition_detail(ctx: EngineContext, key: str, version: int | None = None,
                       user: str | None = None) -> dict[str, Any]:
-    """A definition version as the designer page shows it: its versions, lanes, user tasks with their
-    candidates, forms and SLA targets, and every flow node. Needs `designer`, `manager` or `admin`."""
+    """A definition version as the designer page shows it: its versions (and the one new cases start on),
+    lanes, user tasks with their candidates, forms and SLA targets, and every flow node. Needs
+    `designer`, `manager` or `admin`."""
     with unit_of_work(ctx, read_only=True) as session:
         actor = acting(session, user)
-        require_role(actor, *VIEWER_ROLES, to="look at process definitions")
+        require_role(actor, *VIEWER_ROLES, to=N_("look at process definitions"))
         definition = definition_rows.get_definition(session, find_definition_id(session, key, version)
                                                     if version is not None else _newest_id(session, key))
         elements = definition.elements
         assignees = {m["assignee"] for m in elements.values() if m.get("assignee")}
         users = user_rows.user_names(session) if assignees else set()
+        versions = _versions_of(session, key)
         return {
             **definition_view(definition),
-            "versions": _versions_of(session, key),
+            "sla_calendar": definition.sla_calendar,
+            "versions": versions,
+            "starting_version": starting_version(versions),
             "lanes": sorted({m["lane"] for m in elements.values() if m.get("lane")}),
             "elements": [_element_detail(element_id, m, users)
                          for element_id, m in sorted(elements.items(), key=lambda item: item[1].get("line") or 0)],
@@ -356,19 +368,19 @@ def definition_source(ctx: EngineContext, key: str, version: int | None = None,
     """(file name, content) of the BPMN file a version was deployed from (for download and drawing)."""
     with unit_of_work(ctx, read_only=True) as session:
         actor = acting(session, user)
-        require_role(actor, *VIEWER_ROLES, to="look at process definitions")
+        require_role(actor, *VIEWER_ROLES, to=N_("look at process definitions"))
         definition_id = find_definition_id(session, key, version) if version is not None else _newest_id(session, key)
         file = process_source(session, definition_id, key)
         return file.name, file.content
 
 
 def designer_overview(ctx: EngineContext, user: str | None = None) -> list[dict[str, Any]]:
-    """Every process with its versions, newest first (the designer's workspace). Needs `designer`,
-    `manager` or `admin`."""
+    """Every process with its versions, newest first, and the version new cases start on (the
+    designer's workspace). Needs `designer`, `manager` or `admin`."""
     with unit_of_work(ctx, read_only=True) as session:
-        require_role(acting(session, user), *VIEWER_ROLES, to="look at process definitions")
+        require_role(acting(session, user), *VIEWER_ROLES, to=N_("look at process definitions"))
         by_key: dict[str, list[dict[str, Any]]] = {}
         for definition in definition_rows.list_definitions(session):
             by_key.setdefault(definition.key, []).append(definition_view(definition))
-    return [{"key": key, "name": versions[-1]["name"], "versions": versions[::-1]}
-            for key, versions in sorted(by_key.items())]
+    return [{"key": key, "name": versions[-1]["name"], "versions": versions[::-1],
+             "starting_version": starting_version(versions)} for key, versions in sorted(by_key.items())]

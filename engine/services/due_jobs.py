@@ -121,7 +121,7 @@ def check_sla(ctx: EngineContext, job_id: int, worker_id: str) -> str | None:
             record(session, "sla_breached", now, instance_id=case.instance.id, task_id=job["task_id"],
                    element_id=task["element_id"] if task else None, actor=worker_id,
                    payload={"due_at": subject["due_at"].isoformat() if subject["due_at"] else None})
-            escalate_breach(session, case.instance.id, case.definition.key, task, subject["due_at"], now)
+            escalate_breach(session, case.instance.id, case.definition, task, subject["due_at"], now)
         return status
 
 

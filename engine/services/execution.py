@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from engine.bpmn.elements import referenced_value
 from engine.bpmn.intake import SourceFile, build_specs
-from engine.errors import Conflict, NotFound
+from engine.errors import N_, Conflict, Listing, NotFound
 from engine.runtime.runner import StepOutcome, current_variables, new_workflow, run_engine_steps
 from engine.runtime.serializer import check_data, json_ready
 from engine.runtime.specs import ProcessSpecs, RunnableDefinition
@@ -50,11 +50,19 @@ def find_definition_id(session: Session, key: str, version: int | None = None) -
     if definition_id is None:
         known = definition_rows.deployed_keys(session)
         if version is None and key in known:
-            raise Conflict(f"process '{key}' has no active version: activate one first "
-                           f"(`bankflow activate {key} VERSION`)")
-        hint = f"; deployed processes: {', '.join(known)}" if known else "; nothing is deployed yet"
-        what = f"version {version} of process '{key}'" if version is not None else f"process '{key}'"
-        raise NotFound(f"{what} is not deployed{hint}")
+            raise Conflict("process '%(key)s' has no active version: activate one first "
+                           "(`bankflow activate %(key)s VERSION`)", key=key)
+        deployed = Listing(known, "list")
+        if version is not None and known:
+            raise NotFound("version %(version)s of process '%(key)s' is not deployed; deployed processes: "
+                           "%(deployed)s", version=version, key=key, deployed=deployed)
+        if version is not None:
+            raise NotFound("version %(version)s of process '%(key)s' is not deployed; nothing is deployed yet",
+                           version=version, key=key)
+        if known:
+            raise NotFound("process '%(key)s' is not deployed; deployed processes: %(deployed)s", key=key,
+                           deployed=deployed)
+        raise NotFound("process '%(key)s' is not deployed; nothing is deployed yet", key=key)
     return definition_id
 
 
@@ -62,7 +70,8 @@ def startable_definition_id(session: Session, key: str, version: int | None = No
     """Like `find_definition_id`, refusing a version that was deactivated: it starts no new case."""
     definition_id = find_definition_id(session, key, version)
     if version is not None and not definition_rows.is_active(session, definition_id):
-        raise Conflict(f"version {version} of process '{key}' is deactivated and starts no new case")
+        raise Conflict("version %(version)s of process '%(key)s' is deactivated and starts no new case",
+                       version=version, key=key)
     return definition_id
 
 
@@ -96,7 +105,7 @@ def load_case(ctx: EngineContext, session: Session, instance_id: int, lock: bool
 def existing_case(ctx: EngineContext, session: Session, instance_id: int, lock: bool = False) -> Case:
     case = load_case(ctx, session, instance_id, lock)
     if case is None:
-        raise NotFound(f"instance {instance_id} does not exist")
+        raise NotFound("instance %(id)s does not exist", id=instance_id)
     return case
 
 
@@ -132,7 +141,7 @@ def _has(elements: dict[str, dict[str, Any]], key: str) -> bool:
 def begin(ctx: EngineContext, session: Session, definition: RunnableDefinition, variables: dict[str, Any],
           business_key: str | None, user: str | None) -> Case:
     """Create an instance, run it to its first wait state and insert it with everything it produced."""
-    check_data(variables, "the start data")
+    check_data(variables, N_("the start data"))
     refresh_calendars(ctx, session)
     now = ctx.clock.now()
     workflow = new_workflow(definition.specs, ctx.script_engine, variables)

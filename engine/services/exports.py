@@ -45,7 +45,7 @@ def export_xes(ctx: EngineContext, target: str | Path | TextIO, key: str | None 
     with _text_target(target) as stream, unit_of_work(ctx, read_only=True) as session:
         if key is not None and session.scalar(select(DEFINITION.c.id).where(DEFINITION.c.key == key).limit(1)) \
                 is None:
-            raise NotFound(f"process '{key}' is not deployed")
+            raise NotFound("process '%(key)s' is not deployed", key=key)
         with XesWriter(stream, f"bankflow {key or 'all processes'}") as log:
             for batch in _batches(session, key, since):
                 current: Any = None

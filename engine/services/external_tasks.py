@@ -13,7 +13,7 @@ from typing import Any, Iterable
 
 from sqlalchemy.orm import Session
 
-from engine.errors import Conflict, NotFound
+from engine.errors import N_, Conflict, NotFound
 from engine.runtime.runner import StepOutcome, TaskNotReady, complete_service_task
 from engine.runtime.serializer import json_ready
 from engine.services.context import EngineContext
@@ -32,7 +32,7 @@ from engine.views import instance_summary, job_view
 def fetch_and_lock(ctx: EngineContext, worker_id: str, topics: Iterable[str], max_jobs: int = 10,
                    lock_for: timedelta = JOB_LOCK) -> list[dict[str, Any]]:
     """Lock up to `max_jobs` unlocked jobs of `topics` for `worker_id` and return them."""
-    check_lengths("cannot fetch jobs", ("worker_id", worker_id, Job.locked_by))
+    check_lengths(N_("cannot fetch jobs"), ("worker_id", worker_id, Job.locked_by))
     with unit_of_work(ctx) as session:
         return [job_view(job) for job in job_rows.claim_jobs(session, worker_id, ctx.clock.now(), ["external"],
                                                              max_jobs, topics=list(topics), lock_for=lock_for)]
@@ -41,9 +41,10 @@ def fetch_and_lock(ctx: EngineContext, worker_id: str, topics: Iterable[str], ma
 def _locked_job(session: Session, job_id: int, worker_id: str, now: datetime) -> dict[str, Any]:
     job = job_rows.read_job(session, job_id, lock=True)
     if job is None or job["kind"] != "external":
-        raise NotFound(f"external job {job_id} does not exist (it may have been completed already)")
+        raise NotFound("external job %(id)s does not exist (it may have been completed already)", id=job_id)
     if job["locked_by"] != worker_id or job["locked_until"] is None or job["locked_until"] < now:
-        raise Conflict(f"external job {job_id} is not locked by {worker_id}; fetch and lock it first")
+        raise Conflict("external job %(id)s is not locked by %(worker)s; fetch and lock it first", id=job_id,
+                       worker=worker_id)
     return job
 
 
@@ -60,7 +61,8 @@ def complete_job(ctx: EngineContext, job_id: int, worker_id: str,
         try:
             outcome.completed.append(complete_service_task(case.workflow, job["spiff_task_id"], variables))
         except TaskNotReady:
-            raise Conflict(f"instance {case.instance.id} no longer waits for {job['element_id']}") from None
+            raise Conflict("instance %(id)s no longer waits for %(element)s", id=case.instance.id,
+                           element=job["element_id"]) from None
         record(session, "service_completed", now, instance_id=case.instance.id, element_id=job["element_id"],
                actor=worker_id, payload={"topic": job["topic"], "variables": json_ready(variables)})
         job_rows.delete_jobs(session, [job_id])

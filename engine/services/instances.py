@@ -7,10 +7,11 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from engine.errors import Conflict, FieldProblem, InvalidData, NotFound, PermissionDenied
+from engine.errors import N_, Code, Conflict, FieldProblem, InvalidData, Listing, NotFound, PermissionDenied, codes
 from engine.runtime.runner import StepOutcome, give_to_failed_step
 from engine.runtime.serializer import json_ready
 from engine.runtime.specs import RunnableDefinition
+from engine.services.case_data import case_data, element_names
 from engine.services.context import EngineContext
 from engine.services.execution import advance, begin, existing_case, restore, runnable, startable_definition_id
 from engine.services.limits import column_length, length_problems
@@ -38,7 +39,7 @@ def check_variable_names(variables: dict[str, Any]) -> None:
         if not isinstance(name, str) or not name.isidentifier() or name.startswith("_") or keyword.iskeyword(name)
     ]
     if problems:
-        raise InvalidData(problems, summary="invalid variables")
+        raise InvalidData(problems, summary=N_("invalid variables"))
 
 
 def may_start(actor: Actor, definition: RunnableDefinition) -> bool:
@@ -94,7 +95,7 @@ def _test_business_key(key: str) -> str:
 
 
 def _testable(ctx: EngineContext, session: Session, actor: Actor, key: str, version: int) -> RunnableDefinition:
-    require_role(actor, *DESIGNER_ROLES, to="start test cases")
+    require_role(actor, *DESIGNER_ROLES, to=N_("start test cases"))
     return _startable_by(ctx, session, actor, key, version)
 
 
@@ -103,8 +104,8 @@ def _startable_by(ctx: EngineContext, session: Session, actor: Actor, key: str,
     """The newest active version of `key` (or `version`, if active), which `actor` must be allowed to start."""
     definition = runnable(ctx, session, startable_definition_id(session, key, version))
     if not may_start(actor, definition):
-        starters = ", ".join([*definition.starter_groups, *definition.starter_users])
-        raise PermissionDenied(f"{actor.name} may not start {key}: only {starters} may")
+        raise PermissionDenied("%(user)s may not start %(key)s: only %(starters)s may", user=actor.name, key=key,
+                               starters=Listing([*definition.starter_groups, *definition.starter_users], "list"))
     return definition
 
 
@@ -118,7 +119,7 @@ def _begin(ctx: EngineContext, session: Session, actor: Actor, definition: Runna
         except InvalidData as exc:
             problems += exc.field_problems
     if problems:
-        raise InvalidData(problems, summary="cannot start the case")
+        raise InvalidData(problems, summary=N_("cannot start the case"))
     case = begin(ctx, session, definition, variables, business_key, actor.name)
     return instance_summary(case.instance, case.definition)
 
@@ -143,11 +144,11 @@ def retry(ctx: EngineContext, instance_id: int, data: dict[str, Any] | None = No
     check_variable_names(data)
     with unit_of_work(ctx) as session:
         actor = acting(session, user)
-        require_role(actor, "manager", "admin", to="retry cases")
+        require_role(actor, "manager", "admin", to=N_("retry cases"))
         case = existing_case(ctx, session, instance_id)
         if case.instance.status != "incident":
-            raise Conflict(f"instance {instance_id} is {case.instance.status}, not in incident; "
-                           "there is nothing to retry")
+            raise Conflict("instance %(id)s is %(status)s, not in incident; there is nothing to retry",
+                           id=instance_id, status=Code(case.instance.status))
         restore(ctx, case)
         give_to_failed_step(case.workflow, data)
         record(session, "retried", ctx.clock.now(), instance_id=instance_id, actor=actor.name,
@@ -162,7 +163,7 @@ INSTANCE_STATUSES = ("running", "completed", "incident", "cancelled")
 def _require_visible(session: Session, actor: Actor, instance_id: int) -> None:
     """Staff see the cases they started or worked on; to anyone else a case they may not see does not exist."""
     if not may_see_case(session, actor, instance_id):
-        raise NotFound(f"instance {instance_id} does not exist")
+        raise NotFound("instance %(id)s does not exist", id=instance_id)
 
 
 def search(ctx: EngineContext, user: str | None = None, business_key: str | None = None,
@@ -171,7 +172,7 @@ def search(ctx: EngineContext, user: str | None = None, business_key: str | None
     """One page of the cases `user` may see, newest first, filtered by business key (part of it),
     process and status."""
     if status is not None and status not in INSTANCE_STATUSES:
-        raise InvalidData([FieldProblem("status", f"must be one of {', '.join(INSTANCE_STATUSES)}")])
+        raise InvalidData([FieldProblem("status", "must be one of %(values)s", values=codes(INSTANCE_STATUSES))])
     page, page_size = max(page, 1), min(max(page_size, 1), 200)
     with unit_of_work(ctx, read_only=True) as session:
         actor = acting(session, user)
@@ -211,6 +212,8 @@ def case_overview(ctx: EngineContext, instance_id: int, user: str | None = None)
             "activities": {"current": current, "completed": completed},
             "may_retry": case.instance.status == "incident" and actor.has_role(*SUPERVISOR_ROLES),
             "waiting": waits_of(ctx, session, case),
+            "case_data": case_data(case.definition, case.instance.variables),
+            "element_names": element_names(case.definition),
         }
 
 

@@ -30,7 +30,7 @@ def length_problems(*fields: tuple[str, str | None, Any]) -> list[FieldProblem]:
     for field, value, column in fields:
         limit = column_length(column)
         if value is not None and len(value) > limit:
-            problems.append(FieldProblem(field, f"must be at most {limit} characters long"))
+            problems.append(FieldProblem(field, "must be at most %(n)s characters long", n=limit))
     return problems
 
 

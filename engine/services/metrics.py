@@ -102,8 +102,9 @@ def _definitions(session: Any, key: str, version: int | None) -> list[Any]:
         query = query.where(DEFINITION.c.version == version)
     rows = session.execute(query).all()
     if not rows:
-        raise NotFound(f"process '{key}' has no version {version}" if version is not None
-                       else f"process '{key}' is not deployed")
+        if version is not None:
+            raise NotFound("process '%(key)s' has no version %(version)s", key=key, version=version)
+        raise NotFound("process '%(key)s' is not deployed", key=key)
     return rows
 
 

@@ -13,28 +13,36 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from engine.runtime.specs import RunnableDefinition
 from engine.services.context import EngineContext
 from engine.services.unit_of_work import unit_of_work
 from engine.services.users import load_actor
 from engine.store import notification_rows, user_rows
 from engine.store.history_rows import record
 from engine.store.task_rows import TaskRow
-from engine.views import notification_view
+from engine.views import iso, notification_view
 
 log = logging.getLogger("bankflow.mail")
 MAIL_BATCH = 100
 
 
-def escalate_breach(session: Session, instance_id: int, process_key: str, task: TaskRow | None,
-                    due_at: datetime | None, now: datetime) -> list[str]:
-    """Notify the responsible managers of a breach and record the escalation in the case history."""
+def escalate_breach(session: Session, instance_id: int, process: RunnableDefinition, task: TaskRow | None,
+                    due_at: datetime, now: datetime) -> list[str]:
+    """Notify the responsible managers of a breach and record the escalation in the case history.
+
+    The notification keeps its English text with the due time in UTC (what a mail says) and, for the
+    pages, a message id with its parameters, which each reader sees in their language and time zone."""
     recipients = user_rows.managers_in(session, list(task["candidate_groups"]) if task is not None else [])
-    what = f"task '{task['name']}' (#{task['id']})" if task is not None else f"case {instance_id} of {process_key}"
+    what = f"task '{task['name']}' (#{task['id']})" if task is not None else f"case {instance_id} of {process.key}"
     message = f"SLA breached: {what} was due {due_at:%Y-%m-%d %H:%M} UTC"
     task_id = task["id"] if task is not None else None
+    params = {"case": instance_id, "process": process.name or process.key, "due_at": iso(due_at)}
+    if task is not None:
+        params["task"] = task["name"] or task["element_id"]
     notification_rows.add_notifications(session, [
         {"user_name": name, "instance_id": instance_id, "task_id": task_id, "kind": "sla_breached",
-         "message": message, "created_at": now} for name in recipients])
+         "message": message, "message_id": "sla_breached_task" if task is not None else "sla_breached_case",
+         "params": params, "created_at": now} for name in recipients])
     record(session, "escalated", now, instance_id=instance_id, task_id=task_id,
            element_id=task["element_id"] if task is not None else None,
            payload={"notified": recipients, "message": message})

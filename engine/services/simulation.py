@@ -41,13 +41,13 @@ from engine.analytics.simulation import (
 )
 from engine.clock import ManualClock
 from engine.connectors import default_registry
-from engine.errors import BankflowError, Conflict, InvalidData, NotFound, PermissionDenied
+from engine.errors import N_, BankflowError, Conflict, InvalidData, NotFound, PermissionDenied
 from engine.services import due_jobs, instances, metrics, tasks, users, worker
 from engine.services.context import EngineContext
 from engine.services.demo_data import LIBRARY, load_demo
 from engine.services.unit_of_work import unit_of_work
 from engine.sla.business_calendar import builtin_24x7, parse_calendars
-from engine.store.tables import DEFINITION, JOB, TASK
+from engine.store.tables import DEFINITION, JOB, TASK, USER
 
 UTC = timezone.utc
 WORKER_ID = "simulator"
@@ -90,7 +90,8 @@ def default_scenarios(processes: list[str] | None = None, library: Path | None =
     for key in processes:
         path = scenarios.default_scenario_path(library, key)
         if not path.is_file():
-            raise NotFound(f"process '{key}' has no default scenario ({path} does not exist)")
+            raise NotFound("process '%(key)s' has no default scenario (%(path)s does not exist)", key=key,
+                           path=str(path))
         found.append(scenarios.load_scenario(path, library))
     return found
 
@@ -143,7 +144,21 @@ def simulate_history(ctx: EngineContext, days: int = 14, seed: int = 1, library:
     virtual = ManualClock(end - timedelta(days=days))
     sim_ctx = dataclasses.replace(ctx, clock=virtual, script_engine=None, mailer=None)
     load_demo(sim_ctx, library)
-    return Simulation(sim_ctx, default_scenarios(processes, library), days, seed, progress).run().as_dict()
+    report = Simulation(sim_ctx, default_scenarios(processes, library), days, seed, progress).run().as_dict()
+    hand_back_simulated_work(sim_ctx)
+    return report
+
+
+def hand_back_simulated_work(ctx: EngineContext) -> None:
+    """The made-up staff leave with the simulation: the tasks they still hold go back to their groups
+    (recorded as given back), so the bank's own people find them and nobody made up holds any."""
+    with unit_of_work(ctx, read_only=True) as session:
+        held = session.execute(select(TASK.c.id, TASK.c.assignee)
+                               .select_from(TASK.join(USER, USER.c.name == TASK.c.assignee))
+                               .where(TASK.c.status == "claimed", USER.c.simulated.is_(True))
+                               .order_by(TASK.c.id)).all()
+    for task_id, assignee in held:
+        tasks.unclaim(ctx, task_id, assignee)
 
 
 # --- the run ---------------------------------------------------------------------------------
@@ -160,7 +175,7 @@ class Simulation:
         if not isinstance(ctx.clock, ManualClock):
             raise ValueError("the simulator needs an EngineContext with a ManualClock")
         if days < 1:
-            raise InvalidData([], summary="days must be at least 1")
+            raise InvalidData([], summary=N_("days must be at least 1"))
         self.ctx = ctx
         self.clock: ManualClock = ctx.clock
         self.plan = plan
@@ -209,7 +224,7 @@ class Simulation:
         if name in (None, "", "default"):
             return default
         if name not in calendars:
-            raise NotFound(f"calendar '{name}' is not loaded (bankflow calendars list)")
+            raise NotFound("calendar '%(name)s' is not loaded (bankflow calendars list)", name=name)
         return calendars[name]
 
     def _groups_needed(self) -> set[str]:
@@ -226,7 +241,8 @@ class Simulation:
         return groups
 
     def _staff(self, calendars: dict[str, Any], default: Any) -> None:
-        """People per group: the scenario's count (its demo users first, then synthetic staff)."""
+        """People per group: the scenario's count (its demo users first, then synthetic staff, made as
+        simulated users: they work the simulation but are not listed and never sign in)."""
         wanted: dict[str, int | str] = {}
         calendar_names: dict[str, str | None] = {}
         for item in self.plan:
@@ -239,7 +255,7 @@ class Simulation:
             for group in self._groups_for(item):
                 calendar_names.setdefault(group, item.calendar)
         members: dict[str, list[str]] = {}
-        for user in users.list_users(self.ctx):
+        for user in users.list_users(self.ctx, include_simulated=True):
             for group in user["groups"]:
                 members.setdefault(group, []).append(user["name"])
         for group in sorted(self._groups_needed() | set(wanted)):
@@ -252,11 +268,11 @@ class Simulation:
             while not unlimited and len(names) < int(count):
                 name = f"sim_{group}_{len(names) + 1}"
                 if name not in {u for v in members.values() for u in v}:
-                    users.add_user(self.ctx, name, secrets.token_urlsafe(16), groups=[group])
+                    users.add_user(self.ctx, name, secrets.token_urlsafe(16), groups=[group], simulated=True)
                 names.append(name)
             if unlimited and not names:
                 name = f"sim_{group}"
-                users.add_user(self.ctx, name, secrets.token_urlsafe(16), groups=[group])
+                users.add_user(self.ctx, name, secrets.token_urlsafe(16), groups=[group], simulated=True)
                 names = [name]
             for name in names:
                 person = self.people.get(name)
@@ -506,7 +522,7 @@ class _database:
             return self.url
         if self.keep is not None:
             if self.keep.exists():
-                raise Conflict(f"{self.keep} already exists; the simulation writes a new database")
+                raise Conflict("%(path)s already exists; the simulation writes a new database", path=str(self.keep))
             return f"sqlite:///{self.keep.resolve()}"
         self._folder = tempfile.TemporaryDirectory(prefix="bankflow-sim-")
         return f"sqlite:///{Path(self._folder.name) / 'simulation.sqlite'}"

@@ -1,9 +1,11 @@
 """Managers' SLA targets per definition version (`bankflow sla set`)."""
 from __future__ import annotations
 
+from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
-from engine.errors import FieldProblem, InvalidData
+from engine.errors import N_, FieldProblem, InvalidData, Listing
 from engine.services.context import EngineContext
 from engine.services.execution import find_definition_id, refresh_calendars
 from engine.services.limits import length_problems
@@ -11,7 +13,7 @@ from engine.services.unit_of_work import unit_of_work
 from engine.services.users import acting, require_role
 from engine.sla.business_calendar import ALWAYS_OPEN_NAME
 from engine.sla.calendar_cache import DEFAULT_NAME
-from engine.sla.durations import DurationError, parse_duration
+from engine.sla.durations import DurationError, parse_duration, parse_iso_duration
 from engine.sla.target_overrides import Override
 from engine.store import definition_rows, sla_override_rows
 from engine.store.history_rows import record
@@ -33,23 +35,29 @@ def set_target(ctx: EngineContext, key: str, duration: str, version: int | None 
     try:
         parse_duration(duration)
     except DurationError as exc:
-        problems.append(FieldProblem("duration", str(exc)))
+        problems.append(FieldProblem("duration", exc.message))
     with unit_of_work(ctx) as session:
         actor = acting(session, user)
-        require_role(actor, "manager", "admin", to="set SLA targets")
+        require_role(actor, "manager", "admin", to=N_("set SLA targets"))
         definition = definition_rows.get_definition(session, find_definition_id(session, key, version))
         if element_id is not None:
             meta = definition.elements.get(element_id)
             if meta is None or meta["type"] not in WORK_ELEMENTS:
                 tasks = sorted(e for e, m in definition.elements.items() if m["type"] in WORK_ELEMENTS)
-                problems.append(FieldProblem("task", f"'{element_id}' is not a user task of {key} "
-                                                     f"v{definition.version} (its tasks: {', '.join(tasks)})"))
+                problems.append(FieldProblem("task", "'%(element)s' is not a user task of %(key)s v%(version)s (its "
+                                                     "tasks: %(tasks)s)", element=element_id, key=key,
+                                             version=definition.version, tasks=Listing(tasks, "list")))
         refresh_calendars(ctx, session)
         if calendar not in (None, ALWAYS_OPEN_NAME, DEFAULT_NAME) and calendar not in ctx.calendars.names():
-            problems.append(FieldProblem("calendar", f"unknown calendar '{calendar}' (loaded: "
-                                                     f"{', '.join(ctx.calendars.names()) or 'none'}, or 24x7)"))
+            loaded = ctx.calendars.names()
+            if loaded:
+                problems.append(FieldProblem("calendar", "unknown calendar '%(calendar)s' (loaded: %(loaded)s, or "
+                                                         "24x7)", calendar=calendar, loaded=Listing(loaded, "list")))
+            else:
+                problems.append(FieldProblem("calendar", "unknown calendar '%(calendar)s' (loaded: none, or 24x7)",
+                                             calendar=calendar))
         if problems:
-            raise InvalidData(problems, summary="cannot set the SLA")
+            raise InvalidData(problems, summary=N_("cannot set the SLA"))
         now = ctx.clock.now()
         sla_override_rows.save_override(session, definition.id, element_id, Override(duration, calendar),
                                         actor.name, now)
@@ -59,3 +67,33 @@ def set_target(ctx: EngineContext, key: str, duration: str, version: int | None 
         definition_id = definition.id
     ctx.sla_overrides.forget(definition_id)
     return result
+
+
+@dataclass(frozen=True)
+class TargetParts:
+    """An SLA target (`P2D`, `PT4H`, `P1DT4H30M`) split as people say it. On a business calendar days
+    count working days (a week is five of them, so weeks are given as days) and hours working time;
+    on `24x7` everything is elapsed time."""
+
+    business: bool
+    weeks: Decimal
+    days: Decimal
+    hours: int
+    minutes: int
+    seconds: int
+
+
+def target_parts(duration: str | None, calendar: str | None = None) -> TargetParts | None:
+    """`duration` on `calendar` (None: the default calendar, a business one) in parts; None when it is
+    empty or not a duration an SLA may have (a page then shows it as written)."""
+    try:
+        parsed = parse_iso_duration(duration) if duration else None
+    except DurationError:
+        return None
+    if parsed is None or parsed.months:
+        return None
+    business = calendar != ALWAYS_OPEN_NAME
+    seconds = round(parsed.span.total_seconds())
+    return TargetParts(business, Decimal(0) if business else parsed.weeks,
+                       parsed.days + 5 * parsed.weeks if business else parsed.days,
+                       seconds // 3600, seconds % 3600 // 60, seconds % 60)

@@ -6,15 +6,18 @@ only to a candidate. Refused actions change nothing.
 """
 from __future__ import annotations
 
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, Mapping
 
 from sqlalchemy.orm import Session
 
 from engine.bpmn import forms
 from engine.bpmn.elements import split_list
-from engine.errors import Conflict, FieldProblem, InvalidData, NotFound, PermissionDenied
+from engine.errors import (
+    N_, Code, Conflict, FieldProblem, InvalidData, Listing, Message, NotFound, PermissionDenied, codes)
 from engine.runtime.runner import StepOutcome, TaskNotReady, complete_human_task
 from engine.runtime.serializer import json_ready
+from engine.services.case_data import case_data
 from engine.services.context import EngineContext
 from engine.services.execution import advance, breached_on_completion, existing_case, record_breach, restore
 from engine.services.unit_of_work import unit_of_work
@@ -36,23 +39,52 @@ def is_candidate(user: Actor, task: TaskRow) -> bool:
     return user.name in task["candidate_users"] or not user.groups.isdisjoint(task["candidate_groups"])
 
 
-def four_eyes_violation(session: Session, task: TaskRow, user: Actor) -> str | None:
+def four_eyes_violation(session: Session, task: TaskRow, user: Actor) -> Message | None:
     """Why `user` may not act on `task` under the four-eyes rule, or None."""
     if not task["four_eyes_with"]:
         return None
     prepared = task_rows.completed_by(session, task["instance_id"], split_list(task["four_eyes_with"]), user.name)
     if prepared is None:
         return None
-    return (f"four-eyes rule: {user.name} completed '{prepared}' in this case and may not also act on "
-            f"'{task['name']}'")
+    return Message("four-eyes rule: %(user)s completed '%(done)s' in this case and may not also act on '%(task)s'",
+                   user=user.name, done=prepared, task=task["name"])
 
 
 def _require_eligible(session: Session, user: Actor, task: TaskRow) -> None:
     if not is_candidate(user, task):
-        raise PermissionDenied(f"{user.name} is not a candidate for task {task['id']} ({_offered_to(task)})")
+        raise PermissionDenied("%(user)s is not a candidate for task %(id)s (%(offered)s)", user=user.name,
+                               id=task["id"], offered=_offered_to(task))
     violation = four_eyes_violation(session, task, user)
     if violation:
         raise PermissionDenied(violation)
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """Someone a task can be handed to, with how many tasks they hold now."""
+
+    name: str
+    holds: int
+
+
+def handover_candidates(session: Session, tasks: list[Mapping[str, Any]]) -> dict[int, list[Candidate]]:
+    """For each task (its id, instance_id, candidates, four_eyes_with and assignee), the people it can be
+    handed to, least busy first: enabled users of the bank (simulated staff never) who are candidates and
+    whom the four-eyes rule does not hold back, its holder left out. A fixed number of statements."""
+    people = user_rows.active_actors(session)
+    holds = task_rows.held_per_user(session)
+    done: dict[int, list[tuple[str, str]]] = {}
+    for row in task_rows.completions_in(session, sorted({t["instance_id"] for t in tasks if t["four_eyes_with"]})):
+        done.setdefault(row.instance_id, []).append((row.element_id, row.completed_by))
+    found = {}
+    for task in tasks:
+        guarded = set(split_list(task["four_eyes_with"])) if task["four_eyes_with"] else set()
+        held_back = {who for element, who in done.get(task["instance_id"], []) if element in guarded}
+        found[task["id"]] = sorted(
+            (Candidate(p.name, holds.get(p.name, 0)) for p in people
+             if p.name != task["assignee"] and p.name not in held_back and is_candidate(p, task)),
+            key=lambda c: (c.holds, c.name))
+    return found
 
 
 def load_task(session: Session, task_id: int) -> TaskRow:
@@ -60,15 +92,15 @@ def load_task(session: Session, task_id: int) -> TaskRow:
     second one sees the first one's result and gets a clear message instead of a lost update."""
     task = read_task(session, task_id, lock=True)
     if task is None:
-        raise NotFound(f"task {task_id} does not exist")
+        raise NotFound("task %(id)s does not exist", id=task_id)
     return task
 
 
 def _require_active(task: TaskRow) -> None:
     if task["status"] == "completed":
-        raise Conflict(f"task {task['id']} was already completed by {task['completed_by']}")
+        raise Conflict("task %(id)s was already completed by %(user)s", id=task["id"], user=task["completed_by"])
     if task["status"] == "cancelled":
-        raise Conflict(f"task {task['id']} was cancelled (the process moved on without it)")
+        raise Conflict("task %(id)s was cancelled (the process moved on without it)", id=task["id"])
 
 
 def list_tasks(ctx: EngineContext, user: str | None = None, group: str | None = None,
@@ -76,7 +108,7 @@ def list_tasks(ctx: EngineContext, user: str | None = None, group: str | None = 
                limit: int = DEFAULT_PAGE_SIZE, offset: int = 0) -> list[dict[str, Any]]:
     """Tasks by status (default: open and claimed), visible to `user`, offered to `group`, of an instance."""
     if status is not None and status not in TASK_STATUSES:
-        raise InvalidData([FieldProblem("status", f"must be one of {', '.join(TASK_STATUSES)}")])
+        raise InvalidData([FieldProblem("status", "must be one of %(values)s", values=codes(TASK_STATUSES))])
     params: dict[str, Any] = {"status": status, "limit": limit, "offset": offset, "instance_id": instance_id,
                               "group": group}
     with unit_of_work(ctx, read_only=True) as session:
@@ -98,7 +130,7 @@ def claim(ctx: EngineContext, task_id: int, user: str) -> dict[str, Any]:
         if task["status"] == "claimed":
             if task["assignee"] == actor.name:
                 return task_view(task)
-            raise Conflict(f"task {task_id} is already claimed by {task['assignee']}")
+            raise Conflict("task %(id)s is already claimed by %(user)s", id=task_id, user=task["assignee"])
         _require_eligible(session, actor, task)
         now = ctx.clock.now()
         task = update_task(session, task, status="claimed", assignee=actor.name, claimed_at=now)
@@ -113,9 +145,10 @@ def unclaim(ctx: EngineContext, task_id: int, user: str) -> dict[str, Any]:
         task = load_task(session, task_id)
         _require_active(task)
         if task["status"] != "claimed":
-            raise Conflict(f"task {task_id} is not claimed")
+            raise Conflict("task %(id)s is not claimed", id=task_id)
         if task["assignee"] != actor.name and not actor.has_role(*SUPERVISOR_ROLES):
-            raise PermissionDenied(f"only {task['assignee']} or a manager can release task {task_id}")
+            raise PermissionDenied("only %(user)s or a manager can release task %(id)s", user=task["assignee"],
+                                   id=task_id)
         now = ctx.clock.now()
         record(session, "task_unclaimed", now, instance_id=task["instance_id"], task_id=task_id,
                element_id=task["element_id"], actor=actor.name, payload={"from": task["assignee"]})
@@ -129,8 +162,8 @@ def assign(ctx: EngineContext, task_id: int, user: str, to: str) -> dict[str, An
         task = load_task(session, task_id)
         _require_active(task)
         if not (actor.has_role(*SUPERVISOR_ROLES) or task["assignee"] == actor.name):
-            raise PermissionDenied(f"{actor.name} may not assign task {task_id}: only a manager, an admin "
-                                   "or the current assignee can")
+            raise PermissionDenied("%(user)s may not assign task %(id)s: only a manager, an admin or the current "
+                                   "assignee can", user=actor.name, id=task_id)
         _require_eligible(session, target, task)
         now = ctx.clock.now()
         record(session, "task_assigned", now, instance_id=task["instance_id"], task_id=task_id,
@@ -146,8 +179,11 @@ def complete(ctx: EngineContext, task_id: int, user: str, data: dict[str, Any] |
         task = load_task(session, task_id)
         _require_active(task)
         if task["assignee"] != actor.name:
-            who = f"claimed by {task['assignee']}" if task["assignee"] else "not claimed; claim it first"
-            raise PermissionDenied(f"{actor.name} cannot complete task {task_id}: it is {who}")
+            if task["assignee"]:
+                raise PermissionDenied("%(user)s cannot complete task %(id)s: it is claimed by %(assignee)s",
+                                       user=actor.name, id=task_id, assignee=task["assignee"])
+            raise PermissionDenied("%(user)s cannot complete task %(id)s: it is not claimed; claim it first",
+                                   user=actor.name, id=task_id)
         violation = four_eyes_violation(session, task, actor)
         if violation:
             raise PermissionDenied(violation)
@@ -155,13 +191,15 @@ def complete(ctx: EngineContext, task_id: int, user: str, data: dict[str, Any] |
         case = existing_case(ctx, session, task["instance_id"])
         instance = case.instance
         if instance.status != "running":
-            raise Conflict(f"instance {instance.id} is {instance.status}; the task cannot be completed now")
+            raise Conflict("instance %(id)s is %(status)s; the task cannot be completed now", id=instance.id,
+                           status=Code(instance.status))
         restore(ctx, case)
         outcome = StepOutcome()
         try:
             outcome.completed.append(complete_human_task(case.workflow, task["spiff_task_id"], values))
         except TaskNotReady:
-            raise Conflict(f"task {task_id} is no longer waiting in instance {instance.id}") from None
+            raise Conflict("task %(id)s is no longer waiting in instance %(instance)s", id=task_id,
+                           instance=instance.id) from None
         now = ctx.clock.now()
         sla_status = task["sla_status"]
         if breached_on_completion(task["due_at"], sla_status, now):
@@ -180,38 +218,65 @@ def complete(ctx: EngineContext, task_id: int, user: str, data: dict[str, Any] |
 def _offered_to(task: TaskRow) -> str:
     parts = []
     if task["candidate_groups"]:
-        parts.append("groups: " + ", ".join(task["candidate_groups"]))
+        parts.append(Message("groups: %(groups)s", groups=Listing(task["candidate_groups"], "list")))
     if task["candidate_users"]:
-        parts.append("users: " + ", ".join(task["candidate_users"]))
-    return "; ".join(parts) or "open to all staff"
+        parts.append(Message("users: %(users)s", users=Listing(task["candidate_users"], "list")))
+    return Listing(parts, "problems") if parts else Message("open to all staff")
 
 
 INBOX_VIEWS = ("mine", "group")
 SLA_STATUSES = ("on_track", "at_risk", "breached")
 
 
+@dataclass(frozen=True)
+class InboxList:
+    """One list of the inbox: a page of its tasks, soonest due first, and how many there are in all."""
+
+    tasks: list[dict[str, Any]]
+    total: int
+    page: int
+    pages: int
+
+
+@dataclass(frozen=True)
+class Inbox:
+    """A user's inbox on one page: the tasks they hold (`mine`) and the open tasks they may claim
+    (`group`: offered to them, their groups or, for staff, everyone). `supervisor`: a manager or admin,
+    who also has the boards; `in_groups`: whether the user belongs to any group."""
+
+    mine: InboxList
+    group: InboxList
+    supervisor: bool
+    in_groups: bool
+
+
 def inbox(ctx: EngineContext, user: str, view: str = "mine", process: str | None = None,
           priority: int | None = None, sla_status: str | None = None, page: int = 1,
-          page_size: int = 20) -> dict[str, Any]:
-    """One page of a user's inbox: `mine` (claimed by them) or `group` (open tasks they may claim),
-    soonest due first."""
+          page_size: int = 20) -> Inbox:
+    """Both lists of a user's inbox, filtered alike; `page` is the page of the list `view` names, the
+    other list shows its first page."""
     problems = []
     if view not in INBOX_VIEWS:
-        problems.append(FieldProblem("view", f"must be one of {', '.join(INBOX_VIEWS)}"))
+        problems.append(FieldProblem("view", "must be one of %(values)s", values=Listing(INBOX_VIEWS, "list")))
     if sla_status is not None and sla_status not in SLA_STATUSES:
-        problems.append(FieldProblem("sla", f"must be one of {', '.join(SLA_STATUSES)}"))
+        problems.append(FieldProblem("sla", "must be one of %(values)s", values=Listing(SLA_STATUSES, "list")))
     if problems:
-        raise InvalidData(problems, summary="invalid inbox filter")
+        raise InvalidData(problems, summary=N_("invalid inbox filter"))
     page, page_size = max(page, 1), min(max(page_size, 1), 200)
     with unit_of_work(ctx, read_only=True) as session:
         actor = load_actor(session, user)
-        rows, total = task_rows.inbox_page(
-            session, mine=view == "mine", user=actor.name, groups=sorted(actor.groups),
-            unrestricted_too=actor.has_role("staff", "admin"), process=process, priority=priority,
-            sla_status=sla_status, limit=page_size, offset=(page - 1) * page_size)
-    return {"tasks": [task_view(r) | {"process_key": r["process_key"], "process_name": r["process_name"],
-                                      "business_key": r["business_key"]} for r in rows],
-            "total": total, "page": page, "pages": max(1, -(-total // page_size))}
+        lists = {}
+        for name in INBOX_VIEWS:
+            number = page if name == view else 1
+            rows, total = task_rows.inbox_page(
+                session, mine=name == "mine", user=actor.name, groups=sorted(actor.groups),
+                unrestricted_too=actor.has_role("staff", "admin"), process=process, priority=priority,
+                sla_status=sla_status, limit=page_size, offset=(number - 1) * page_size)
+            lists[name] = InboxList(
+                [task_view(r) | {"process_key": r["process_key"], "process_name": r["process_name"],
+                                 "business_key": r["business_key"]} for r in rows],
+                total, number, max(1, -(-total // page_size)))
+    return Inbox(lists["mine"], lists["group"], actor.has_role(*SUPERVISOR_ROLES), bool(actor.groups))
 
 
 def may_see(actor: Actor, task: TaskRow) -> bool:
@@ -249,9 +314,10 @@ def task_detail(ctx: EngineContext, task_id: int, user: str) -> dict[str, Any]:
         actor = load_actor(session, user)
         task = read_task(session, task_id)
         if task is None:
-            raise NotFound(f"task {task_id} does not exist")
+            raise NotFound("task %(id)s does not exist", id=task_id)
         if not may_see(actor, task):
-            raise PermissionDenied(f"{actor.name} may not see task {task_id} ({_offered_to(task)})")
+            raise PermissionDenied("%(user)s may not see task %(id)s (%(offered)s)", user=actor.name, id=task_id,
+                                   offered=_offered_to(task))
         case = existing_case(ctx, session, task["instance_id"])
         active = task["status"] in task_rows.ACTIVE_STATUSES
         colleagues = [a.name for a in user_rows.active_actors(session) if is_candidate(a, task)]
@@ -260,6 +326,7 @@ def task_detail(ctx: EngineContext, task_id: int, user: str) -> dict[str, Any]:
             "task": task_view(task),
             "instance": instance_summary(case.instance, case.definition) | {"process_name": case.definition.name},
             "variables": case.instance.variables,
+            "case_data": case_data(case.definition, case.instance.variables),
             "documentation": case.definition.elements.get(task["element_id"], {}).get("documentation"),
             "may_claim": task["status"] == "open" and is_candidate(actor, task) and blocked is None,
             "may_complete": task["status"] == "claimed" and task["assignee"] == actor.name and blocked is None,

@@ -10,10 +10,10 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from engine.store.history_rows import write_pending
 from engine.services.context import EngineContext
-from engine.errors import Conflict, DatabaseProblem
+from engine.errors import N_, Conflict, DatabaseProblem
 from engine.store.db import describe_database_error
 
-CHANGED_BY_SOMEONE_ELSE = "it was changed by someone else at the same time; reload it and try again"
+CHANGED_BY_SOMEONE_ELSE = N_("it was changed by someone else at the same time; reload it and try again")
 
 
 @contextmanager

@@ -21,14 +21,15 @@ from zoneinfo import available_timezones
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from engine.errors import Conflict, FieldProblem, InvalidData, NotFound, PermissionDenied
+from engine.errors import (
+    N_, Conflict, FieldProblem, InvalidData, Listing, Message, NotFound, PermissionDenied, codes)
 from engine.services.context import EngineContext
 from engine.services.limits import column_length, length_problems
 from engine.services.unit_of_work import unit_of_work
 from engine.store import session_rows, user_rows
 from engine.store.history_rows import record
 from engine.store.models import Group, User
-from engine.store.user_rows import Actor
+from engine.store.user_rows import Actor, GroupTitles
 from engine.views import user_view
 
 ROLES = ("admin", "designer", "manager", "staff")
@@ -38,9 +39,10 @@ EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 GROUP_NAME = re.compile(r"[\w-]{1,100}")
 LOCALES = ("en", "zh_Hans")
 TIMEZONE_LENGTH = column_length(User.timezone)  # what the profile form lets one type
-UNKNOWN_TIMEZONE = "is not a time zone name such as Asia/Shanghai"
-LAST_ADMIN_ROLE = "cannot remove the admin role from the last enabled admin; give another user the admin role first"
-LAST_ADMIN_DISABLED = "cannot disable the last enabled admin; give another user the admin role first"
+UNKNOWN_TIMEZONE = N_("is not a time zone name such as Asia/Shanghai")
+LAST_ADMIN_ROLE = N_("cannot remove the admin role from the last enabled admin; give another user the admin role "
+                     "first")
+LAST_ADMIN_DISABLED = N_("cannot disable the last enabled admin; give another user the admin role first")
 SESSION_LIFETIME = timedelta(hours=8)  # one working day from sign-in
 SEEN_EVERY = timedelta(minutes=5)  # how often a session's last_seen_at is written (not on every request)
 
@@ -51,9 +53,9 @@ def load_actor(session: Session, name: str | None) -> Actor:
         raise InvalidData([FieldProblem("user", "is required: say who is acting")])
     actor = user_rows.read_actor(session, name)
     if actor is None:
-        raise NotFound(f"unknown user '{name}'")
+        raise NotFound("unknown user '%(name)s'", name=name)
     if actor.disabled:
-        raise PermissionDenied(f"the account {name} is disabled")
+        raise PermissionDenied("the account %(name)s is disabled", name=name)
     return actor
 
 
@@ -67,43 +69,48 @@ def acting(session: Session, name: str | None) -> Actor:
 def require_role(actor: Actor, *roles: str, to: str) -> None:
     """Refuse unless `actor` has one of `roles`; `to` says what they tried, for the message."""
     if not actor.has_role(*roles):
-        raise PermissionDenied(f"{actor.name} may not {to}: that needs the role {' or '.join(roles)}")
+        raise PermissionDenied("%(user)s may not %(action)s: that needs the role %(roles)s", user=actor.name,
+                               action=Message(to), roles=codes(roles, "or"))
 
 
 def add_user(ctx: EngineContext, name: str, password: str, groups: list[str] = (),
-             roles: list[str] = (), email: str | None = None, user: str | None = None) -> dict[str, Any]:
-    """Add a user (default role: staff); `user`, who adds them, must be an admin."""
+             roles: list[str] = (), email: str | None = None, user: str | None = None,
+             simulated: bool = False) -> dict[str, Any]:
+    """Add a user (default role: staff); `user`, who adds them, must be an admin. `simulated`: staff the
+    simulator makes up, who work simulated history but are not listed and cannot sign in."""
     problems = []
     if not name or not name.strip() or len(name) > 100:
         problems.append(FieldProblem("name", "must be 1 to 100 characters"))
     elif name == OPERATOR:
-        problems.append(FieldProblem("name", f"'{OPERATOR}' is reserved for the local operator"))
+        problems.append(FieldProblem("name", "'%(name)s' is reserved for the local operator", name=OPERATOR))
     if len(password or "") < MIN_PASSWORD_LENGTH:
-        problems.append(FieldProblem("password", f"must be at least {MIN_PASSWORD_LENGTH} characters"))
+        problems.append(FieldProblem("password", "must be at least %(n)s characters", n=MIN_PASSWORD_LENGTH))
     bad_roles = [r for r in roles if r not in ROLES]
     if bad_roles:
-        problems.append(FieldProblem("role", f"unknown role {', '.join(bad_roles)}; roles are {', '.join(ROLES)}"))
+        problems.append(FieldProblem("role", "unknown role %(unknown)s; roles are %(roles)s",
+                                     unknown=Listing(bad_roles, "list"), roles=codes(ROLES)))
     if email is not None and not EMAIL.fullmatch(email):
         problems.append(FieldProblem("email", "is not an email address"))
     problems += length_problems(("email", email, User.email), *[("groups", g, Group.name) for g in groups])
     with unit_of_work(ctx) as session:
         actor = acting(session, user)
-        require_role(actor, "admin", to="add users")
+        require_role(actor, "admin", to=N_("add users"))
         if problems:
-            raise InvalidData(problems, summary="cannot add user")
+            raise InvalidData(problems, summary=N_("cannot add user"))
         if user_rows.get_user(session, name) is not None:
-            raise Conflict(f"user '{name}' already exists")
+            raise Conflict("user '%(name)s' already exists", name=name)
         now = ctx.clock.now()
         added = user_rows.add_user(session, name, generate_password_hash(password, method=ctx.password_method),
-                                   list(roles) or ["staff"], list(dict.fromkeys(groups)), email, now)
+                                   list(roles) or ["staff"], list(dict.fromkeys(groups)), email, now, simulated)
         record(session, "user_added", now, actor=actor.name,
                payload={"name": name, "roles": list(added.roles), "groups": [g.name for g in added.groups]})
         return user_view(added)
 
 
-def list_users(ctx: EngineContext) -> list[dict[str, Any]]:
+def list_users(ctx: EngineContext, include_simulated: bool = False) -> list[dict[str, Any]]:
+    """The bank's users; the simulator's made-up staff too with `include_simulated`."""
     with unit_of_work(ctx, read_only=True) as session:
-        return [user_view(u) for u in user_rows.all_users(session)]
+        return [user_view(u) for u in user_rows.all_users(session, include_simulated)]
 
 
 def existing_user_names(ctx: EngineContext) -> set[str]:
@@ -199,16 +206,16 @@ def _check_sign_in(ctx: EngineContext, session: Session, name: str, password: st
     now = ctx.clock.now()
     if found.locked_until is not None and found.locked_until > now:
         raise PermissionDenied(SIGN_IN_LOCKED)
-    if not matches or found.disabled:
+    if not matches or found.disabled or found.simulated:
         # A disabled account counts every attempt, right password or not, so that neither the
-        # message nor the lock-out tells whether the password was right.
+        # message nor the lock-out tells whether the password was right. Simulated staff never sign in.
         _count_failure(found, now)
         return None
     found.failed_sign_ins, found.failed_since, found.locked_until = 0, None, None
     return found
 
 
-SIGN_IN_LOCKED = "too many failed sign-ins: this account is locked for 15 minutes"
+SIGN_IN_LOCKED = N_("too many failed sign-ins: this account is locked for 15 minutes")
 FAILURE_WINDOW = timedelta(minutes=15)
 LOCK_FOR = timedelta(minutes=15)
 MAX_FAILURES = 5
@@ -227,7 +234,7 @@ def get_user(ctx: EngineContext, name: str) -> dict[str, Any]:
     with unit_of_work(ctx, read_only=True) as session:
         found = user_rows.get_user(session, name)
         if found is None:
-            raise NotFound(f"unknown user '{name}'")
+            raise NotFound("unknown user '%(name)s'", name=name)
         return user_view(found)
 
 
@@ -242,30 +249,31 @@ def update_user(ctx: EngineContext, name: str, user: str | None, *, roles: list[
     """
     problems = []
     if roles is not None and (bad := [r for r in roles if r not in ROLES]):
-        problems.append(FieldProblem("role", f"unknown role {', '.join(bad)}; roles are {', '.join(ROLES)}"))
+        problems.append(FieldProblem("role", "unknown role %(unknown)s; roles are %(roles)s",
+                                     unknown=Listing(bad, "list"), roles=codes(ROLES)))
     if roles is not None and not roles:
         problems.append(FieldProblem("role", "give the user at least one role"))
     if email and not EMAIL.fullmatch(email):
         problems.append(FieldProblem("email", "is not an email address"))
     problems += length_problems(("email", email, User.email), *[("groups", g, Group.name) for g in groups or []])
     if password is not None and len(password) < MIN_PASSWORD_LENGTH:
-        problems.append(FieldProblem("password", f"must be at least {MIN_PASSWORD_LENGTH} characters"))
+        problems.append(FieldProblem("password", "must be at least %(n)s characters", n=MIN_PASSWORD_LENGTH))
     with unit_of_work(ctx) as session:
         actor = acting(session, user)
-        require_role(actor, "admin", to="change users")
+        require_role(actor, "admin", to=N_("change users"))
         if disabled and name == actor.name:
             problems.append(FieldProblem("disabled", "you cannot disable your own account"))
         if problems:
-            raise InvalidData(problems, summary=f"cannot change user {name}")
+            raise InvalidData(problems, summary=Message("cannot change user %(name)s", name=name))
         # Every enabled admin is locked before the user (always in this order, so two such changes
         # queue instead of deadlocking) when the change could leave no enabled admin.
         admins = user_rows.enabled_admins(session) if roles is not None or disabled else []
         found = user_rows.get_user(session, name, lock=True)
         if found is None:
-            raise NotFound(f"unknown user '{name}'")
+            raise NotFound("unknown user '%(name)s'", name=name)
         problems = _last_admin_problems(found, admins, roles, disabled)
         if problems:
-            raise InvalidData(problems, summary=f"cannot change user {name}")
+            raise InvalidData(problems, summary=Message("cannot change user %(name)s", name=name))
         changed = []
         ends_sessions = (bool(disabled) and not found.disabled) or password is not None \
             or (roles is not None and bool(set(found.roles) - set(roles)))
@@ -308,14 +316,14 @@ def set_profile(ctx: EngineContext, user: str, locale: str | None = None, timezo
     """A user's own language (`en`, `zh_Hans`) and time zone (IANA name); None keeps the browser's/bank's."""
     problems = []
     if locale not in (None, *LOCALES):
-        problems.append(FieldProblem("locale", f"must be one of {', '.join(LOCALES)}"))
+        problems.append(FieldProblem("locale", "must be one of %(values)s", values=Listing(LOCALES, "list")))
     too_long = length_problems(("timezone", timezone, User.timezone))
     if too_long:
         problems += too_long
     elif timezone is not None and timezone not in _time_zones():
         problems.append(FieldProblem("timezone", UNKNOWN_TIMEZONE))
     if problems:
-        raise InvalidData(problems, summary="cannot change the profile")
+        raise InvalidData(problems, summary=N_("cannot change the profile"))
     with unit_of_work(ctx) as session:
         found = user_rows.get_user(session, load_actor(session, user).name, lock=True)
         found.locale, found.timezone = locale, timezone
@@ -334,26 +342,63 @@ def list_groups(ctx: EngineContext) -> list[dict[str, Any]]:
         return [{"name": name, "members": members} for name, members in user_rows.all_groups(session)]
 
 
-def add_group(ctx: EngineContext, name: str, user: str | None = None) -> dict[str, Any]:
-    """Add an empty group (groups also appear when a user is given one); `user` must be an admin."""
+def add_group(ctx: EngineContext, name: str, user: str | None = None, title: str | None = None,
+              title_zh: str | None = None) -> dict[str, Any]:
+    """Add an empty group (groups also appear when a user is given one), with what pages call it in
+    English (`title`) and Chinese (`title_zh`); `user` must be an admin."""
     name = (name or "").strip()
+    title, title_zh = _title(title), _title(title_zh)
+    problems = length_problems(("title", title, Group.title), ("title_zh", title_zh, Group.title_zh))
     if not GROUP_NAME.fullmatch(name):
-        raise InvalidData([FieldProblem("name", "must be 1 to 100 letters, digits, '_' or '-'")],
-                          summary="cannot add the group")
+        problems.insert(0, FieldProblem("name", "must be 1 to 100 letters, digits, '_' or '-'"))
+    if problems:
+        raise InvalidData(problems, summary=N_("cannot add the group"))
     with unit_of_work(ctx) as session:
         actor = acting(session, user)
-        require_role(actor, "admin", to="add groups")
+        require_role(actor, "admin", to=N_("add groups"))
         if user_rows.group_exists(session, name):
-            raise Conflict(f"group '{name}' already exists")
-        user_rows.add_group(session, name)
+            raise Conflict("group '%(name)s' already exists", name=name)
+        user_rows.add_group(session, name, title, title_zh)
         record(session, "group_added", ctx.clock.now(), actor=actor.name, payload={"name": name})
-        return {"name": name, "members": 0}
+        return {"name": name, "members": 0, "title": title, "title_zh": title_zh}
+
+
+def set_group_titles(ctx: EngineContext, name: str, title: str | None, title_zh: str | None,
+                     user: str | None = None) -> GroupTitles:
+    """Change what pages call a group in English and Chinese (blank: not given); `user` must be an admin."""
+    title, title_zh = _title(title), _title(title_zh)
+    problems = length_problems(("title", title, Group.title), ("title_zh", title_zh, Group.title_zh))
+    if problems:
+        raise InvalidData(problems, summary=Message("cannot change the group %(name)s", name=name))
+    with unit_of_work(ctx) as session:
+        actor = acting(session, user)
+        require_role(actor, "admin", to=N_("change groups"))
+        found = user_rows.get_group(session, name)
+        if found is None:
+            raise NotFound("unknown group '%(name)s'", name=name)
+        found.title, found.title_zh = title, title_zh
+        record(session, "group_changed", ctx.clock.now(), actor=actor.name,
+               payload={"name": name, "title": title, "title_zh": title_zh})
+        return GroupTitles(name, title, title_zh)
+
+
+def group_titles(ctx: EngineContext) -> dict[str, GroupTitles]:
+    """Every group's display names by group name (anyone may read them: pages name groups to everyone)."""
+    with unit_of_work(ctx, read_only=True) as session:
+        return {g.name: g for g in user_rows.group_titles(session)}
+
+
+def _title(text: str | None) -> str | None:
+    return (text or "").strip() or None
 
 
 def administration(ctx: EngineContext, user: str | None = None) -> dict[str, Any]:
-    """Users and groups for the administration page; `user` must be an admin."""
+    """Users and groups (with their display names and how many users each has) for the administration
+    pages, and how many simulated staff exist (not listed); `user` must be an admin."""
     with unit_of_work(ctx, read_only=True) as session:
-        require_role(acting(session, user), "admin", to="administer users")
+        require_role(acting(session, user), "admin", to=N_("administer users"))
+        titles = {g.name: g for g in user_rows.group_titles(session)}
         return {"users": [user_view(u) for u in user_rows.all_users(session)],
-                "groups": [{"name": name, "members": members} for name, members in user_rows.all_groups(session)],
-                "roles": list(ROLES)}
+                "groups": [{"name": name, "members": members, "title": titles[name].title,
+                            "title_zh": titles[name].title_zh} for name, members in user_rows.all_groups(session)],
+                "roles": list(ROLES), "simulated": user_rows.simulated_count(session)}

@@ -12,7 +12,7 @@ import threading
 from typing import Any, Callable
 
 from engine.connectors import CONNECTOR_RETRIES, ConnectorRegistry
-from engine.errors import BankflowError
+from engine.errors import N_, BankflowError
 from engine.services import external_tasks
 from engine.services.context import EngineContext
 from engine.services.due_jobs import run_due_jobs
@@ -58,7 +58,7 @@ def _answer(ctx: EngineContext, registry: ConnectorRegistry, worker_id: str, job
 
 def record_heartbeat(ctx: EngineContext, worker_id: str, interval: float | None = None) -> None:
     """Note that `worker_id` runs a pass now (`interval`: seconds until its next one; None for a single pass)."""
-    check_lengths("cannot record the worker's pass", ("worker_id", worker_id, WorkerHeartbeat.worker_id))
+    check_lengths(N_("cannot record the worker's pass"), ("worker_id", worker_id, WorkerHeartbeat.worker_id))
     with unit_of_work(ctx) as session:
         worker_rows.record_pass(session, worker_id, ctx.clock.now(), interval)
 

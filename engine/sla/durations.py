@@ -22,6 +22,8 @@ from decimal import Decimal, InvalidOperation
 
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import LOCALTZ
 
+from engine.errors import ExplainedError
+
 MAX_TEXT = 100
 MAX_YEARS = 100
 MAX_DURATION = timedelta(days=36_525)         # 100 years of 365.25 days
@@ -41,7 +43,7 @@ _WEEK_DATE = re.compile(r"(\d{4})-?W(\d{2})-?(\d)(T.{1,40})?")
 _REPEAT = re.compile(r"R(\d{0,10})")
 
 
-class DurationError(ValueError):
+class DurationError(ExplainedError, ValueError):
     """Not an ISO 8601 value bankflow can use; the message says why."""
 
 
@@ -71,7 +73,8 @@ class IsoDuration:
 
 
 def _invalid(text: str, example: str = "PT8H, P3D, P2W or P1M") -> DurationError:
-    return DurationError(f"'{_shown(text)}' is not an ISO 8601 duration (e.g. {example})")
+    return DurationError("'%(text)s' is not an ISO 8601 duration (e.g. %(example)s)", text=_shown(text),
+                         example=example)
 
 
 def _shown(text: object) -> str:
@@ -85,16 +88,16 @@ def _number(text: str | None) -> Decimal:
     try:
         return Decimal(text.replace(",", "."))
     except InvalidOperation:
-        raise DurationError(f"'{text}' is not a number") from None
+        raise DurationError("'%(text)s' is not a number", text=text) from None
 
 
 def parse_iso_duration(text: object) -> IsoDuration:
     """A duration such as `PT4H`, `P10D`, `P1Y2M`, `P1DT12H` or `PT1.5S`, bounded."""
     if not isinstance(text, str):
-        raise DurationError(f"a duration must be text such as PT8H, not {type(text).__name__}")
+        raise DurationError("a duration must be text such as PT8H, not %(type)s", type=type(text).__name__)
     cleaned = text.strip().upper()
     if len(cleaned) > MAX_TEXT:
-        raise DurationError(f"'{_shown(text)}' is too long for a duration")
+        raise DurationError("'%(text)s' is too long for a duration", text=_shown(text))
     found = _DURATION.fullmatch(cleaned)
     if not found or cleaned in ("P", "PT") or cleaned.endswith("T"):
         raise _invalid(text)
@@ -102,21 +105,26 @@ def parse_iso_duration(text: object) -> IsoDuration:
     given = [name for name, group in zip(_FIELDS, found.groups()) if group is not None]
     fractions = [name for name in given if values[name] != int(values[name])]
     if fractions and fractions != given[-1:]:
-        raise DurationError(f"'{_shown(text)}': only the last part of a duration may have a fraction")
+        raise DurationError("'%(text)s': only the last part of a duration may have a fraction", text=_shown(text))
     if values["years"] != int(values["years"]) or values["months"] != int(values["months"]):
-        raise DurationError(f"'{_shown(text)}': years and months must be whole numbers; say days instead")
+        raise DurationError("'%(text)s': years and months must be whole numbers; say days instead",
+                            text=_shown(text))
     months = int(values["years"]) * 12 + int(values["months"])
     if months > MAX_YEARS * 12:
-        raise DurationError(f"'{_shown(text)}' is longer than {MAX_YEARS} years")
+        raise _too_long(text)
     if values["weeks"] * 7 + values["days"] > MAX_DURATION.days or \
             values["hours"] / 24 + values["minutes"] / 1440 + values["seconds"] / 86400 > MAX_DURATION.days:
-        raise DurationError(f"'{_shown(text)}' is longer than {MAX_YEARS} years")
+        raise _too_long(text)
     span = timedelta(hours=float(values["hours"]), minutes=float(values["minutes"]), seconds=float(values["seconds"]))
     fixed = timedelta(weeks=float(values["weeks"]), days=float(values["days"])) + span
     duration = IsoDuration(cleaned, months, fixed, values["weeks"], values["days"], span)
     if duration.approximate > MAX_DURATION + timedelta(days=1):
-        raise DurationError(f"'{_shown(text)}' is longer than {MAX_YEARS} years")
+        raise _too_long(text)
     return duration
+
+
+def _too_long(text: str) -> DurationError:
+    return DurationError("'%(text)s' is longer than %(years)s years", text=_shown(text), years=MAX_YEARS)
 
 
 def parse_duration(text: str) -> timedelta:
@@ -130,9 +138,10 @@ def parse_duration(text: str) -> timedelta:
         raise _invalid(text, "PT8H, P3D, P2W")
     duration = parse_iso_duration(cleaned)
     if duration.months:
-        raise DurationError(f"'{text}' uses years or months, which have no fixed length; use days or weeks")
+        raise DurationError("'%(text)s' uses years or months, which have no fixed length; use days or weeks",
+                            text=text)
     if duration.fixed <= timedelta(0):
-        raise DurationError(f"'{text}' is not a positive duration")
+        raise DurationError("'%(text)s' is not a positive duration", text=text)
     return duration.fixed
 
 
@@ -141,15 +150,16 @@ def working_due(calendar, start: datetime, text: str) -> datetime:
     five), hours, minutes and seconds count working time."""
     duration = parse_iso_duration(text)
     if duration.months:
-        raise DurationError(f"'{text}' uses years or months, which have no fixed length in working time; "
-                            "use days or weeks")
+        raise DurationError("'%(text)s' uses years or months, which have no fixed length in working time; "
+                            "use days or weeks", text=text)
     days = duration.days + 5 * duration.weeks
     if days != int(days):
-        raise DurationError(f"'{text}' has a fraction of a day; say the hours instead (e.g. PT12H)")
+        raise DurationError("'%(text)s' has a fraction of a day; say the hours instead (e.g. PT12H)", text=text)
     if days > MAX_WORKING_DAYS:
-        raise DurationError(f"'{text}' is more than {MAX_WORKING_DAYS:,} working days")
+        raise DurationError("'%(text)s' is more than %(days)s working days", text=text,
+                            days=format(MAX_WORKING_DAYS, ","))
     if duration.span > MAX_WORKING_SPAN:
-        raise DurationError(f"'{text}' is more than ten years of working time")
+        raise DurationError("'%(text)s' is more than ten years of working time", text=text)
     return calendar.add(calendar.add_working_days(start, int(days)), duration.span)
 
 
@@ -173,10 +183,11 @@ def parse_iso_datetime(text: object) -> datetime:
     """A date-time (`2026-12-01T09:00:00Z`, a local time, an ISO week date) as an aware UTC
     instant between EARLIEST and LATEST; a time without an offset is the server's local time."""
     if not isinstance(text, str):
-        raise DurationError(f"a date-time must be text such as 2026-12-01T09:00:00Z, not {type(text).__name__}")
+        raise DurationError("a date-time must be text such as 2026-12-01T09:00:00Z, not %(type)s",
+                            type=type(text).__name__)
     cleaned = text.strip()
     if len(cleaned) > MAX_TEXT:
-        raise DurationError(f"'{_shown(text)}' is too long for a date-time")
+        raise DurationError("'%(text)s' is too long for a date-time", text=_shown(text))
     week = _WEEK_DATE.fullmatch(cleaned.upper())
     try:
         if week:
@@ -186,15 +197,17 @@ def parse_iso_datetime(text: object) -> datetime:
         else:
             moment = datetime.fromisoformat(cleaned)
     except ValueError:
-        raise DurationError(f"'{_shown(text)}' is not an ISO 8601 date-time (e.g. 2026-12-01T09:00:00Z)") from None
+        raise DurationError("'%(text)s' is not an ISO 8601 date-time (e.g. 2026-12-01T09:00:00Z)",
+                            text=_shown(text)) from None
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=LOCALTZ)
     try:
         moment = moment.astimezone(timezone.utc)
     except (OverflowError, ValueError):
-        raise DurationError(f"'{_shown(text)}' is out of range") from None
+        raise DurationError("'%(text)s' is out of range", text=_shown(text)) from None
     if not EARLIEST <= moment <= LATEST:
-        raise DurationError(f"'{_shown(text)}' is not between {EARLIEST.year} and {LATEST.year}")
+        raise DurationError("'%(text)s' is not between %(first)s and %(last)s", text=_shown(text),
+                            first=EARLIEST.year, last=LATEST.year)
     return moment
 
 
@@ -227,7 +240,7 @@ class Cycle:
                 break
             high *= 2
         else:
-            raise DurationError(f"the next occurrence of '{self.period.text}' could not be computed")
+            raise DurationError("the next occurrence of '%(text)s' could not be computed", text=self.period.text)
         low = 0  # too early; `high` is not
         while high - low > 1:
             middle = (low + high) // 2
@@ -250,20 +263,23 @@ class Cycle:
 def parse_cycle(text: object) -> Cycle:
     """`R/P1D`, `R3/PT1H` or `R/2026-01-05T09:00:00Z/P1W` (quotes around it are allowed)."""
     if not isinstance(text, str):
-        raise DurationError(f"a repeating interval must be text such as R/P1D, not {type(text).__name__}")
+        raise DurationError("a repeating interval must be text such as R/P1D, not %(type)s",
+                            type=type(text).__name__)
     cleaned = text.strip()
     if len(cleaned) > 2 * MAX_TEXT:
-        raise DurationError(f"'{_shown(text)}' is too long for a repeating interval")
+        raise DurationError("'%(text)s' is too long for a repeating interval", text=_shown(text))
     parts = cleaned.split("/")
     repeat = _REPEAT.fullmatch(parts[0].upper()) if parts else None
     if len(parts) not in (2, 3) or repeat is None:
-        raise DurationError(f"'{_shown(text)}' is not an ISO 8601 repeating interval such as R/P1D or R3/PT1H")
+        raise DurationError("'%(text)s' is not an ISO 8601 repeating interval such as R/P1D or R3/PT1H",
+                            text=_shown(text))
     count = int(repeat.group(1)) if repeat.group(1) else -1
     if count == 0 or count > MAX_REPETITIONS:
-        raise DurationError(f"'{_shown(text)}' must repeat between 1 and {MAX_REPETITIONS:,} times")
+        raise DurationError("'%(text)s' must repeat between 1 and %(most)s times", text=_shown(text),
+                            most=format(MAX_REPETITIONS, ","))
     start = parse_iso_datetime(parts[1]) if len(parts) == 3 else None
     period = parse_iso_duration(parts[-1])
     if period.approximate < MIN_PERIOD:
-        raise DurationError(f"'{_shown(text)}' repeats more often than once a second (its period is "
-                            f"{period.text}); give a longer period")
+        raise DurationError("'%(text)s' repeats more often than once a second (its period is %(period)s); give a "
+                            "longer period", text=_shown(text), period=period.text)
     return Cycle(count, start, period)

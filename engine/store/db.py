@@ -9,7 +9,7 @@ from sqlalchemy import Engine, create_engine, event, make_url
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError
 from sqlalchemy.orm import Session, sessionmaker
 
-from engine.errors import DatabaseProblem
+from engine.errors import DatabaseProblem, Message
 
 DATABASE_URL_ENV = "BANKFLOW_DATABASE_URL"
 
@@ -29,15 +29,16 @@ def make_engine(url: str, create: bool = True) -> Engine:
     try:
         parsed = make_url(url)
     except ArgumentError:
-        raise DatabaseProblem(f"'{url}' is not a database URL (e.g. sqlite:///bankflow.sqlite or "
-                              "postgresql+psycopg://user@host/db)") from None
+        raise DatabaseProblem("'%(url)s' is not a database URL (e.g. sqlite:///bankflow.sqlite or "
+                              "postgresql+psycopg://user@host/db)", url=url) from None
     if parsed.get_backend_name() == "sqlite":
         _check_sqlite_file(parsed.database, create)
     try:
         return _tuned_engine(url, parsed.get_backend_name() == "sqlite")
     except (NoSuchModuleError, ModuleNotFoundError, ImportError) as exc:
-        raise DatabaseProblem(f"cannot use '{parsed.render_as_string()}': the database driver is not installed "
-                              f"({exc}); bankflow supports SQLite and PostgreSQL (postgresql+psycopg://...)") from None
+        raise DatabaseProblem("cannot use '%(url)s': the database driver is not installed (%(problem)s); bankflow "
+                              "supports SQLite and PostgreSQL (postgresql+psycopg://...)",
+                              url=parsed.render_as_string(), problem=str(exc)) from None
 
 
 def _check_sqlite_file(database: str | None, create: bool) -> None:
@@ -47,8 +48,8 @@ def _check_sqlite_file(database: str | None, create: bool) -> None:
     if path.exists():
         return
     if not create:
-        raise DatabaseProblem(f"the database {path} does not exist: run `bankflow init-db` "
-                              "(or `bankflow demo`) to create it, or pass --database-url")
+        raise DatabaseProblem("the database %(path)s does not exist: run `bankflow init-db` "
+                              "(or `bankflow demo`) to create it, or pass --database-url", path=str(path))
     path.parent.mkdir(parents=True, exist_ok=True)
 
 
@@ -110,12 +111,12 @@ def make_session_factory(engine: Engine, read_only: bool = False) -> sessionmake
     return sessionmaker(engine.execution_options(**options), expire_on_commit=False)
 
 
-def describe_database_error(exc: Exception) -> str:
+def describe_database_error(exc: Exception) -> Message:
     """One line for a database failure a user can act on, without the driver's traceback."""
     text = str(getattr(exc, "orig", exc)).strip().splitlines()[0] if str(getattr(exc, "orig", exc)).strip() else ""
     lowered = text.lower()
     if "no such table" in lowered or ("relation" in lowered and "does not exist" in lowered):
-        return "the database has no bankflow schema yet: run `bankflow init-db` first"
+        return Message("the database has no bankflow schema yet: run `bankflow init-db` first")
     if "connection" in lowered or "could not connect" in lowered or "unable to open" in lowered:
-        return f"cannot reach the database: {text}"
-    return f"database error: {text}"
+        return Message("cannot reach the database: %(problem)s", problem=text)
+    return Message("database error: %(problem)s", problem=text)

@@ -295,7 +295,9 @@ class Notification(Base):
     instance_id: Mapped[int | None] = mapped_column(ForeignKey("process_instance.id"))
     task_id: Mapped[int | None] = mapped_column(ForeignKey("human_task.id"))
     kind: Mapped[str] = mapped_column(String(40))
-    message: Mapped[str] = mapped_column(Text)
+    message: Mapped[str] = mapped_column(Text)  # English, as mailed; pages say `message_id` with `params`
+    message_id: Mapped[str | None] = mapped_column(String(40))
+    params: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     created_at: Mapped[datetime]
     read_at: Mapped[datetime | None]
     emailed_at: Mapped[datetime | None]
@@ -311,6 +313,8 @@ class User(Base):
     roles: Mapped[list[Any]] = mapped_column(default=list)
     created_at: Mapped[datetime]
     disabled: Mapped[bool] = mapped_column(default=False)  # a disabled user cannot sign in
+    # Made up by the simulator to work simulated history: never listed as staff, never signs in.
+    simulated: Mapped[bool] = mapped_column(default=False)
     # Failed sign-ins since `failed_since`; 5 within 15 minutes lock the user until `locked_until`.
     failed_sign_ins: Mapped[int] = mapped_column(default=0)
     failed_since: Mapped[datetime | None]
@@ -340,6 +344,8 @@ class Group(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(100), unique=True)
+    title: Mapped[str | None] = mapped_column(String(200))  # what pages call it, in English ...
+    title_zh: Mapped[str | None] = mapped_column(String(200))  # ... and in Chinese
 
 
 class Membership(Base):

@@ -78,6 +78,23 @@ def active_among(session: Session, instance_id: int, spiff_ids: list[str]) -> li
     return session.execute(_ACTIVE_AMONG, {"instance_id": instance_id, "ids": spiff_ids}).all()
 
 
+_HELD_PER_USER = (select(TASK.c.assignee, func.count().label("held")).where(TASK.c.status == "claimed")
+                  .group_by(TASK.c.assignee))
+_COMPLETIONS_IN = select(TASK.c.instance_id, TASK.c.element_id, TASK.c.completed_by).where(
+    TASK.c.instance_id.in_(bindparam("ids", expanding=True)), TASK.c.status == "completed")
+
+
+def held_per_user(session: Session) -> dict[str, int]:
+    """How many tasks each user holds (claimed, not yet completed)."""
+    return {row.assignee: row.held for row in session.execute(_HELD_PER_USER)}
+
+
+def completions_in(session: Session, instance_ids: list[int]) -> list[Any]:
+    """Who completed which element in these cases (instance_id, element_id, completed_by): the four-eyes
+    rule of many tasks checked in one statement."""
+    return session.execute(_COMPLETIONS_IN, {"ids": instance_ids}).all() if instance_ids else []
+
+
 def completed_by(session: Session, instance_id: int, element_ids: list[str], user: str) -> str | None:
     """The name of a task of these elements that `user` completed in the case, or None (four-eyes)."""
     return session.scalar(_COMPLETED_BY, {"instance_id": instance_id, "user": user, "elements": element_ids})

@@ -4,7 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import bindparam, func, select
+from sqlalchemy import and_, bindparam, func, select
 from sqlalchemy.orm import Session
 
 from engine.store.models import Group, User
@@ -46,8 +46,14 @@ def get_user(session: Session, name: str, lock: bool = False) -> User | None:
     return session.scalar(query.with_for_update() if lock else query)
 
 
-def all_users(session: Session) -> list[User]:
-    return list(session.scalars(select(User).order_by(User.name)))
+def all_users(session: Session, include_simulated: bool = False) -> list[User]:
+    """The bank's users by name; the simulator's made-up staff only with `include_simulated`."""
+    query = select(User).order_by(User.name)
+    return list(session.scalars(query if include_simulated else query.where(User.simulated.is_(False))))
+
+
+def simulated_count(session: Session) -> int:
+    return session.scalar(select(func.count()).select_from(USER).where(USER.c.simulated.is_(True)))
 
 
 def enabled_admins(session: Session) -> list[User]:
@@ -62,8 +68,9 @@ def user_names(session: Session) -> set[str]:
 
 
 def add_user(session: Session, name: str, password_hash: str, roles: list[str], groups: list[str],
-             email: str | None, now: datetime) -> User:
-    user = User(name=name, email=email, password_hash=password_hash, roles=roles, created_at=now)
+             email: str | None, now: datetime, simulated: bool = False) -> User:
+    user = User(name=name, email=email, password_hash=password_hash, roles=roles, created_at=now,
+                simulated=simulated)
     set_groups(session, user, groups)
     session.add(user)
     session.flush()
@@ -76,15 +83,36 @@ def set_groups(session: Session, user: User, groups: list[str]) -> None:
 
 
 def all_groups(session: Session) -> list[tuple[str, int]]:
-    """Group names with how many users belong to each."""
+    """Group names with how many users (simulated staff not counted) belong to each."""
     return [(row.name, row.members) for row in session.execute(
-        select(Group.name, func.count(MEMBERSHIP.c.user_id).label("members"))
-        .outerjoin(MEMBERSHIP, MEMBERSHIP.c.group_id == Group.id).group_by(Group.name).order_by(Group.name))]
+        select(Group.name, func.count(USER.c.id).label("members"))
+        .outerjoin(MEMBERSHIP, MEMBERSHIP.c.group_id == Group.id)
+        .outerjoin(USER, and_(USER.c.id == MEMBERSHIP.c.user_id, USER.c.simulated.is_(False)))
+        .group_by(Group.name).order_by(Group.name))]
 
 
-def add_group(session: Session, name: str) -> None:
-    session.add(Group(name=name))
+@dataclass(frozen=True)
+class GroupTitles:
+    """A group's display names: what pages call it in English and in Chinese (None: not given)."""
+
+    name: str
+    title: str | None
+    title_zh: str | None
+
+
+def add_group(session: Session, name: str, title: str | None = None, title_zh: str | None = None) -> None:
+    session.add(Group(name=name, title=title, title_zh=title_zh))
     session.flush()
+
+
+def get_group(session: Session, name: str) -> Group | None:
+    return session.scalar(select(Group).where(Group.name == name).with_for_update())
+
+
+def group_titles(session: Session) -> list[GroupTitles]:
+    """Every group's display names, in one statement."""
+    return [GroupTitles(row.name, row.title, row.title_zh)
+            for row in session.execute(select(GROUP.c.name, GROUP.c.title, GROUP.c.title_zh))]
 
 
 def group_exists(session: Session, name: str) -> bool:
@@ -102,12 +130,12 @@ _ALL_ACTORS = (
     select(USER.c.name, USER.c.roles, GROUP.c.name.label("group_name"))
     .select_from(USER.outerjoin(MEMBERSHIP, MEMBERSHIP.c.user_id == USER.c.id)
                  .outerjoin(GROUP, GROUP.c.id == MEMBERSHIP.c.group_id))
-    .where(USER.c.disabled.is_(False)).order_by(USER.c.name)
+    .where(USER.c.disabled.is_(False), USER.c.simulated.is_(False)).order_by(USER.c.name)
 )
 
 
 def active_actors(session: Session) -> list[Actor]:
-    """Every user who is not disabled, with roles and groups, in one statement."""
+    """Every user who is neither disabled nor simulated, with roles and groups, in one statement."""
     actors: dict[str, tuple[list[str], set[str]]] = {}
     for row in session.execute(_ALL_ACTORS):
         roles, groups = actors.setdefault(row.name, (row.roles, set()))

@@ -8,11 +8,13 @@ import json
 import re
 from datetime import datetime, timedelta, timezone
 
+from click.testing import CliRunner
 from sqlalchemy import update
 
-from engine.services import instances, metrics, tasks
+from engine.services import dashboard, deployments, due_jobs, instances, metrics, sla_targets, tasks
 from engine.store.tables import TASK
 from tests.web.conftest import csrf_token
+from webui.cli import main
 
 BEGIN = datetime(2026, 3, 2, 1, 0, tzinfo=timezone.utc)
 
@@ -111,4 +113,103 @@ def test_a_late_task_is_on_the_sla_board_and_can_be_reassigned(bank, client, sig
     assert tasks.list_tasks(bank, instance_id=open_case["id"])[0]["assignee"] == "oleg"
     refused = client.post(f"/dashboard/sla/{late['id']}/assign",
                           data={"to": "max", "csrf_token": csrf_token(client, "/dashboard/sla")})
-    assert refused.status_code == 400
+    assert refused.status_code == 302 and refused.location.endswith("/dashboard/sla")  # back to the board
+    assert "was not reassigned" in client.get("/dashboard/sla").get_data(as_text=True)
+    assert tasks.list_tasks(bank, instance_id=open_case["id"])[0]["assignee"] == "oleg"
+
+
+def sla_history(bank, clock):
+    """loan_review with a 4 h end-to-end SLA and a 2 h SLA on capture (set by mona), five cases:
+    A on time; B's capture late (breached at completion); C late end to end (breached at completion);
+    E open past its end-to-end due time and D's capture open past its due time (the worker records
+    both). Returns the end of the history."""
+    clock.set(BEGIN)
+    sla_targets.set_target(bank, "loan_review", "PT4H", user="mona")
+    sla_targets.set_target(bank, "loan_review", "PT2H", element_id="capture", user="mona")
+
+    def case(name, capture_hours, approve_hours=None):
+        started = instances.start(bank, "loan_review", business_key=name, user="olga")
+        [capture] = tasks.list_tasks(bank, instance_id=started["id"])
+        tasks.claim(bank, capture["id"], "olga")
+        if capture_hours is None:
+            return
+        clock.advance(hours=capture_hours)
+        tasks.complete(bank, capture["id"], "olga", {"amount": 25000, "score": 610, "purpose": "home"})
+        if approve_hours is None:
+            return
+        [approve] = tasks.list_tasks(bank, instance_id=started["id"])
+        tasks.claim(bank, approve["id"], "mona")
+        clock.advance(hours=approve_hours)
+        tasks.complete(bank, approve["id"], "mona", {"approved": True, "comment": "fine"})
+
+    case("A", 1.5, 0.5)      # t 0 -> 2: on time
+    case("B", 3, 0.5)        # t 2 -> 5.5: capture 3 h > 2 h, case 3.5 h: on time
+    case("C", 1, 4)          # t 5.5 -> 10.5: case 5 h > 4 h
+    case("E", 1)             # t 10.5, due 14.5: open, approval waits
+    clock.advance(hours=0.5)
+    case("D", None)          # t 12: capture due 14, case due 16
+    clock.advance(hours=3)   # t 15
+    due_jobs.run_due_jobs(bank, "test-worker")
+    clock.advance(minutes=1)  # the window [since, until) holds what the worker recorded
+    return clock.now()
+
+
+def figures_in(html: str) -> dict[str, tuple[int, int | None]]:
+    """data-figure name -> (data-value, data-of) of every SLA figure in `html`."""
+    return {name: (int(value), int(of) if of else None) for name, value, of in re.findall(
+        r'data-figure="(\w+)" data-value="(\d+)"(?: data-of="(\d+)")?', html)}
+
+
+def test_case_and_task_sla_figures_agree_on_the_dashboard_the_sla_board_and_metrics_json(
+        bank, client, sign_in, clock, database_url):
+    end = sla_history(bank, clock)
+    since = end - timedelta(days=30)
+    result = CliRunner().invoke(main, ["metrics", "--process", "loan_review", "--since", since.isoformat(),
+                                       "--until", end.isoformat(), "--json", "--database-url", database_url],
+                                catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    doc = json.loads(result.output)
+    sla = doc["sla"]
+    assert sla == {"cases": {"completed": 3, "completed_breached": 1, "breach_rate": 0.333333, "open_breached": 1},
+                   "tasks": {"breaches": 2, "open_breached": 1}}
+    assert doc["instances"]["sla_breaches"] == 2  # C at completion, E by the worker
+    assert sum(a["sla_breaches"] for a in doc["activities"]) == sla["tasks"]["breaches"]
+    expected = {"case_sla": (1, 3), "case_sla_open_breached": (1, None),
+                "task_sla_breaches": (2, None), "task_sla_open_breached": (1, None)}
+
+    board = dashboard.sla_board(bank, "mona", key="loan_review")
+    breached = [t for t in board["tasks"] if t["sla"] == "breached"]
+    assert len(breached) == sum(c["breached"] for c in board["counts"]) == sla["tasks"]["open_breached"]
+
+    sign_in("mona")
+    page = client.get("/dashboard/loan_review?days=30").get_data(as_text=True)
+    summary = page[page.index('id="summary"'):page.index("</dl>")]
+    assert figures_in(summary) == expected
+    overview = client.get("/dashboard?days=30").get_data(as_text=True)
+    row = overview[overview.index('data-process="loan_review"'):]
+    assert figures_in(row[:row.index("</tr>")]) == expected
+    assert "33.3 %" in row[:row.index("</tr>")]
+
+
+def test_customer_activities_are_shown_apart_with_their_own_verdict(bank, client, sign_in, clock, fixture_path):
+    marked = fixture_path("two_lane_review.bpmn").read_text().replace(
+        '<bpmn:lane id="Lane_managers" name="credit_managers">',
+        '<bpmn:lane id="Lane_managers" name="credit_managers"><bpmn:extensionElements><camunda:properties>'
+        '<camunda:property name="performer" value="customer" /></camunda:properties></bpmn:extensionElements>')
+    deployments.deploy(bank, [deployments.SourceFile("two_lane_review.bpmn", marked.encode())])
+    history(bank, clock)
+    doc = metrics.process_metrics(bank, "loan_review", since=clock.now() - timedelta(days=30), until=clock.now())
+    approve = next(a for a in doc["activities"] if a["element_id"] == "approve")
+    assert approve["verdict"] == "customer" and approve["share"] > 0
+    assert doc["customer_activities"] == ["approve"] and "approve" not in doc["bottlenecks"]
+    sign_in("mona")
+    page = client.get("/dashboard/loan_review?days=30").get_data(as_text=True)
+    ranked = page[page.index('id="bottlenecks"'):]
+    assert re.findall(r'<tr data-element="([^"]+)"', ranked[:ranked.index("</table>")]) == doc["bottlenecks"]
+    apart = page[page.index('id="customer-activities"'):]
+    assert re.findall(r'<tr data-element="([^"]+)" data-verdict="customer"', apart[:apart.index("</table>")]) == [
+        "approve"]
+    figures = json.loads(re.search(r"data-figures='([^']+)'", page).group(1))
+    assert figures["approve"]["customer"] and not figures["capture"]["customer"]
+    labels = [label for label, _ in figures["approve"]["figures"]]
+    assert "Wait share" not in labels and ["Verdict", "done by the customer"] in figures["approve"]["figures"]

@@ -21,6 +21,8 @@ from werkzeug.routing import IntegerConverter, ValidationError
 from engine.errors import Conflict, InvalidData, PermissionDenied
 from engine.services.context import EngineContext
 from engine.services.limits import MAX_INTEGER, MIN_INTEGER
+from webui.errors import status_of
+from webui.messages import say
 
 WHOLE_NUMBER = re.compile(r"[+-]?[0-9]{1,19}")
 
@@ -90,7 +92,7 @@ def start_page(process: dict[str, Any], begin: Callable[[str | None, dict[str, s
     """A process's start form (cases/start.html: a business key and the start event's fields). On POST,
     `begin(business_key, form values)` starts the case and the user goes where `after(case)` says; a
     refused value is shown beside its field with what was typed kept. `values` fills the form first."""
-    values, problems, message = dict(values or {}), {}, None
+    values, problems, message, status = dict(values or {}), {}, None, 200
     if request.method == "POST":
         values = form_values(process["form"])
         business_key = request.form.get("business_key", "").strip() or None
@@ -98,11 +100,11 @@ def start_page(process: dict[str, Any], begin: Callable[[str | None, dict[str, s
             case = begin(business_key, values)
         except InvalidData as exc:
             problems = {p.field: p.message for p in exc.field_problems}
-            message = _("Some fields need your attention.")
+            message, status = _("Some fields need your attention."), status_of(exc)
         except (Conflict, PermissionDenied) as exc:
-            message = str(exc)
+            message, status = say(exc), status_of(exc)
         else:
             return redirect(after(case))
         values["business_key"] = business_key or ""
     return render_template("cases/start.html", process=process, values=values, problems=problems,
-                           message=message), 400 if message else 200
+                           message=message), status

@@ -98,7 +98,7 @@ def profile():
         try:
             users.set_profile(engine(), me(), form.locale.data or None, (form.timezone.data or "").strip() or None)
         except InvalidData as exc:
-            problems = {p.field: p.message for p in exc.field_problems}  # said through the `problem` filter
+            problems = {p.field: p.message for p in exc.field_problems}  # said through the `say` filter
         else:
             session.pop("locale", None)
             flash(_("Your profile is saved."), "success")

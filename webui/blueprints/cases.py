@@ -5,10 +5,13 @@ import json
 
 from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_login import current_user
 
 from engine.errors import Conflict, InvalidData, PermissionDenied
 from engine.services import comments, deployments, instances, tasks
 from webui.blueprints import engine, me, page_number, start_page
+from webui.errors import status_of
+from webui.messages import say
 
 bp = Blueprint("cases", __name__)
 
@@ -16,11 +19,31 @@ bp = Blueprint("cases", __name__)
 @bp.get("/cases")
 def search():
     status = request.args.get("status") or None
-    found = instances.search(engine(), me(), business_key=request.args.get("q") or None,
-                             process=request.args.get("process") or None,
-                             status=status if status in instances.INSTANCE_STATUSES else None, page=page_number())
+    status = status if status in instances.INSTANCE_STATUSES else None
+    key, process = request.args.get("q") or None, request.args.get("process") or None
+    found = instances.search(engine(), me(), business_key=key, process=process, status=status,
+                             page=page_number())
     return render_template("cases/search.html", found=found, statuses=instances.INSTANCE_STATUSES,
-                           processes=deployments.list_definitions(engine(), latest_only=True))
+                           processes=deployments.list_definitions(engine(), latest_only=True),
+                           filtered=bool(status or key or process),
+                           empty_sentence=_no_case(status, bool(key or process)))
+
+
+def _no_case(status: str | None, other_filters: bool) -> str:
+    """Why the search found nothing, in words that match the filters and what the user may see:
+    managers and admins every case, others the cases they started or worked on."""
+    if current_user.has_role(*tasks.SUPERVISOR_ROLES):
+        if other_filters:
+            return _("No case matches these filters.")
+        return {None: _("No case has been started yet."), "running": _("No case is running."),
+                "completed": _("No case has completed."), "incident": _("No case is in incident."),
+                "cancelled": _("No case was cancelled.")}[status]
+    if other_filters:
+        return _("None of your cases matches these filters. You see the cases you started or worked on.")
+    return {None: _("You have not started or worked on a case yet. Cases you start or work on appear here."),
+            "running": _("None of your cases is running."), "completed": _("None of your cases has completed."),
+            "incident": _("None of your cases is in incident."),
+            "cancelled": _("None of your cases was cancelled.")}[status]
 
 
 def _case_page(instance_id: int, message: str | None = None, retry_data: str = "", status: int = 200):
@@ -46,7 +69,7 @@ def comment(instance_id: int):
     try:
         comments.add_comment(engine(), instance_id, me(), request.form.get("body", ""))
     except InvalidData as exc:
-        return _case_page(instance_id, message="; ".join(exc.problems()), status=400)
+        return _case_page(instance_id, message=say(exc), status=status_of(exc))
     return redirect(url_for("cases.show", instance_id=instance_id) + "#comments")
 
 
@@ -63,7 +86,7 @@ def retry(instance_id: int):
     try:
         result = instances.retry(engine(), instance_id, data, user=me())
     except (InvalidData, Conflict, PermissionDenied) as exc:
-        return _case_page(instance_id, str(exc), raw, 403 if isinstance(exc, PermissionDenied) else 400)
+        return _case_page(instance_id, say(exc), raw, status_of(exc))
     if result["incident"]:
         flash(_("The case is still in incident: %(message)s", message=result["incident"]["message"]), "error")
     else:

@@ -9,9 +9,12 @@ from flask import Blueprint, Response, flash, redirect, render_template, request
 from flask_babel import gettext as _
 
 from engine.errors import Conflict, InvalidData, NotFound, PermissionDenied
-from engine.services import dashboard, tasks
+from engine.services import dashboard, tasks, users
 from webui.blueprints import engine, int_arg, me
 from webui.formatting import local_time
+from webui.messages import say
+from webui.model_words import model_text
+from webui.words import group_name
 
 bp = Blueprint("dashboard", __name__)
 WINDOWS = (7, 30, 90)
@@ -137,12 +140,8 @@ def _board_filters() -> dict[str, Any]:
 
 @bp.get("/dashboard/sla")
 def sla_page():
-    return sla()
-
-
-def sla(message: str | None = None, status: int = 200):
     board = dashboard.sla_board(engine(), me(), **_board_filters())
-    return render_template("dashboard/sla.html", board=board, message=message), status
+    return render_template("dashboard/sla.html", board=board, groups=users.list_groups(engine()))
 
 
 def _board_filters_query() -> dict[str, str]:
@@ -156,14 +155,37 @@ def sla_csv():
 
 @bp.post("/dashboard/sla/<int:task_id>/assign")
 def reassign(task_id: int):
+    """Hand the task to the chosen candidate; either way back to the board with its filters, saying
+    what happened (a refusal in the engine's words, in the user's language)."""
     dashboard.check_access(engine(), me())
     to = request.form.get("to", "").strip()
     try:
         tasks.assign(engine(), task_id, me(), to)
     except (InvalidData, Conflict, PermissionDenied, NotFound) as exc:
-        return sla(str(exc), 400)
-    flash(_("Task %(id)s assigned to %(name)s.", id=task_id, name=to), "success")
+        flash(_("Task %(id)s was not reassigned: %(reason)s", id=task_id, reason=say(exc)), "error")
+    else:
+        flash(_("Task %(id)s assigned to %(name)s.", id=task_id, name=to), "success")
     return redirect(url_for("dashboard.sla_page", **_board_filters_query()))
+
+
+@bp.app_template_filter("due_words")
+def due_words(due_at: str | None) -> str:
+    """How far a due time is from now, roughly: "overdue by 2 h" once it has passed, else "due in 3 h"."""
+    if not due_at:
+        return ""
+    left = (datetime.fromisoformat(due_at.replace("Z", "+00:00")) - engine().clock.now()).total_seconds()
+    if left <= 0:
+        return _("overdue by %(time)s", time=rough_duration(-left))
+    return _("due in %(time)s", time=rough_duration(left))
+
+
+def rough_duration(seconds: float) -> str:
+    """A duration in whole units, as a glance needs it: 45 min, 2 h (under two days), 3 d."""
+    if seconds < 3600:
+        return _("%(n)s min", n=max(1, round(seconds / 60)))
+    if seconds < 2 * 86400:
+        return _("%(n)s h", n=round(seconds / 3600))
+    return _("%(n)s d", n=round(seconds / 86400))
 
 
 def measure_names() -> dict[str, str]:
@@ -190,25 +212,28 @@ def charts(page: dict[str, Any]) -> dict[str, dict[str, Any]]:
                  "datasets": [{"label": _("Arrivals"), "data": [d["arrivals"] for d in page["flow"]]},
                               {"label": _("Completions"), "data": [d["completions"] for d in page["flow"]]}],
                  "y": _("Cases")},
-        "groups": {"type": "bar", "labels": [g["group"] for g in page["groups"]],
+        "groups": {"type": "bar", "labels": [group_name(g["group"]) for g in page["groups"]],
                    "datasets": [{"label": _("Open tasks"), "data": [g["backlog"] for g in page["groups"]]}],
                    "y": _("Open tasks"), "horizontal": True},
     }
 
 
 def diagram_figures(page: dict[str, Any]) -> dict[str, Any]:
-    """Per drawn activity: its name, heat per measure and the figures its overlay shows."""
+    """Per drawn activity: its name, heat per measure, whether the customer does it and the figures
+    shown for it (a customer's step has no wait or work figures: nobody at the bank waits on it)."""
     activities = {a["element_id"]: a for a in page["metrics"]["activities"]}
     result = {}
     for element_id, measures in page["heat"].items():
         a = activities[element_id]
+        by_customer = a["verdict"] == "customer"
+        staff = [] if by_customer else [[_("Wait share"), percent(a["wait_share"])],
+                                        [_("Median wait"), duration(a["wait"]["median"])],
+                                        [_("Median work"), duration(a["work"]["median"])]]
         result[element_id] = {
-            "name": a["name"], "heat": {m: v["heat"] for m, v in measures.items()},
+            "name": model_text(a["name"]), "heat": {m: v["heat"] for m, v in measures.items()}, "customer": by_customer,
             "figures": [[_("Median duration"), duration(a["duration"]["median"])],
                         [_("Share of cycle time"), percent(a["share"])],
-                        [_("Wait share"), percent(a["wait_share"])],
-                        [_("Median wait"), duration(a["wait"]["median"])],
-                        [_("Median work"), duration(a["work"]["median"])],
+                        *staff,
                         [_("Open"), str(a["open"])],
                         [_("Verdict"), verdict_word(a["verdict"])]],
             "values": {m: v["value"] for m, v in measures.items()},
@@ -217,7 +242,9 @@ def diagram_figures(page: dict[str, Any]) -> dict[str, Any]:
 
 
 def verdict_word(verdict: str) -> str:
-    return {"queue": _("queue"), "capacity": _("capacity"), "work": _("work")}.get(verdict, verdict)
+    """A verdict of the metrics document (docs/metrics-json.md) in the user's language."""
+    return {"queue": _("queue"), "capacity": _("capacity"), "work": _("work"),
+            "customer": _("done by the customer")}.get(verdict, verdict)
 
 
 def histogram_rows(bins: list[dict[str, Any]]) -> list[list[Any]]:
@@ -233,5 +260,5 @@ def flow_rows(days: list[dict[str, Any]]) -> list[list[Any]]:
 
 
 def group_rows(groups: list[dict[str, Any]]) -> list[list[Any]]:
-    return [[g["group"], g["backlog"], local_time(g["oldest_open_at"], "short") or "–", duration(g["mean_handling"]),
+    return [[group_name(g["group"]), g["backlog"], local_time(g["oldest_open_at"]) or "–", duration(g["mean_handling"]),
              g["completions_per_day"]] for g in groups]

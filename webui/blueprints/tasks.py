@@ -7,7 +7,9 @@ from flask_babel import gettext as _
 from engine.errors import Conflict, InvalidData, PermissionDenied
 from engine.services import deployments, tasks
 from webui.blueprints import engine, form_values, int_arg, me, page_number
+from webui.errors import status_of
 from webui.labels import label
+from webui.messages import say
 
 bp = Blueprint("tasks", __name__)
 
@@ -19,15 +21,26 @@ def home():
 
 @bp.get("/tasks")
 def inbox():
+    """Both lists on one page: the tasks I hold and those waiting to be claimed; `view` says which list
+    `page` pages."""
     view = request.args.get("view", "mine")
     view = view if view in tasks.INBOX_VIEWS else "mine"
     sla = request.args.get("sla") or None
+    sla = sla if sla in tasks.SLA_STATUSES else None
     process = request.args.get("process") or None
     priority = int_arg("priority")
-    page = tasks.inbox(engine(), me(), view, process=process, priority=priority,
-                       sla_status=sla if sla in tasks.SLA_STATUSES else None, page=page_number())
-    return render_template("tasks/inbox.html", view=view, page=page, sla=sla, process=process, priority=priority,
+    found = tasks.inbox(engine(), me(), view, process=process, priority=priority, sla_status=sla,
+                        page=page_number())
+    return render_template("tasks/inbox.html", inbox=found, sla=sla, process=process, priority=priority,
+                           filtered=_filter_kind(sla, process, priority),
                            processes=deployments.list_definitions(engine(), latest_only=True))
+
+
+def _filter_kind(sla: str | None, process: str | None, priority: int | None) -> str | None:
+    """What the empty lists say they were filtered by: nothing (None), only an SLA status, or 'filtered'."""
+    if process is not None or priority is not None:
+        return "filtered"
+    return sla
 
 
 def _task_page(task_id: int, values: dict | None = None, problems: dict | None = None, message: str | None = None,
@@ -47,7 +60,7 @@ def _act(task_id: int, action, done: str):
     try:
         action()
     except (Conflict, PermissionDenied, InvalidData) as exc:
-        return _task_page(task_id, message=str(exc), status=409 if isinstance(exc, Conflict) else 403)
+        return _task_page(task_id, message=say(exc), status=status_of(exc))
     flash(done, "success")
     return redirect(url_for("tasks.show", task_id=task_id))
 
@@ -79,7 +92,7 @@ def complete(task_id: int):
         return _task_page(task_id, values, {p.field: p.message for p in exc.field_problems},
                           _("Some fields need your attention."), 400)
     except (Conflict, PermissionDenied) as exc:
-        return _task_page(task_id, values, message=str(exc), status=409 if isinstance(exc, Conflict) else 403)
+        return _task_page(task_id, values, message=say(exc), status=status_of(exc))
     flash(_("Task completed. The case is %(status)s.", status=label(result["instance"]["status"])), "success")
     return redirect(next_step(result["instance"]["id"]))
 

@@ -19,12 +19,15 @@ from typing import Iterator
 
 import pytest
 
-from engine.services import deployments, users
+from engine.services import demo_data, deployments, users
+from engine.services.context import EngineContext
+from tests.conftest import fresh_database
 from tests.web.conftest import PASSWORD
 
 CHROMIUM = Path("/usr/bin/chromium")
 ROOT = Path(__file__).resolve().parents[3]
 SCREENSHOTS = Path(os.environ.get("BANKFLOW_SCREENSHOTS", ROOT / "test-artifacts" / "screenshots"))
+HISTORY_DAYS = 14  # of simulated history in the quick start's bank, as `bankflow serve` loads
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--disable-dev-shm-usage"]
 
@@ -110,6 +113,21 @@ def live_server(people, database_url, tmp_path):
         yield base
 
 
+@pytest.fixture(scope="module")
+def quick_start_bank(database_template, tmp_path_factory):
+    """The quick start's bank (process library, demo users of processes/demo_users.toml, simulated history)
+    served by gunicorn; yields its base URL."""
+    workdir = tmp_path_factory.mktemp("quick-start")
+    url = fresh_database(database_template, workdir)
+    ctx = EngineContext.from_url(url)
+    ctx.password_method = "pbkdf2:sha256:1000"
+    report = demo_data.load_demo(ctx, history_days=HISTORY_DAYS)
+    assert report["history"]["counters"]["cases_started"] > 100, report["history"]
+    ctx.close()
+    with gunicorn(url, workdir) as base:
+        yield base
+
+
 @pytest.fixture(scope="session")
 def chromium():
     from playwright.sync_api import sync_playwright
@@ -141,14 +159,18 @@ class Visitor:
         self.page.goto(self.base + path, wait_until="networkidle")
         self.shot(label)
 
-    def sign_in(self, name: str, password: str = PASSWORD) -> None:
-        """Through the sign-in form, in any language (the fields are found by their names)."""
-        self.go("/login", f"sign-in-{name}")
+    def sign_in(self, name: str, password: str = PASSWORD, shots: bool = True) -> None:
+        """Through the sign-in form, in any language (the fields are found by their names); `shots`: save
+        screenshots of the form and the first page."""
+        self.page.goto(self.base + "/login", wait_until="networkidle")
+        if shots:
+            self.shot(f"sign-in-{name}")
         self.page.locator("input[name=name]").fill(name)
         self.page.locator("input[name=password]").fill(password)
         self.page.locator("form:has(input[name=password]) button[type=submit]").click()
         self.page.wait_for_url(re.compile(r".*/tasks.*"))
-        self.shot(f"signed-in-{name}")
+        if shots:
+            self.shot(f"signed-in-{name}")
 
 
 @pytest.fixture

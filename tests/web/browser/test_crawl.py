@@ -22,15 +22,11 @@ from html.parser import HTMLParser
 
 import pytest
 
-from engine.services import demo_data
-from engine.services.context import EngineContext
-from tests.conftest import fresh_database
-from tests.web.browser.conftest import SCREENSHOTS, gunicorn
+from tests.web.browser.conftest import SCREENSHOTS
 from tests.web.browser.journeys import demo_users
 
 SLOWEST_ALLOWED = 2.0  # seconds
 SAME_KIND = 3  # pages followed per kind of link and user
-HISTORY_DAYS = 14  # as `bankflow serve` loads
 
 
 class Links(HTMLParser):
@@ -134,19 +130,6 @@ class Crawler:
                 kinds[kind] = kinds.get(kind, 0) + 1
                 queue.append((relative, path))
         return visits
-
-
-@pytest.fixture(scope="module")
-def quick_start_bank(database_template, tmp_path_factory):
-    workdir = tmp_path_factory.mktemp("crawl")
-    url = fresh_database(database_template, workdir)
-    ctx = EngineContext.from_url(url)
-    ctx.password_method = "pbkdf2:sha256:1000"
-    report = demo_data.load_demo(ctx, history_days=HISTORY_DAYS)
-    assert report["history"]["counters"]["cases_started"] > 100, report["history"]
-    ctx.close()
-    with gunicorn(url, workdir) as base:
-        yield base
 
 
 @pytest.mark.slow

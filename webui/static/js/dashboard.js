@@ -1,11 +1,13 @@
-// The dashboard: the heatmap on the bpmn-js diagram, the measure switch, overlays on hover and
-// focus, variant highlighting, drill-down clicks, and the chart.js charts. Data come from
-// data-* attributes written by the server (no inline script: the CSP forbids it).
+// The dashboard: the heatmap on the bpmn-js diagram (drawn, zoomed and scrolled by diagram.js), the
+// measure switch, the figures of the activity under the pointer or keyboard focus in the panel beside
+// it, variant highlighting, drill-down clicks, and the chart.js charts. Data come from data-*
+// attributes written by the server (no inline script: the CSP forbids it).
 (function () {
   "use strict";
 
   var STEPS = 10;
   var DRAWN = /Task$|^bpmn:(SubProcess|CallActivity|Transaction|AdHocSubProcess)$|Event$/;
+  var SETTLE = 150;  // ms before the panel goes back to its help: moving between activities does not flicker
 
   function json(element, name, fallback) {
     try { return JSON.parse(element.getAttribute(name) || ""); } catch (e) { return fallback; }
@@ -16,39 +18,27 @@
     this.container = container;
     this.figures = json(container, "data-figures", {});
     this.names = json(container, "data-measure-names", {});
-    this.status = container.parentNode.querySelector("[data-diagram-status]");
-    this.overlay = null;
+    this.panel = document.querySelector("[data-heat-panel]");
+    this.shown = null;
+    this.pending = null;
+    this.touched = false;  // the last press was a touch
+    this.tapped = null;    // the activity tapped last
   }
 
   Heatmap.prototype.draw = function () {
     var self = this;
-    if (typeof BpmnJS === "undefined") {
-      if (self.status) { self.status.textContent = self.container.getAttribute("data-missing-viewer"); }
-      return;
-    }
-    self.viewer = new BpmnJS({ container: self.container });
-    fetch(self.container.getAttribute("data-diagram-url"), { credentials: "same-origin" })
-      .then(function (response) {
-        if (!response.ok) { throw new Error(response.status + " " + response.statusText); }
-        return response.text();
-      })
-      .then(function (xml) { return self.viewer.importXML(xml); })
-      .then(function () {
-        self.canvas = self.viewer.get("canvas");
-        self.registry = self.viewer.get("elementRegistry");
-        self.overlays = self.viewer.get("overlays");
-        self.canvas.zoom("fit-viewport");
-        self.activities = self.registry.filter(function (element) {
-          return !element.labelTarget && element.type && DRAWN.test(element.type);
-        });
-        self.activities.forEach(function (element) { self.wire(element); });
-        self.apply(self.container.getAttribute("data-measure"));
-        self.container.setAttribute("data-ready", "true");
-        if (self.status) { self.status.textContent = ""; }
-      })
-      .catch(function (error) {
-        if (self.status) { self.status.textContent = self.container.getAttribute("data-failed") + " " + error.message; }
+    if (typeof BankflowDiagram === "undefined") { return; }
+    self.idle();
+    self.container.addEventListener("pointerdown", function (event) { self.touched = event.pointerType === "touch"; });
+    new BankflowDiagram(self.container).draw(function (viewer) {
+      self.canvas = viewer.get("canvas");
+      self.registry = viewer.get("elementRegistry");
+      self.activities = self.registry.filter(function (element) {
+        return !element.labelTarget && element.type && DRAWN.test(element.type);
       });
+      self.activities.forEach(function (element) { self.wire(element); });
+      self.apply(self.container.getAttribute("data-measure"));
+    });
   };
 
   Heatmap.prototype.wire = function (element) {
@@ -60,14 +50,22 @@
     gfx.setAttribute("tabindex", "0");
     gfx.setAttribute("role", "button");
     gfx.setAttribute("aria-label", figures.name);
-    gfx.addEventListener("mouseenter", function () { self.show(element.id); });
-    gfx.addEventListener("mouseleave", function () { self.hide(); });
+    gfx.addEventListener("pointerenter", function (event) { if (event.pointerType !== "touch") { self.show(element.id); } });
+    gfx.addEventListener("pointerleave", function (event) { if (event.pointerType !== "touch") { self.hide(); } });
     gfx.addEventListener("focus", function () { self.show(element.id); });
     gfx.addEventListener("blur", function () { self.hide(); });
     gfx.addEventListener("keydown", function (event) {
       if (event.key === "Enter" || event.key === " ") { event.preventDefault(); self.drill(element.id); }
     });
-    gfx.addEventListener("click", function () { self.drill(element.id); });
+    // on a touch screen the first tap shows the figures, the second drills down
+    gfx.addEventListener("click", function () {
+      if (self.touched && self.tapped !== element.id) {
+        self.tapped = element.id;
+        self.show(element.id);
+      } else {
+        self.drill(element.id);
+      }
+    });
   };
 
   Heatmap.prototype.drill = function (id) {
@@ -79,17 +77,25 @@
     window.location.assign(url);
   };
 
+  function paragraph(text) {
+    var p = document.createElement("p");
+    p.className = "hint";
+    p.textContent = text;
+    return p;
+  }
+
+  // The panel shows an activity's name and figures (at the page's font size, beside the diagram).
   Heatmap.prototype.show = function (id) {
     var figures = this.figures[id];
-    this.hide();
-    if (!figures) { return; }
-    var box = document.createElement("div");
-    box.className = "heat-overlay";
-    box.setAttribute("role", "tooltip");
-    var title = document.createElement("strong");
+    if (!this.panel || !figures) { return; }
+    clearTimeout(this.pending);
+    if (this.shown) { this.canvas.removeMarker(this.shown, "heat-shown"); }
+    this.canvas.addMarker(id, "heat-shown");
+    this.shown = id;
+    var title = document.createElement("h3");
     title.textContent = figures.name;
-    box.appendChild(title);
     var list = document.createElement("dl");
+    list.className = "facts";
     figures.figures.forEach(function (pair) {
       var dt = document.createElement("dt");
       var dd = document.createElement("dd");
@@ -98,17 +104,31 @@
       list.appendChild(dt);
       list.appendChild(dd);
     });
-    box.appendChild(list);
-    this.overlay = this.overlays.add(id, "heat-figures", { position: { bottom: -6, left: 0 }, html: box });
-    this.container.setAttribute("data-overlay", id);
+    this.panel.replaceChildren(title, list, paragraph(this.panel.getAttribute("data-drill-hint")));
+    this.panel.setAttribute("data-showing", id);
   };
 
+  // Back to the focused activity, else to the help, once the pointer has settled elsewhere.
   Heatmap.prototype.hide = function () {
-    if (this.overlay !== null) {
-      this.overlays.remove(this.overlay);
-      this.overlay = null;
-      this.container.removeAttribute("data-overlay");
-    }
+    var self = this;
+    clearTimeout(self.pending);
+    self.pending = setTimeout(function () {
+      var focused = document.activeElement && document.activeElement.getAttribute("data-element");
+      if (focused && self.figures[focused] && self.container.contains(document.activeElement)) {
+        self.show(focused);
+      } else {
+        self.idle();
+      }
+    }, SETTLE);
+  };
+
+  Heatmap.prototype.idle = function () {
+    if (!this.panel) { return; }
+    if (this.shown) { this.canvas.removeMarker(this.shown, "heat-shown"); }
+    this.shown = null;
+    this.tapped = null;
+    this.panel.replaceChildren(paragraph(this.panel.getAttribute("data-idle-hint")));
+    this.panel.removeAttribute("data-showing");
   };
 
   Heatmap.prototype.apply = function (measure) {
