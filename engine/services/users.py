@@ -95,9 +95,12 @@ def add_user(ctx: EngineContext, name: str, password: str, groups: list[str] = (
     with unit_of_work(ctx) as session:
         actor = acting(session, user)
         require_role(actor, "admin", to=N_("add users"))
-        if problems:
+        taken = bool(name) and user_rows.get_user(session, name) is not None
+        if problems:  # a taken name is said with the other problems, so the form shows them all at once
+            if taken:
+                problems.insert(0, FieldProblem("name", "user '%(name)s' already exists", name=name))
             raise InvalidData(problems, summary=N_("cannot add user"))
-        if user_rows.get_user(session, name) is not None:
+        if taken:
             raise Conflict("user '%(name)s' already exists", name=name)
         now = ctx.clock.now()
         added = user_rows.add_user(session, name, generate_password_hash(password, method=ctx.password_method),

@@ -144,7 +144,8 @@ def test_a_refused_reassignment_returns_to_the_board_with_its_filters_and_the_re
     response = client.post(f"/dashboard/sla/{task['id']}/assign?process=loan_review",
                            data={"to": "oleg", "csrf_token": token})
     assert response.location.endswith("/dashboard/sla?process=loan_review")
-    assert f"Task {task['id']} assigned to oleg." in client.get(response.location).get_data(as_text=True)
+    page = client.get(response.location).get_data(as_text=True)
+    assert f"“{task['name']}” (case {task['instance_id']}) is now with oleg." in page
 
 
 def test_adding_a_user_has_its_own_page_with_problems_beside_the_fields_and_the_input_kept(bank, client, sign_in):
@@ -170,6 +171,11 @@ def test_adding_a_user_has_its_own_page_with_problems_beside_the_fields_and_the_
                                                  "roles": ["staff"], "csrf_token": csrf_token(client, "/admin")})
     assert response.status_code == 409 and 'id="name-problem">user &#39;olga&#39; already exists' in \
         response.get_data(as_text=True)
+    response = client.post("/admin/users", data={"name": "olga", "password": "short", "groups": [],
+                                                 "roles": ["staff"], "csrf_token": csrf_token(client, "/admin")})
+    page = response.get_data(as_text=True)  # a taken name is said together with the other problems
+    assert response.status_code == 400 and 'id="name-problem">user &#39;olga&#39; already exists' in page
+    assert 'id="password-problem">must be at least 8 characters' in page
 
 
 def test_groups_are_chosen_on_the_user_pages_and_added_with_their_names(bank, client, sign_in):

@@ -160,11 +160,12 @@ def reassign(task_id: int):
     dashboard.check_access(engine(), me())
     to = request.form.get("to", "").strip()
     try:
-        tasks.assign(engine(), task_id, me(), to)
+        task = tasks.assign(engine(), task_id, me(), to)
     except (InvalidData, Conflict, PermissionDenied, NotFound) as exc:
         flash(_("Task %(id)s was not reassigned: %(reason)s", id=task_id, reason=say(exc)), "error")
     else:
-        flash(_("Task %(id)s assigned to %(name)s.", id=task_id, name=to), "success")
+        flash(_("“%(task)s” (case %(case)s) is now with %(name)s.", task=model_text(task["name"]),
+                case=task["instance_id"], name=to), "success")
     return redirect(url_for("dashboard.sla_page", **_board_filters_query()))
 
 
