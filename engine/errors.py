@@ -43,6 +43,11 @@ class Code(str):
         return text
 
 
+class GroupName(str):
+    """A group's id in a message: the command line prints the id, the web layer the group's display
+    name in the reader's language."""
+
+
 LISTING_KINDS = ("and", "or", "list", "problems")
 
 

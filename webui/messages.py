@@ -13,8 +13,9 @@ from typing import Any
 from flask import Flask
 from flask_babel import gettext, lazy_gettext as _l
 
-from engine.errors import Code, DeployProblem, ExplainedError, FieldProblem, Listing, Message
+from engine.errors import Code, DeployProblem, ExplainedError, FieldProblem, GroupName, Listing, Message
 from webui.labels import LABELS
+from webui.words import group_name
 
 SEPARATORS = {"and": _l(", "), "or": _l(", "), "list": _l(", "), "problems": _l("; ")}
 
@@ -30,6 +31,8 @@ def say(said: Any) -> Any:
     if isinstance(said, Code):
         words = LABELS.get(said.code)
         return str(words) if words is not None else str(said)
+    if isinstance(said, GroupName):
+        return group_name(said)
     if isinstance(said, Listing):
         return _joined([str(say(item)) for item in said.items], said.kind)
     return said

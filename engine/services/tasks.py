@@ -13,8 +13,8 @@ from sqlalchemy.orm import Session
 
 from engine.bpmn import forms
 from engine.bpmn.elements import split_list
-from engine.errors import (
-    N_, Code, Conflict, FieldProblem, InvalidData, Listing, Message, NotFound, PermissionDenied, codes)
+from engine.errors import (N_, Code, Conflict, FieldProblem, GroupName, InvalidData, Listing, Message, NotFound,
+                           PermissionDenied, codes)
 from engine.runtime.runner import StepOutcome, TaskNotReady, complete_human_task
 from engine.runtime.serializer import json_ready
 from engine.services.case_data import case_data
@@ -218,7 +218,8 @@ def complete(ctx: EngineContext, task_id: int, user: str, data: dict[str, Any] |
 def _offered_to(task: TaskRow) -> str:
     parts = []
     if task["candidate_groups"]:
-        parts.append(Message("groups: %(groups)s", groups=Listing(task["candidate_groups"], "list")))
+        parts.append(Message("groups: %(groups)s",
+                             groups=Listing([GroupName(g) for g in task["candidate_groups"]], "list")))
     if task["candidate_users"]:
         parts.append(Message("users: %(users)s", users=Listing(task["candidate_users"], "list")))
     return Listing(parts, "problems") if parts else Message("open to all staff")

@@ -91,9 +91,10 @@ def capture_task(bank, user: str = "olga") -> dict:
 
 def test_not_a_candidate(bank, chinese, sign_in):
     task = capture_task(bank)
+    users.set_group_titles(bank, "credit_officers", "Credit officers", "信贷员", user="ada")
     sign_in("mona")  # a manager sees every task but is not one of its candidates
     response = post(chinese, f"/tasks/{task['id']}/claim")
-    said(response, f"mona 不是任务 {task['id']} 的候选人（用户组：credit_officers）", "is not a candidate", 403)
+    said(response, f"mona 不是任务 {task['id']} 的候选人（用户组：信贷员）", "is not a candidate", 403)
 
 
 def test_four_eyes(bank, chinese, sign_in):
@@ -151,8 +152,8 @@ def test_a_form_field_refused(bank, chinese, sign_in):
 
 def test_a_task_that_is_not_for_you(bank, chinese, sign_in):
     task = capture_task(bank)
-    sign_in("max")  # credit_managers; the capture task is for credit_officers
-    said(chinese.get(f"/tasks/{task['id']}"), f"max 无权查看任务 {task['id']}（用户组：credit_officers）",
+    sign_in("max")  # credit_managers; the task is for credit_officers, a group without titles (its id in words)
+    said(chinese.get(f"/tasks/{task['id']}"), f"max 无权查看任务 {task['id']}（用户组：Credit officers）",
          "may not see task", 403)
 
 
