@@ -102,6 +102,18 @@ def _utc(value: Any) -> datetime | None:
     return value.astimezone(timezone.utc)
 
 
+def customer_groups(elements: dict[str, dict[str, Any]]) -> set[str]:
+    """Candidate groups whose every task the customer does (engine.bpmn.elements.performer): their backlog is
+    the customer's, never staff capacity."""
+    kinds: dict[str, set[bool]] = {}
+    for meta in elements.values():
+        if meta.get("type") != "userTask":
+            continue
+        for group in meta.get("candidate_groups") or ([meta["lane"]] if meta.get("lane") else []):  # as offered
+            kinds.setdefault(group, set()).add(meta.get("performer") == CUSTOMER)
+    return {group for group, seen in kinds.items() if seen == {True}}
+
+
 def build(*, key: str, version: int | None, since: datetime | None, until: datetime, group: str | None,
           business_time: bool, raw: Any, elements: dict[str, dict[str, Any]], iso: Callable[[datetime | None], Any],
           human_elements: Iterable[str]) -> dict[str, Any]:
@@ -157,8 +169,10 @@ def build(*, key: str, version: int | None, since: datetime | None, until: datet
 
     per_day = [{"day": r.period, "completed": int(r.n)} for r in raw.throughput if r.kind == "day"]
     per_week = [{"week": r.period, "completed": int(r.n)} for r in raw.throughput if r.kind == "week"]
+    by_customer = customer_groups(elements)
     groups = [{
         "group": g["group"],
+        "customer": g["group"] in by_customer,
         "backlog": int(g["backlog"] or 0),
         "oldest_open_at": iso(_utc(g["oldest_open_at"])),
         "mean_handling": seconds(g["mean_handling"]),

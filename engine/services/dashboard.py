@@ -157,7 +157,7 @@ def process_page(ctx: EngineContext, user: str | None, key: str, version: int | 
         "histogram": histogram,
         "trend": [_trend_point(r) for r in trend_rows],
         "flow": [flow[day] for day in sorted(flow)],
-        "groups": [{"group": g["group"], "backlog": g["backlog"]} for g in doc["groups"]],
+        "groups": [{"group": g["group"], "backlog": g["backlog"]} for g in doc["groups"] if not g["customer"]],
         "element": element and activities[element],
         "slowest": [_slowest_row(r) for r in slowest_rows],
     }

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import html
 import json
 import re
 from datetime import datetime, timedelta, timezone
@@ -213,3 +214,8 @@ def test_customer_activities_are_shown_apart_with_their_own_verdict(bank, client
     assert figures["approve"]["customer"] and not figures["capture"]["customer"]
     labels = [label for label, _ in figures["approve"]["figures"]]
     assert "Wait share" not in labels and ["Verdict", "done by the customer"] in figures["approve"]["figures"]
+    # the group whose tasks the customer does is no staff backlog: out of the chart, named in the figures
+    assert {g["group"]: g["customer"] for g in doc["groups"]} == {"credit_managers": True, "credit_officers": False}
+    chart = json.loads(html.unescape(re.search(r"data-chart='([^']+\"horizontal\"[^']*)'", page).group(1)))
+    assert chart["labels"] == ["Credit officers"]
+    assert "<td>Credit managers (the customer)</td>" in page

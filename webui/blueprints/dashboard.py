@@ -261,5 +261,7 @@ def flow_rows(days: list[dict[str, Any]]) -> list[list[Any]]:
 
 
 def group_rows(groups: list[dict[str, Any]]) -> list[list[Any]]:
-    return [[group_name(g["group"]), g["backlog"], local_time(g["oldest_open_at"]) or "–", duration(g["mean_handling"]),
+    """The figures per group; a customer group (its tasks are the customer's) is named as such."""
+    return [[_("%(group)s (the customer)", group=group_name(g["group"])) if g["customer"] else group_name(g["group"]),
+             g["backlog"], local_time(g["oldest_open_at"]) or "–", duration(g["mean_handling"]),
              g["completions_per_day"]] for g in groups]
