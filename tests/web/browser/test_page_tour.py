@@ -53,7 +53,7 @@ def open_figures(page) -> None:
     page.wait_for_selector("#heatmap[data-ready]")
     activity = page.locator("#heatmap [data-element][tabindex]").first
     activity.focus()
-    name = activity.get_attribute("aria-label") or ""
+    name = (activity.get_attribute("aria-label") or "").split(" – ")[-1]  # drawn name – name in the reader's language
     page.wait_for_function("""name => [...document.querySelectorAll("[aria-live], [role=tooltip]")].some(
         e => e.getClientRects().length && e.textContent.includes(name))""", arg=name)
 

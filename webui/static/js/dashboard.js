@@ -49,7 +49,10 @@
     if (!figures) { return; }
     gfx.setAttribute("tabindex", "0");
     gfx.setAttribute("role", "button");
-    gfx.setAttribute("aria-label", figures.name);
+    // The accessible name starts with the text the diagram draws (the model's own words), then says the
+    // name in the reader's language when it differs, so both speech and the visible label match.
+    var drawn = (element.businessObject && element.businessObject.name || "").replace(/\s+/g, " ").trim();
+    gfx.setAttribute("aria-label", drawn && drawn !== figures.name ? drawn + " – " + figures.name : figures.name);
     gfx.addEventListener("pointerenter", function (event) { if (event.pointerType !== "touch") { self.show(element.id); } });
     gfx.addEventListener("pointerleave", function (event) { if (event.pointerType !== "touch") { self.hide(); } });
     gfx.addEventListener("focus", function () { self.show(element.id); });
