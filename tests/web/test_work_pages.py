@@ -236,3 +236,15 @@ def test_the_designer_says_which_version_new_cases_start_and_what_each_action_ch
     page = client.get("/designer/definitions/loan_review?version=1").get_data(as_text=True)
     assert "No version is active, so no new case can start." in page
     assert "Activate: new cases start on v1." in page
+
+
+def test_the_task_page_offers_a_hand_over_only_to_someone_else(bank, client, sign_in):
+    [task] = start_cases(bank, 1)
+    tasks.claim(bank, task["id"], "olga")
+    sign_in("olga")
+    page = client.get(f"/tasks/{task['id']}").get_data(as_text=True)
+    options = re.findall(r"<option>([^<]+)</option>", page[page.index('id="assign-to"'):])
+    assert "oleg" in options and "olga" not in options  # the holder is not offered her own task
+    users.update_user(bank, "oleg", "ada", disabled=True)
+    page = client.get(f"/tasks/{task['id']}").get_data(as_text=True)
+    assert 'id="assign-to"' not in page  # nobody else may take it: no form that could only hand it to herself
