@@ -85,6 +85,9 @@ def metrics_text(m: dict[str, Any]) -> str:
         f"{title}  ({', '.join(notes)})",
         f"cases: {inst['started']} started, {inst['completed']} completed, {inst['open']} open"
         f" (oldest {human_duration(inst['oldest_open_age'])}), {inst['sla_breaches']} process SLA breaches",
+        f"SLA: {m['sla']['cases']['completed_breached']} of {m['sla']['cases']['completed']} completed cases over "
+        f"their end-to-end target, {m['sla']['cases']['open_breached']} open cases past it; "
+        f"{m['sla']['tasks']['breaches']} task SLA breaches, {m['sla']['tasks']['open_breached']} open tasks past due",
         f"cycle time: median {human_duration(cycle['median'])}, p90 {human_duration(cycle['p90'])}, "
         f"p95 {human_duration(cycle['p95'])}, max {human_duration(cycle['max'])} over {cycle['count']} cases",
         "",

@@ -177,6 +177,10 @@ def test_case_and_task_sla_figures_agree_on_the_dashboard_the_sla_board_and_metr
     assert sum(a["sla_breaches"] for a in doc["activities"]) == sla["tasks"]["breaches"]
     expected = {"case_sla": (1, 3), "case_sla_open_breached": (1, None),
                 "task_sla_breaches": (2, None), "task_sla_open_breached": (1, None)}
+    text = CliRunner().invoke(main, ["metrics", "--process", "loan_review", "--since", since.isoformat(),
+                                     "--until", end.isoformat(), "--database-url", database_url]).output
+    assert ("SLA: 1 of 3 completed cases over their end-to-end target, 1 open cases past it; "
+            "2 task SLA breaches, 1 open tasks past due") in text
 
     board = dashboard.sla_board(bank, "mona", key="loan_review")
     breached = [t for t in board["tasks"] if t["sla"] == "breached"]
