@@ -13,8 +13,8 @@ from typing import Callable, Collection
 from lxml import etree
 
 from engine.bpmn.elements import (
-    NS, called_element, camunda, decision_ref, form_fields, java_delegate, local_name, properties,
-    service_topic, split_list, subject, timer_of)
+    CUSTOMER, NS, PERFORMER_PROPERTY, STAFF, called_element, camunda, decision_ref, form_fields, java_delegate,
+    local_name, properties, service_topic, split_list, subject, timer_of)
 from engine.sla.durations import DurationError, parse_duration
 from engine.bpmn.forms import FIELD_TYPES, definition_problems
 from engine.errors import N_, DeployProblem, Listing, Message
@@ -48,6 +48,7 @@ def check_process(
             continue
         kind = local_name(node)
         problems.extend(problem(node, m) for m in _unsupported_extensions(node))
+        problems.extend(problem(node, m) for m in _performer_problems(node))
         problems.extend(problem(node, m) for m in _message_problems(node))
         problems.extend(problem(node, m) for m in _loop_problems(node))
         if kind == "sequenceFlow":
@@ -303,6 +304,14 @@ def _form_problems(task: etree._Element) -> list[Message]:
         for described in form_fields(task):
             messages.extend(definition_problems(described))
     return messages
+
+
+def _performer_problems(node: etree._Element) -> list[Message]:
+    """A misspelt `performer` would silently count the customer's work as staff's (engine.analytics)."""
+    value = properties(node).get(PERFORMER_PROPERTY)
+    if value is None or value.strip().lower() in (CUSTOMER, STAFF):
+        return []
+    return [Message("the performer property is '%(value)s'; it must be customer or staff", value=value)]
 
 
 def _sla_problems(node: etree._Element) -> list[Message]:

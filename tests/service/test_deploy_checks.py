@@ -92,6 +92,14 @@ def test_a_start_event_with_only_a_form_key_is_refused(ctx):
         "review.bpmn", "start", 4, f"start event start uses camunda:formKey embedded:app:start.html, {FORM_HINT}")]
 
 
+def test_a_misspelt_performer_is_refused_at_its_element(ctx):
+    marked = ('<bpmn:extensionElements><camunda:properties><camunda:property name="performer" value="customers"/>'
+              '</camunda:properties></bpmn:extensionElements>')
+    model = bpmn(around(element("userTask").replace('<bpmn:incoming>', marked + '<bpmn:incoming>', 1)))
+    assert problems_of(ctx, ("review.bpmn", model)) == [(
+        "review.bpmn", "n", 5, "the performer property is 'customers'; it must be customer or staff")]
+
+
 def test_a_form_key_with_generated_fields_deploys(ctx):
     form = ('<bpmn:extensionElements><camunda:formData><camunda:formField id="ok" type="boolean"/>'
             '</camunda:formData></bpmn:extensionElements>')
