@@ -1,7 +1,7 @@
 """The page tour (the Polish issue): every kind of page, as the demo user who works on it, on the quick
-start's bank, in English and in Chinese on a laptop screen and in English on a phone (390 px wide).
+start's bank, in English and in Chinese on a laptop screen and on a phone (390 px wide) in both.
 
-Each visit saves a full-page screenshot `tour-<page>-<en|zh|phone>.png` to look at, runs axe-core (from
+Each visit saves a full-page screenshot `tour-<page>-<en|zh|phone|phone-zh>.png` to look at, runs axe-core (from
 npm, served by the app itself so the Content-Security-Policy lets it in) and allows no serious or
 critical violation, and measures that the page is no wider than the screen, the phone's included: wide
 tables scroll inside their own box, nothing makes the whole page scroll sideways.
@@ -22,6 +22,7 @@ SCREENS = {  # view: (browser language, context options)
     "en": ("en-US", {"viewport": {"width": 1280, "height": 800}}),
     "zh": ("zh-CN", {"viewport": {"width": 1280, "height": 800}}),
     "phone": ("en-US", {"viewport": {"width": PHONE_WIDTH, "height": 844}, "is_mobile": True, "has_touch": True}),
+    "phone-zh": ("zh-CN", {"viewport": {"width": PHONE_WIDTH, "height": 844}, "is_mobile": True, "has_touch": True}),
 }
 SERIOUS = ("serious", "critical")
 
