@@ -50,7 +50,7 @@ def test_designer_uploads_a_process_and_an_invalid_file_shows_its_errors(visit, 
         expect(diagram.locator(f'[data-element-id="{element_id}"]')).to_have_count(1)
     diagram.locator('[data-element-id="agent_answer"]').click()
     expect(dana.page.locator('[data-element="agent_answer"]')).to_be_visible()
-    expect(dana.page.locator('[data-element="agent_answer"]')).to_contain_text("contact_centre")
+    expect(dana.page.locator('[data-element="agent_answer"]')).to_contain_text("Contact centre")  # no title: the id in words
     dana.shot("definition")
     assert dana.csp_violations == []
 

@@ -11,7 +11,7 @@ from dataclasses import asdict
 import pytest
 from playwright.sync_api import expect
 
-from engine.services import demo_data, deployments
+from engine.services import demo_data, deployments, users
 from engine.services.context import EngineContext
 from tests.conftest import fresh_database
 from tests.helpers.process_library import MODELS
@@ -120,6 +120,7 @@ def test_the_designer_sees_every_model_drawn_with_its_people(library, browsers, 
         expect(diagram.locator(f'[data-element-id="{element["id"]}"]')).to_have_count(1)
     first_task = next(e for e in elements if e["type"] == "userTask")
     diagram.locator(f'[data-element-id="{first_task["id"]}"]').click()
-    offered = first_task["candidate_groups"] + first_task["candidate_users"]
+    titles = users.group_titles(ctx)  # the page names a group by its display name, a user by their name
+    offered = [titles[g].title for g in first_task["candidate_groups"]] + first_task["candidate_users"]
     expect(dana.page.locator(f'[data-element="{first_task["id"]}"]')).to_contain_text(offered[0])
     dana.shot(f"{key}-definition")
