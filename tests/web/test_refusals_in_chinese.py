@@ -12,7 +12,7 @@ from flask import Blueprint
 
 from engine.errors import Conflict
 from engine.services import deployments, instances, tasks, users
-from engine.services.unit_of_work import CHANGED_BY_SOMEONE_ELSE
+from engine.store.unit_of_work import CHANGED_BY_SOMEONE_ELSE
 from engine.bpmn.intake import SourceFile
 from tests.web.conftest import PASSWORD, csrf_token
 
