@@ -1,1 +1,1 @@
-"""Engine benchmarks (DESIGN §8): measured figures and ratios, printed, never asserted."""
+"""Engine benchmarks (docs/architecture.md §8): measured figures and ratios, printed, never asserted."""

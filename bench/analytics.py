@@ -1,4 +1,4 @@
-"""Analytics benchmarks (DESIGN §8): `metrics` over 100k and 1M activity rows, and the simulator.
+"""Analytics benchmarks (docs/architecture.md §8): `metrics` over 100k and 1M activity rows, and the simulator.
 
     python bench/analytics.py [--quick] [--only sqlite|pg] [--rows N ...] [--explain]
 
@@ -31,8 +31,12 @@ from sqlalchemy import event, insert, select, text  # noqa: E402
 from bench.measure import say  # noqa: E402
 from bench.persisted import postgres_database, sqlite_database  # noqa: E402
 from engine.clock import ManualClock  # noqa: E402
-from engine.services import database, deployments, metrics, simulation  # noqa: E402
+from engine.records.analytics import Scope  # noqa: E402
+from engine.services import database, deployments, metrics, simulation, what_if  # noqa: E402
 from engine.services.context import EngineContext  # noqa: E402
+from engine.statuses import ActivityState, InstanceStatus, TaskStatus  # noqa: E402
+from engine.store.read_models.dialect import Dialect  # noqa: E402
+from engine.store.read_models.metrics_sql import ElapsedTime, MetricsQueries  # noqa: E402
 from engine.store.tables import ACTIVITY, CANDIDATE, DEFINITION, EVENT, INSTANCE, TASK  # noqa: E402
 
 DEFAULT_PG_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
@@ -75,7 +79,7 @@ def case_path(rng: random.Random) -> list[tuple[Any, ...]]:
 class History:
     """Rows for one bulk load, with explicit ids so tasks, candidates and events refer to each other."""
 
-    def __init__(self, definition_id: int, seed: int):
+    def __init__(self, definition_id: int, seed: int) -> None:
         self.definition_id = definition_id
         self.rng = random.Random(seed)
         self.instance_id = self.task_id = self.activity_id = 0
@@ -100,14 +104,14 @@ class History:
                 "id": self.activity_id, "instance_id": iid, "spiff_task_id": f"b{iid:011d}-{index:04d}",
                 "element_id": element, "element_type": kind, "name": element.replace("_", " "),
                 "started_at": begin, "ended_at": None if is_open else end,
-                "state": "active" if is_open else "completed"})
+                "state": ActivityState.ACTIVE if is_open else ActivityState.COMPLETED})
             if kind == U:
                 self.task_id += 1
                 self.rows["tasks"].append({
                     "id": self.task_id, "instance_id": iid, "spiff_task_id": f"b{iid:011d}-{index:04d}",
                     "element_id": element, "name": element.replace("_", " "), "lane": lane,
                     "candidate_groups": [lane], "candidate_users": [], "assignee": None if is_open else "staff",
-                    "status": "open" if is_open else "completed", "priority": 50, "created_at": begin,
+                    "status": TaskStatus.OPEN if is_open else TaskStatus.COMPLETED, "priority": 50, "created_at": begin,
                     "claimed_at": None if is_open else claimed, "completed_at": None if is_open else end,
                     "completed_by": None if is_open else "staff", "form": [], "sla_calendar": None})
                 self.rows["candidates"].append({"task_id": self.task_id, "kind": "group", "name": lane})
@@ -119,7 +123,8 @@ class History:
             now = end
         self.rows["instances"].append({
             "id": iid, "definition_id": self.definition_id, "business_key": f"LOAN-{iid}",
-            "status": "running" if cut is not None else "completed", "started_at": started, "started_by": "olga",
+            "status": InstanceStatus.RUNNING if cut is not None else InstanceStatus.COMPLETED, "started_at": started,
+            "started_by": "olga",
             "ended_at": None if cut is not None else now, "state": {}, "variables": {}, "lock_version": 1})
         return len(path) if cut is None else cut + 1
 
@@ -135,18 +140,18 @@ def load_history(ctx: EngineContext, activity_rows: int, seed: int = 7) -> dict[
     """Deploy the library and bulk-insert about `activity_rows` activity rows of loan applications."""
     database.init_db(ctx)
     deployments.deploy(ctx, deployments.read_sources([LIBRARY]))
-    with ctx.db.begin() as connection:
-        definition_id = connection.scalar(select(DEFINITION.c.id).where(DEFINITION.c.key == KEY))
+    with ctx.database.engine.begin() as connection:
+        definition_id = connection.execute(select(DEFINITION.c.id).where(DEFINITION.c.key == KEY)).scalar_one()
     history = History(definition_id, seed)
     written = 0
     while written < activity_rows:
-        with ctx.db.begin() as connection:
+        with ctx.database.engine.begin() as connection:
             while written < activity_rows and len(history.rows["activities"]) < CHUNK:
                 written += history.add_case()
             history.flush(connection)
-    with ctx.db.begin() as connection:
+    with ctx.database.engine.begin() as connection:
         connection.execute(text("ANALYZE"))
-        if ctx.db.dialect.name == "postgresql":
+        if ctx.database.engine.dialect.name == "postgresql":
             connection.execute(text("SELECT setval(pg_get_serial_sequence('process_instance', 'id'), "
                                     "(SELECT max(id) FROM process_instance))"))
     return {"activities": written, "instances": history.instance_id, "tasks": history.task_id}
@@ -156,19 +161,19 @@ def load_history(ctx: EngineContext, activity_rows: int, seed: int = 7) -> dict[
 def statement_timer(ctx: EngineContext) -> Iterator[list[tuple[float, str]]]:
     timings: list[tuple[float, str]] = []
 
-    def before(conn, cursor, statement, parameters, context, executemany):
+    def before(conn: Any, cursor: Any, statement: str, parameters: Any, context: Any, executemany: bool) -> None:
         conn.info["bench_started"] = time.perf_counter()
 
-    def after(conn, cursor, statement, parameters, context, executemany):
+    def after(conn: Any, cursor: Any, statement: str, parameters: Any, context: Any, executemany: bool) -> None:
         timings.append((time.perf_counter() - conn.info.pop("bench_started"), statement))
 
-    event.listen(ctx.db, "before_cursor_execute", before)
-    event.listen(ctx.db, "after_cursor_execute", after)
+    event.listen(ctx.database.engine, "before_cursor_execute", before)
+    event.listen(ctx.database.engine, "after_cursor_execute", after)
     try:
         yield timings
     finally:
-        event.remove(ctx.db, "before_cursor_execute", before)
-        event.remove(ctx.db, "after_cursor_execute", after)
+        event.remove(ctx.database.engine, "before_cursor_execute", before)
+        event.remove(ctx.database.engine, "after_cursor_execute", after)
 
 
 def time_metrics(ctx: EngineContext, until: datetime, repeat: int = 3, business_time: bool = False
@@ -198,19 +203,18 @@ def label(statement: str) -> str:
 
 def explain(ctx: EngineContext, statement: str, until: datetime) -> str:
     """The plan of one of the statements, recompiled with its parameters inline."""
-    dialect = ctx.db.dialect.name
+    dialect = ctx.database.engine.dialect.name
     prefix = "EXPLAIN QUERY PLAN " if dialect == "sqlite" else "EXPLAIN (ANALYZE, BUFFERS, COSTS OFF) "
-    from engine.analytics.queries import ElapsedTime, MetricsQueries, Scope
-    from engine.analytics.sql import Dialect
-    with ctx.db.connect() as connection:
+    with ctx.database.engine.connect() as connection:
         ids = tuple(connection.scalars(select(DEFINITION.c.id).where(DEFINITION.c.key == KEY)))
-        queries = MetricsQueries(Dialect(dialect), Scope(ids, None, until), ElapsedTime(Dialect(dialect)))
+        queries = MetricsQueries(Dialect(dialect), Scope(definition_ids=ids, since=None, until=until),
+                                 ElapsedTime(Dialect(dialect)))
         chosen = {"statistics": queries.statistics(queries.samples()), "variants": queries.variants(20),
                   "activity counts": queries.activity_counts(), "shares": queries.share_totals(),
                   "groups": queries.groups()}.get(statement)
         if chosen is None:
             return ""
-        sql = str(chosen.compile(ctx.db, compile_kwargs={"literal_binds": True}))
+        sql = str(chosen.compile(ctx.database.engine, compile_kwargs={"literal_binds": True}))
         rows = connection.exec_driver_sql(prefix + sql).all()
     return "\n".join("    " + " | ".join(str(c) for c in row) for row in rows)
 
@@ -240,8 +244,8 @@ def bench_metrics(url: str, backend: str, rows: int, show_plan: bool) -> dict[st
 
 def bench_simulation(days: int) -> dict[str, Any]:
     plan = simulation.default_scenarios([KEY], LIBRARY)
-    result = simulation.simulate(None, plan, days, seed=1, start=datetime(2026, 3, 2, tzinfo=timezone.utc),
-                                 library=LIBRARY)
+    result = what_if.simulate(None, plan, days, seed=1, start=datetime(2026, 3, 2, tzinfo=timezone.utc),
+                              library=LIBRARY)
     say(f"  simulator: {result['counters']['cases_started']} loan cases in {days} virtual days, "
         f"{result['wall_seconds']:.1f} s: {result['cases_per_second']} cases/s")
     return {"cases_per_second": result["cases_per_second"], "cases": result["counters"]["cases_started"],

@@ -28,6 +28,7 @@ from bench.analytics import BEGIN, CHUNK, DEFAULT_PG_URL, KEY, LIBRARY, SPAN, Hi
 from bench.measure import say  # noqa: E402
 from bench.persisted import postgres_database  # noqa: E402
 from engine.clock import ManualClock  # noqa: E402
+from engine.policy.roles import Role  # noqa: E402
 from engine.services import database, deployments, users  # noqa: E402
 from engine.services.context import EngineContext  # noqa: E402
 from engine.store.tables import DEFINITION  # noqa: E402
@@ -40,16 +41,16 @@ def load_cases(ctx: EngineContext, cases: int, seed: int = 11) -> dict[str, int]
     """Deploy the library and bulk-insert `cases` loan applications (bench/analytics.py's generator)."""
     database.init_db(ctx)
     deployments.deploy(ctx, deployments.read_sources([LIBRARY]))
-    with ctx.db.begin() as connection:
-        definition_id = connection.scalar(select(DEFINITION.c.id).where(DEFINITION.c.key == KEY))
+    with ctx.database.engine.begin() as connection:
+        definition_id = connection.execute(select(DEFINITION.c.id).where(DEFINITION.c.key == KEY)).scalar_one()
     history = History(definition_id, seed)
     rows = 0
     while history.instance_id < cases:
-        with ctx.db.begin() as connection:
+        with ctx.database.engine.begin() as connection:
             while history.instance_id < cases and len(history.rows["activities"]) < CHUNK:
                 rows += history.add_case()
             history.flush(connection)
-    with ctx.db.begin() as connection:
+    with ctx.database.engine.begin() as connection:
         connection.execute(text("ANALYZE"))
         connection.execute(text("SELECT setval(pg_get_serial_sequence('process_instance', 'id'), "
                                 "(SELECT max(id) FROM process_instance))"))
@@ -59,7 +60,7 @@ def load_cases(ctx: EngineContext, cases: int, seed: int = 11) -> dict[str, int]
 def signed_in_client(ctx: EngineContext) -> Any:
     from webui import create_app
 
-    users.add_user(ctx, "bench_manager", PASSWORD, roles=["manager"])
+    users.add_user(ctx, "bench_manager", PASSWORD, roles=[Role.MANAGER])
     app = create_app({"ENGINE_CONTEXT": ctx, "SECRET_KEY": "bench", "WTF_CSRF_ENABLED": False})
     client = app.test_client()
     response = client.post("/login", data={"name": "bench_manager", "password": PASSWORD})

@@ -22,8 +22,10 @@ from sqlalchemy import Engine, create_engine, event, make_url, text
 from bench.measure import CallLatencies, Throughput, run_timed, say
 from bench.workload import (HUMAN_FILE, HUMAN_KEY, PEOPLE, STARTER, STRAIGHT_FILE, STRAIGHT_KEY, BenchFailure,
                             HumanCase)
+from engine.records.instances import CaseSummary
 from engine.services import deployments, instances, tasks, users
 from engine.services.context import EngineContext
+from engine.statuses import InstanceStatus
 from engine.store import schema
 
 T = TypeVar("T")
@@ -89,7 +91,7 @@ def prepare_context(url: str) -> EngineContext:
     """Schema, both workloads deployed and one user per candidate group, as a fresh install would have."""
     ctx = EngineContext.from_url(url)
     ctx.password_method = FAST_PASSWORD_METHOD
-    schema.upgrade(ctx.db)
+    schema.upgrade(ctx.database.engine)
     deployments.deploy(ctx, deployments.read_sources([STRAIGHT_FILE, HUMAN_FILE]), name="bench workloads")
     for person in PEOPLE:
         users.add_user(ctx, person.name, BENCH_PASSWORD, groups=[person.group])
@@ -99,25 +101,24 @@ def prepare_context(url: str) -> EngineContext:
 def start_straight(ctx: EngineContext, calls: CallLatencies, variables: dict[str, Any]) -> None:
     """One straight-through case: a single service call that runs the process to its end."""
     started = calls.timed("start", instances.start, ctx, STRAIGHT_KEY, variables)
-    if started["status"] != "completed":
-        raise BenchFailure(f"straight-through instance {started['id']} ended {started['status']}: "
-                           f"{started['incident']}")
+    if started.status != InstanceStatus.COMPLETED:
+        raise BenchFailure(f"straight-through instance {started.id} ended {started.status}: "
+                           f"{started.incident_message}")
 
 
 def work_human_case(ctx: EngineContext, calls: CallLatencies, case: HumanCase) -> None:
     """One human case as clerks work it: start, then find, claim and complete each task in turn."""
     started = calls.timed("start", instances.start, ctx, HUMAN_KEY, case.variables, user=STARTER.name)
-    finished: dict[str, Any] = started
+    finished: CaseSummary = started
     for step in case.steps:
-        found = calls.timed("list", tasks.list_tasks, ctx, instance_id=started["id"])
-        if [t["element_id"] for t in found] != [step.element_id]:
-            raise BenchFailure(f"instance {started['id']}: expected one open task {step.element_id}, "
-                               f"found {[t['element_id'] for t in found]}")
-        calls.timed("claim", tasks.claim, ctx, found[0]["id"], step.person.name)
-        finished = calls.timed("complete", tasks.complete, ctx, found[0]["id"], step.person.name,
-                               step.data)["instance"]
-    if finished["status"] != "completed":
-        raise BenchFailure(f"human instance {started['id']} ended {finished['status']}: {finished['incident']}")
+        found = calls.timed("list", tasks.list_tasks, ctx, instance_id=started.id)
+        if [t.element_id for t in found] != [step.element_id]:
+            raise BenchFailure(f"instance {started.id}: expected one open task {step.element_id}, "
+                               f"found {[t.element_id for t in found]}")
+        calls.timed("claim", tasks.claim, ctx, found[0].id, step.person.name)
+        finished = calls.timed("complete", tasks.complete, ctx, found[0].id, step.person.name, step.data).instance
+    if finished.status != InstanceStatus.COMPLETED:
+        raise BenchFailure(f"human instance {started.id} ended {finished.status}: {finished.incident_message}")
 
 
 class CountingCalls(CallLatencies):
@@ -151,10 +152,10 @@ class CountingCalls(CallLatencies):
 
 def warm_up(ctx: EngineContext, straight: list[dict[str, Any]], human: list[HumanCase]) -> dict[str, dict[str, float]]:
     """Fill caches and connection pools before timing; returns SQL statements per call, per workload."""
-    with CountingCalls(ctx.db) as straight_calls:
+    with CountingCalls(ctx.database.engine) as straight_calls:
         for variables in straight:
             start_straight(ctx, straight_calls, variables)
-    with CountingCalls(ctx.db) as human_calls:
+    with CountingCalls(ctx.database.engine) as human_calls:
         for case in human:
             work_human_case(ctx, human_calls, case)
     return {"straight": straight_calls.mean_statements(), "human": human_calls.mean_statements()}
@@ -190,8 +191,8 @@ def measure_backend(backend: str, url: str, straight: list[dict[str, Any]], huma
         say(f"  [{backend}] human: {len(human)} timed instances (10 service calls each)")
         human_calls = CallLatencies()
         human_run = run_timed(f"{backend} human", human, lambda case: work_human_case(ctx, human_calls, case))
-        return BackendResult(backend, database_version(ctx.db), describe_script_engine(ctx.script_engine),
+        return BackendResult(backend, database_version(ctx.database.engine), describe_script_engine(ctx.script_engine),
                              straight_run, human_run, straight_calls.summary(), human_calls.summary(), statements,
-                             round_trip_ms(ctx.db))
+                             round_trip_ms(ctx.database.engine))
     finally:
         ctx.close()

@@ -1,4 +1,4 @@
-"""Engine benchmarks (issue #7, DESIGN §8): persisted throughput beside bare SpiffWorkflow, same run.
+"""Engine benchmarks (issue #7, docs/architecture.md §8): persisted throughput beside bare SpiffWorkflow, same run.
 
     python bench/run.py [--quick] [--json FILE] [--only sqlite|pg|bare]
     python bench/run.py --profile sqlite-human|sqlite-straight [--quick]

@@ -18,6 +18,9 @@ class InstanceStatus(StrEnum):
     CANCELLED = "cancelled"
 
 
+INSTANCE_STATUSES = tuple(InstanceStatus)  # in the order pages and messages list them
+
+
 class TaskStatus(StrEnum):
     """A human task: open to its candidates, claimed by one person, then completed or cancelled."""
 
@@ -27,6 +30,7 @@ class TaskStatus(StrEnum):
     CANCELLED = "cancelled"
 
 
+TASK_STATUSES = tuple(TaskStatus)  # in the order pages and messages list them
 ACTIVE_TASK_STATUSES = (TaskStatus.OPEN, TaskStatus.CLAIMED)  # a person may still act on the task
 
 
@@ -36,6 +40,9 @@ class SlaStatus(StrEnum):
     ON_TRACK = "on_track"
     AT_RISK = "at_risk"
     BREACHED = "breached"
+
+
+SLA_STATUSES = tuple(SlaStatus)  # in the order pages and messages list them
 
 
 class WorkerStatus(StrEnum):
@@ -54,3 +61,11 @@ class JobKind(StrEnum):
     EXTERNAL = "external"
     SLA_AT_RISK = "sla_at_risk"
     SLA_BREACH = "sla_breach"
+
+
+class ActivityState(StrEnum):
+    """One executed flow node of the history: active until it completes, or the process moves on without it."""
+
+    ACTIVE = "active"
+    COMPLETED = "completed"
+    CANCELLED = "cancelled"

@@ -1,4 +1,4 @@
-"""The analytics commands of `bankflow` (DESIGN §7): metrics, export-xes, export-csv, simulate.
+"""The analytics commands of `bankflow` (docs/architecture.md §7): metrics, export-xes, export-csv, simulate.
 
 Registered on the main group by webui/cli.py (`COMMANDS`). Each parses its input,
 calls one service function and prints the result; the JSON of `metrics --json` is
@@ -14,7 +14,8 @@ from typing import Any
 import click
 
 from engine.errors import BankflowError
-from engine.services import exports, metrics, simulation
+from engine.services import demo_data, exports, metrics, simulation, what_if
+from engine.views import csv_export_view, xes_export_view
 from webui.cli import DATABASE_ID, CliState, emit, fail, service_command, shared_options
 
 
@@ -52,7 +53,7 @@ MOMENT = Moment()
 def metrics_command(ctx: Any, as_json: bool, key: str | None, version: int | None, since: datetime | None,
                     until: datetime | None, group: str | None, business_time: bool) -> None:
     """Cycle times, where work waits (bottlenecks), groups and variants of a process."""
-    filters = dict(since=since, until=until, group=group, business_time=business_time)
+    filters: dict[str, Any] = dict(since=since, until=until, group=group, business_time=business_time)
     if key:
         result: Any = metrics.process_metrics(ctx, key, version=version, **filters)
         emit(result, as_json, metrics_text)
@@ -80,7 +81,8 @@ def metrics_text(m: dict[str, Any]) -> str:
     inst, cycle = m["instances"], m["instances"]["cycle_time"]
     window = f"{m['window']['since'] or 'beginning'} .. {m['window']['until']}"
     title = m["process"] + (f" v{m['version']}" if m["version"] else "")
-    notes = [window] + (["business time"] if m["business_time"] else []) + ([f"group {m['group']}"] if m["group"] else [])
+    notes = [window] + (["business time"] if m["business_time"] else []) \
+        + ([f"group {m['group']}"] if m["group"] else [])
     lines = [
         f"{title}  ({', '.join(notes)})",
         f"cases: {inst['started']} started, {inst['completed']} completed, {inst['open']} open"
@@ -122,7 +124,7 @@ def metrics_text(m: dict[str, Any]) -> str:
 def export_xes_command(ctx: Any, as_json: bool, file: str, key: str | None, since: datetime | None) -> None:
     """Write the history as an IEEE 1849 XES event log (pm4py, ProM, Celonis)."""
     result = exports.export_xes(ctx, file, key=key, since=since)
-    emit({"file": file, **result}, as_json,
+    emit(xes_export_view(file, result), as_json,
          lambda r: f"{r['file']}: {r['traces']} cases, {r['events']} events")
 
 
@@ -137,7 +139,7 @@ def export_csv_command(ctx: Any, as_json: bool, directory: str, key: str | None,
                        until: datetime | None, business_time: bool) -> None:
     """Write each table of `bankflow metrics` as a CSV file into DIRECTORY."""
     result = exports.export_csv(ctx, directory, key=key, since=since, until=until, business_time=business_time)
-    emit(result, as_json, lambda r: "\n".join(f"{f['path']}: {f['rows']} rows" for f in r["files"].values()))
+    emit(csv_export_view(result), as_json, lambda r: "\n".join(f"{f['path']}: {f['rows']} rows" for f in r["files"].values()))
 
 
 # --- simulate --------------------------------------------------------------------------------
@@ -166,7 +168,7 @@ def simulate_command(click_ctx: click.Context, keys: tuple[str, ...], scenario_f
     --database-url: `bankflow demo --history` fills that one.
     """
     state = click_ctx.ensure_object(CliState)
-    folder = Path(library) if library else None
+    folder = Path(library) if library else demo_data.LIBRARY
     try:
         plan = simulation.load_scenarios(list(scenario_files), folder)
         if keys or not plan:
@@ -174,11 +176,11 @@ def simulate_command(click_ctx: click.Context, keys: tuple[str, ...], scenario_f
         days = days or max((s.days or 0) for s in plan) or 20
         if compare_file:
             other = simulation.load_scenarios([compare_file], folder)
-            result = simulation.compare(plan, other, days, seed, start, progress_bar(days, 2, state.as_json), folder)
+            result = what_if.compare(plan, other, days, seed, start, progress_bar(days, 2, state.as_json), folder)
             emit(result, state.as_json, compare_text)
         else:
-            result = simulation.simulate(None, plan, days, seed, start, progress_bar(days, 1, state.as_json),
-                                         folder, keep=keep)
+            result = what_if.simulate(None, plan, days, seed, start, progress_bar(days, 1, state.as_json),
+                                      folder, keep=keep)
             emit(result, state.as_json, summary_text)
     except BankflowError as exc:
         fail(exc.problems())

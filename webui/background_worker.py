@@ -27,10 +27,10 @@ class BackgroundWorker:
         self._thread: threading.Thread | None = None
 
     def _own_context(self) -> EngineContext:
-        url = self._web_context.db.url
-        if url.get_backend_name() == "sqlite" and url.database in (None, "", ":memory:"):
+        shared = self._web_context.database
+        if not shared.reachable_by_url:
             return self._web_context  # a private in-memory database exists only in the web's engine
-        return database.open_context(url.render_as_string(hide_password=False), clock=self._web_context.clock)
+        return database.open_context(shared.url_with_password, clock=self._web_context.clock)
 
     def start(self) -> "BackgroundWorker":
         self._thread = threading.Thread(target=self._run, name=f"worker {self.worker_id}", daemon=True)

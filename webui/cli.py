@@ -1,4 +1,4 @@
-"""The `bankflow` command line (DESIGN §7).
+"""The `bankflow` command line (docs/architecture.md §7).
 
 Each command parses its input, calls one service function and prints the result;
 `BankflowError`s become one line per problem on stderr and exit code 1, usage
@@ -13,21 +13,29 @@ import os
 import socket
 import sys
 from functools import wraps
-from typing import Any, Callable
+from pathlib import Path
+from types import FrameType
+from typing import Any, Callable, TextIO
 
 import click
 
-from engine.errors import BankflowError, DeployProblem
+from engine.errors import BankflowError
 from engine.services import (
     calendars, database, demo_data, deployments, instances, notifications, sla_targets, tasks, users, worker)
 from engine.services.context import EngineContext
+from engine.policy.roles import ROLES
 from engine.services.limits import MAX_INTEGER
+from engine.statuses import ACTIVE_TASK_STATUSES, TASK_STATUSES
+from engine.views import (
+    calendar_view, completion_view, database_report_view, definition_view, demo_report_view, deployment_view,
+    instance_detail, instance_summary, notification_view, sla_target_view, task_view, user_view)
 
 OPERATOR_NOTE = "Without --user the command acts as the local operator, who may do everything."
 # Commands that may create the database; every other command refuses a database that does not exist.
 CREATING_COMMANDS = ("init-db", "demo", "serve")
 # Ids, versions and offsets name rows: beyond the database's Integer range they are a usage error (exit 2).
 DATABASE_ID = click.IntRange(0, MAX_INTEGER)
+ROLE_NAMES = [role.value for role in ROLES]  # click would show an enum's member names
 
 
 class CliState:
@@ -71,7 +79,7 @@ def shared_options(func: Callable) -> Callable:
     func = click.option("--database-url", expose_value=False, callback=_set_url, is_eager=True,
                         help="SQLAlchemy URL (default: BANKFLOW_DATABASE_URL, else SQLite in ./instance).")(func)
     func = click.option("--json", "as_json", is_flag=True, expose_value=False, callback=_set_json,
-                        help="Machine-readable output (DESIGN §7, docs/json-contract.md).")(func)
+                        help="Machine-readable output (docs/json-contract.md).")(func)
     return click.option("--verbose", is_flag=True, expose_value=False, callback=_set_verbose,
                         help="Show the engine's and libraries' log lines.")(func)
 
@@ -155,7 +163,7 @@ def main(ctx: click.Context) -> None:
 @service_command
 def init_db(ctx: EngineContext, as_json: bool) -> None:
     """Create or upgrade the database schema and give a new database its default calendar (safe to repeat)."""
-    report = database.init_db(ctx)
+    report = database_report_view(database.init_db(ctx))
     messages = {"created": "created the bankflow schema", "upgraded": "upgraded the schema to the newest version",
                 "current": "the schema is already current; nothing to do"}
     emit(report, as_json, lambda r: f"{r['database']}: {messages[r['schema']]}"
@@ -173,11 +181,15 @@ HISTORY_DAYS = 14
 @service_command
 def demo(ctx: EngineContext, as_json: bool, library: str | None, history: bool) -> None:
     """Load the process library and the demo users (demo-only passwords) into the database."""
-    emit(demo_data.load_demo(ctx, library, HISTORY_DAYS if history else 0, _history_bar(as_json)), as_json,
-         _demo_text)
+    emit(demo_report_view(demo_data.load_demo(ctx, _path(library), HISTORY_DAYS if history else 0,
+                                              _history_bar(as_json))), as_json, _demo_text)
 
 
-def _history_bar(quiet: bool):
+def _path(library: str | None) -> Path | None:
+    return Path(library) if library is not None else None
+
+
+def _history_bar(quiet: bool) -> Any:
     from webui.analytics_cli import progress_bar
 
     return progress_bar(HISTORY_DAYS, 1, quiet)
@@ -203,10 +215,10 @@ def _demo_text(report: dict[str, Any]) -> str:
 def deploy(ctx: EngineContext, as_json: bool, paths: tuple[str, ...], name: str | None, user: str | None,
            executable: bool) -> None:
     """Deploy BPMN/DMN files or folders as one deployment."""
-    result = deployments.deploy_paths(ctx, paths, name=name, user=user, make_executable=executable)
-    for warning in result["warnings"]:  # deployed all the same; on stderr, so --json stays one document
-        click.echo(f"warning: {DeployProblem(**warning)}", err=True)
-    emit(result, as_json, lambda r: "\n".join(
+    deployed = deployments.deploy_paths(ctx, paths, name=name, user=user, make_executable=executable)
+    for warning in deployed.warnings:  # deployed all the same; on stderr, so --json stays one document
+        click.echo(f"warning: {warning}", err=True)
+    emit(deployment_view(deployed), as_json, lambda r: "\n".join(
         f"{d['key']} v{d['version']} ({d['status']})" for d in r["definitions"]) or "nothing to deploy")
 
 
@@ -214,7 +226,7 @@ def deploy(ctx: EngineContext, as_json: bool, paths: tuple[str, ...], name: str 
 @service_command
 def definitions(ctx: EngineContext, as_json: bool) -> None:
     """List deployed process definitions."""
-    emit(deployments.list_definitions(ctx), as_json, lambda rows: "\n".join(
+    emit([definition_view(d) for d in deployments.list_definitions(ctx)], as_json, lambda rows: "\n".join(
         f"{d['key']:<40} v{d['version']:<4} {'active' if d['active'] else 'inactive':<9} {d['name'] or ''}"
         for d in rows) or "no processes deployed")
 
@@ -227,7 +239,7 @@ def definitions(ctx: EngineContext, as_json: bool) -> None:
 @service_command
 def activate(ctx: EngineContext, as_json: bool, key: str, version: int, off: bool, user: str | None) -> None:
     """Activate a definition version (or deactivate it with --off)."""
-    emit(deployments.set_active(ctx, key, version, not off, user), as_json,
+    emit(definition_view(deployments.set_active(ctx, key, version, not off, user)), as_json,
          lambda d: f"{d['key']} v{d['version']} is {'active' if d['active'] else 'inactive'}")
 
 
@@ -243,7 +255,8 @@ def start(ctx: EngineContext, as_json: bool, key: str, pairs: tuple[str, ...], d
           business_key: str | None, version: int | None, user: str | None) -> None:
     """Start a process instance."""
     variables = {**parse_json("--data", data), **parse_vars(pairs)}
-    result = instances.start(ctx, key, variables, business_key=business_key, user=user, version=version)
+    result = instance_summary(instances.start(ctx, key, variables, business_key=business_key, user=user,
+                                              version=version))
     emit(result, as_json, lambda r: f"instance {r['id']} of {r['definition_key']} v{r['version']}: {r['status']}")
 
 
@@ -256,14 +269,14 @@ def _task_line(t: dict[str, Any]) -> str:
 @click.option("--user", help="Tasks this user may work on.")
 @click.option("--group", help="Tasks offered to this group.")
 @click.option("--instance", "instance_id", type=DATABASE_ID)
-@click.option("--status", type=click.Choice(tasks.TASK_STATUSES))
+@click.option("--status", type=click.Choice([s.value for s in TASK_STATUSES]))
 @click.option("--limit", type=click.IntRange(1, 1000), default=tasks.DEFAULT_PAGE_SIZE, show_default=True)
 @click.option("--offset", type=DATABASE_ID, default=0)
 @service_command
 def list_tasks(ctx: EngineContext, as_json: bool, user, group, instance_id, status, limit, offset) -> None:
     """List human tasks (open and claimed unless --status says otherwise)."""
-    rows = tasks.list_tasks(ctx, user=user, group=group, instance_id=instance_id, status=status,
-                            limit=limit, offset=offset)
+    rows = [task_view(t) for t in tasks.list_tasks(ctx, user=user, group=group, instance_id=instance_id,
+                                                   status=status, limit=limit, offset=offset)]
     emit(rows, as_json, lambda rs: "\n".join(_task_line(t) for t in rs) or "no tasks")
 
 
@@ -273,7 +286,7 @@ def list_tasks(ctx: EngineContext, as_json: bool, user, group, instance_id, stat
 @service_command
 def claim(ctx: EngineContext, as_json: bool, task_id: int, user: str) -> None:
     """Claim a task for yourself."""
-    emit(tasks.claim(ctx, task_id, user), as_json, lambda t: f"task {t['id']} claimed by {t['assignee']}")
+    emit(task_view(tasks.claim(ctx, task_id, user)), as_json, lambda t: f"task {t['id']} claimed by {t['assignee']}")
 
 
 @main.command()
@@ -282,7 +295,7 @@ def claim(ctx: EngineContext, as_json: bool, task_id: int, user: str) -> None:
 @service_command
 def unclaim(ctx: EngineContext, as_json: bool, task_id: int, user: str) -> None:
     """Give a claimed task back to its candidates."""
-    emit(tasks.unclaim(ctx, task_id, user), as_json, lambda t: f"task {t['id']} is open again")
+    emit(task_view(tasks.unclaim(ctx, task_id, user)), as_json, lambda t: f"task {t['id']} is open again")
 
 
 @main.command()
@@ -292,7 +305,8 @@ def unclaim(ctx: EngineContext, as_json: bool, task_id: int, user: str) -> None:
 @service_command
 def assign(ctx: EngineContext, as_json: bool, task_id: int, user: str, to: str) -> None:
     """Assign a task to a candidate."""
-    emit(tasks.assign(ctx, task_id, user, to), as_json, lambda t: f"task {t['id']} assigned to {t['assignee']}")
+    emit(task_view(tasks.assign(ctx, task_id, user, to)), as_json,
+         lambda t: f"task {t['id']} assigned to {t['assignee']}")
 
 
 @main.command()
@@ -302,7 +316,8 @@ def assign(ctx: EngineContext, as_json: bool, task_id: int, user: str, to: str) 
 @service_command
 def complete(ctx: EngineContext, as_json: bool, task_id: int, user: str, data: str | None) -> None:
     """Complete a claimed task with its form data."""
-    result = tasks.complete(ctx, task_id, user, parse_json("--data", data))
+    done = tasks.complete(ctx, task_id, user, parse_json("--data", data))
+    result = completion_view(done.task, done.instance)
     emit(result, as_json, lambda r: f"task {r['task']['id']} completed; instance {r['instance']['id']} "
                                     f"is {r['instance']['status']}")
 
@@ -312,7 +327,7 @@ def complete(ctx: EngineContext, as_json: bool, task_id: int, user: str, data: s
 @service_command
 def instance(ctx: EngineContext, as_json: bool, instance_id: int) -> None:
     """Show an instance: status, variables, open tasks and history."""
-    emit(instances.get_instance(ctx, instance_id), as_json, _instance_text)
+    emit(instance_detail(instances.get_instance(ctx, instance_id)), as_json, _instance_text)
 
 
 def _instance_text(r: dict[str, Any]) -> str:
@@ -321,7 +336,7 @@ def _instance_text(r: dict[str, Any]) -> str:
     if r["incident"]:
         lines.append(f"incident at {r['incident']['element_id']}: {r['incident']['message']}")
     lines.append("variables: " + json.dumps(r["variables"], ensure_ascii=False))
-    open_tasks = [t for t in r["tasks"] if t["status"] in ("open", "claimed")]
+    open_tasks = [t for t in r["tasks"] if t["status"] in ACTIVE_TASK_STATUSES]
     lines.append("open tasks:" if open_tasks else "open tasks: none")
     lines.extend("  " + _task_line(t) for t in open_tasks)
     if r.get("waiting"):
@@ -360,7 +375,7 @@ def _wait_line(w: dict[str, Any]) -> str:
 @service_command
 def retry(ctx: EngineContext, as_json: bool, instance_id: int, data: str | None, user: str | None) -> None:
     """Resume an instance in incident."""
-    r = instances.retry(ctx, instance_id, parse_json("--data", data), user=user)
+    r = instance_summary(instances.retry(ctx, instance_id, parse_json("--data", data), user=user))
     emit(r, as_json, lambda r: f"instance {r['id']} is {r['status']}")
     if r["incident"]:
         fail([f"still in incident at {r['incident']['element_id']}: {r['incident']['message']}"])
@@ -373,10 +388,10 @@ def retry(ctx: EngineContext, as_json: bool, instance_id: int, data: str | None,
 @service_command
 def notifications_list(ctx: EngineContext, as_json: bool, user: str, unread: bool, mark_read: bool) -> None:
     """A user's in-app notifications (SLA escalations), newest first."""
-    rows = notifications.list_for(ctx, user, unread_only=unread)
-    if mark_read and rows:
-        notifications.mark_read(ctx, user, [n["id"] for n in rows])
-    emit(rows, as_json, lambda rows: "\n".join(
+    listed = notifications.list_for(ctx, user, unread_only=unread)
+    if mark_read and listed:
+        notifications.mark_read(ctx, user, [n.id for n in listed])
+    emit([notification_view(n) for n in listed], as_json, lambda rows: "\n".join(
         f"{n['created_at']}  {'  ' if n['read_at'] else '* '}{n['message']}" for n in rows) or "no notifications")
 
 
@@ -389,20 +404,20 @@ def users_group() -> None:
 @click.argument("name")
 @click.option("--password", required=True)
 @click.option("--group", "groups", multiple=True)
-@click.option("--role", "roles", multiple=True, type=click.Choice(users.ROLES))
+@click.option("--role", "roles", multiple=True, type=click.Choice(ROLE_NAMES))
 @click.option("--email", help="Where SLA escalations are mailed (when SMTP is configured).")
 @user_option("Who adds the user (an admin).")
 @service_command
 def users_add(ctx: EngineContext, as_json: bool, name: str, password: str, groups: tuple[str, ...],
               roles: tuple[str, ...], email: str | None, user: str | None) -> None:
     """Add a user (default role: staff)."""
-    emit(users.add_user(ctx, name, password, list(groups), list(roles), email, user=user), as_json,
+    emit(user_view(users.add_user(ctx, name, password, list(groups), list(roles), email, user=user)), as_json,
          lambda u: f"user {u['name']} added (roles: {', '.join(u['roles'])}; groups: {', '.join(u['groups']) or '-'})")
 
 
 @users_group.command("set")
 @click.argument("name")
-@click.option("--role", "roles", multiple=True, type=click.Choice(users.ROLES),
+@click.option("--role", "roles", multiple=True, type=click.Choice(ROLE_NAMES),
               help="The user's roles from now on (repeat for several); unchanged without it.")
 @click.option("--group", "groups", multiple=True,
               help="The user's groups from now on (repeat for several; --group '' for none); unchanged without it.")
@@ -419,7 +434,7 @@ def users_set(ctx: EngineContext, as_json: bool, name: str, roles: tuple[str, ..
     changed = users.update_user(ctx, name, user, roles=list(roles) or None,
                                 groups=[g for g in groups if g] if groups else None,
                                 disabled=None if enabled is None else not enabled, email=email, password=password)
-    emit(changed, as_json, lambda u: f"user {u['name']} changed (roles: {', '.join(u['roles'])}; groups: "
+    emit(user_view(changed), as_json, lambda u: f"user {u['name']} changed (roles: {', '.join(u['roles'])}; groups: "
                                      f"{', '.join(u['groups']) or '-'}; {'disabled' if u['disabled'] else 'enabled'})")
 
 
@@ -427,7 +442,7 @@ def users_set(ctx: EngineContext, as_json: bool, name: str, roles: tuple[str, ..
 @service_command
 def users_list(ctx: EngineContext, as_json: bool) -> None:
     """List users with their roles and groups."""
-    emit(users.list_users(ctx), as_json, lambda rows: "\n".join(
+    emit([user_view(u) for u in users.list_users(ctx)], as_json, lambda rows: "\n".join(
         f"{u['name']:<20} {','.join(u['roles']):<24} {', '.join(u['groups'])}" for u in rows) or "no users")
 
 
@@ -461,9 +476,11 @@ def serve(ctx: EngineContext, as_json: bool, host: str, port: int, with_demo: bo
     from webui.background_worker import BackgroundWorker
     from webui.dev_server import BannerlessRequestHandler
 
-    report = (demo_data.load_demo(ctx, library, HISTORY_DAYS, _history_bar(as_json)) if with_demo
-              else database.init_db(ctx))
-    emit(report, as_json, _demo_text if with_demo else lambda r: f"{r['database']}: schema {r['schema']}")
+    if with_demo:
+        emit(demo_report_view(demo_data.load_demo(ctx, _path(library), HISTORY_DAYS, _history_bar(as_json))),
+             as_json, _demo_text)
+    else:
+        emit(database_report_view(database.init_db(ctx)), as_json, lambda r: f"{r['database']}: schema {r['schema']}")
     app = create_app({"ENGINE_CONTEXT": ctx})
     # FLASK_DEBUG turns Werkzeug's reloader on: a monitoring process then starts the one that serves
     # (WERKZEUG_RUN_MAIN=true), and only that one runs the worker.
@@ -487,7 +504,7 @@ def _stop_on_sigterm() -> None:
     import signal
     import threading
 
-    def interrupt(_signum, _frame):
+    def interrupt(_signum: int, _frame: FrameType | None) -> None:
         raise KeyboardInterrupt
 
     if threading.current_thread() is threading.main_thread():
@@ -526,10 +543,10 @@ def calendars_group() -> None:
 @click.argument("file", type=click.File("r", encoding="utf-8"))
 @user_option("Who loads them (a manager or admin).")
 @service_command
-def calendars_load(ctx: EngineContext, as_json: bool, file, user: str | None) -> None:
+def calendars_load(ctx: EngineContext, as_json: bool, file: TextIO, user: str | None) -> None:
     """Add or replace the calendars defined in a TOML file."""
-    rows = calendars.load_calendars(ctx, file.read(), os.path.basename(file.name), user)
-    emit(rows, as_json, lambda rows: "calendars: " + ", ".join(
+    loaded = calendars.load_calendars(ctx, file.read(), os.path.basename(file.name), user)
+    emit([calendar_view(c) for c in loaded], as_json, lambda rows: "calendars: " + ", ".join(
         f"{c['name']}{' (default)' if c['default'] else ''}" for c in rows))
 
 
@@ -537,7 +554,7 @@ def calendars_load(ctx: EngineContext, as_json: bool, file, user: str | None) ->
 @service_command
 def calendars_list(ctx: EngineContext, as_json: bool) -> None:
     """List the loaded calendars."""
-    emit(calendars.list_calendars(ctx), as_json, lambda rows: "\n".join(
+    emit([calendar_view(c) for c in calendars.list_calendars(ctx)], as_json, lambda rows: "\n".join(
         f"{c['name']:<20} {c['timezone']:<18} holidays: {c['holidays'] or '-':<8} {'default' if c['default'] else ''}"
         for c in rows))
 
@@ -557,8 +574,8 @@ def sla_group() -> None:
 @service_command
 def sla_set(ctx: EngineContext, as_json: bool, key: str, duration: str, version: int | None,
             element_id: str | None, calendar: str | None, user: str | None) -> None:
-    """Override the SLA target of a process or one of its tasks."""
-    emit(sla_targets.set_target(ctx, key, duration, version, element_id, calendar, user), as_json,
+    """Set the SLA target of a process or one of its tasks (it wins over the model's)."""
+    emit(sla_target_view(sla_targets.set_target(ctx, key, duration, version, element_id, calendar, user)), as_json,
          lambda r: f"SLA of {r['key']} v{r['version']} {r['task'] or '(whole process)'}: {r['duration']} "
                    f"on {r['calendar'] or 'the default calendar'}")
 

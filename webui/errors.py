@@ -15,12 +15,13 @@ from flask_wtf.csrf import CSRFError
 from markupsafe import escape
 from werkzeug.exceptions import HTTPException
 
-from engine.errors import BankflowError, Conflict, DatabaseProblem, InvalidData, NotFound, PermissionDenied
+from engine.errors import BankflowError, Conflict, DatabaseProblem, DeployError, InvalidData, NotFound, PermissionDenied
 from webui.messages import say
 
 # Engine error class -> HTTP status; the most specific class of an error decides (see `status_of`).
 STATUSES: dict[type[BankflowError], int] = {
-    PermissionDenied: 403, NotFound: 404, Conflict: 409, InvalidData: 400, DatabaseProblem: 503, BankflowError: 409,
+    PermissionDenied: 403, NotFound: 404, Conflict: 409, InvalidData: 400, DeployError: 400, DatabaseProblem: 503,
+    BankflowError: 409,
 }
 PAGES = (400, 403, 404, 405, 409, 500, 503)
 log = logging.getLogger("bankflow.web")
@@ -49,7 +50,7 @@ def _http_page(exc: HTTPException):
                                  "and try again."))
     # A 400 from this app's own `abort` says which input was wrong; the framework's texts are not shown.
     own = exc.code == 400 and exc.description != type(exc).description
-    return error_page(exc.code, exc.description if own else "")
+    return error_page(exc.code or 500, (exc.description or "") if own else "")
 
 
 def init_app(app: Flask) -> None:

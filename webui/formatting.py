@@ -1,4 +1,5 @@
-"""Jinja filters: times in the user's time zone and language, and documentation as safe HTML.
+"""Jinja filters: times in the user's time zone and language (and as ISO 8601 for `<time datetime>`),
+and documentation as safe HTML.
 
 Nothing from a BPMN file is rendered as raw HTML: documentation is Markdown,
 rendered and then sanitised by nh3 (Ammonia) to a small set of tags.
@@ -13,6 +14,8 @@ from flask import Flask
 from flask_babel import format_date, format_time, format_timedelta, get_locale
 from markupsafe import Markup
 
+from engine.policy import roles
+from engine.views import iso
 from webui.model_words import model_text
 
 ALLOWED_TAGS = {"p", "br", "strong", "em", "ul", "ol", "li", "code", "pre", "blockquote", "h3", "h4", "a"}
@@ -62,4 +65,5 @@ def documentation(text: str | None) -> Markup:
 
 
 def init_app(app: Flask) -> None:
-    app.jinja_env.filters.update(local_time=local_time, time_left=time_left, documentation=documentation)
+    app.jinja_env.filters.update(local_time=local_time, time_left=time_left, documentation=documentation, iso=iso)
+    app.jinja_env.globals.update(roles=roles)  # the role sets pages check (`current_user.has_role(*roles.X)`)

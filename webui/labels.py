@@ -36,7 +36,7 @@ LABELS.update({
 
 def label(code: str | None) -> str:
     """The code in the user's language; codes without a word are shown as they are."""
-    return str(LABELS.get(code, code or ""))
+    return str(LABELS.get(code or "", code or ""))
 
 
 def init_app(app: Flask) -> None:

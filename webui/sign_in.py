@@ -9,13 +9,14 @@ had one been set, would carry the same token and pass the same check.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import dataclass
 
 from flask import Flask, current_app, redirect, request, url_for
+from flask.typing import ResponseReturnValue
 from flask_login import LoginManager, UserMixin, current_user
 
 from engine.errors import BankflowError
+from engine.records.users import SessionUser, UserRecord
 from engine.services import users
 
 PUBLIC_ENDPOINTS = {"auth.login", "auth.language", "health.show", "static", "assets.file"}
@@ -25,13 +26,12 @@ login_manager = LoginManager()
 @dataclass
 class SignedInUser(UserMixin):
     name: str
-    roles: list[str]
-    groups: list[str]
+    roles: tuple[str, ...]
+    groups: tuple[str, ...]
     locale: str | None = None
     timezone: str | None = None
     email: str | None = None
     session_token: str = ""
-    extra: dict[str, Any] = field(default_factory=dict)
 
     def get_id(self) -> str:
         """What the cookie keeps: the session's token, never the user's name."""
@@ -41,9 +41,9 @@ class SignedInUser(UserMixin):
         return any(r in self.roles for r in roles)
 
     @classmethod
-    def from_view(cls, view: dict[str, Any], session_token: str) -> "SignedInUser":
-        return cls(view["name"], view["roles"], view["groups"], view["locale"], view["timezone"], view["email"],
-                   session_token)
+    def signed_in(cls, user: UserRecord | SessionUser, session_token: str) -> SignedInUser:
+        return cls(name=user.name, roles=user.roles, groups=user.groups, locale=user.locale, timezone=user.timezone,
+                   email=user.email, session_token=session_token)
 
 
 @login_manager.user_loader
@@ -51,13 +51,13 @@ def load_user(token: str) -> SignedInUser | None:
     from webui import engine_context
 
     try:
-        view = users.session_user(engine_context(current_app), token)
+        found = users.session_user(engine_context(current_app), token)
     except BankflowError:
         return None
-    return None if view is None else SignedInUser.from_view(view, token)
+    return None if found is None else SignedInUser.signed_in(found, token)
 
 
-def require_sign_in():
+def require_sign_in() -> ResponseReturnValue | None:
     if request.endpoint in PUBLIC_ENDPOINTS or request.endpoint is None:
         return None
     if not current_user.is_authenticated:

@@ -70,7 +70,7 @@ def sla_words(target: str | None, calendar: str | None = None) -> str:
         said.append(ngettext("%(count)s minute", "%(count)s minutes", parts.minutes, count=_shown(parts.minutes)))
     if parts.seconds:
         said.append(ngettext("%(count)s second", "%(count)s seconds", parts.seconds, count=_shown(parts.seconds)))
-    return " ".join(said) or target
+    return " ".join(said) or target or ""
 
 
 def _n(count: int | Decimal) -> int:
@@ -93,7 +93,7 @@ def case_value(datum: CaseDatum) -> str:
         return _("Yes") if value else _("No")
     if datum.type == "enum":
         names = dict(datum.options)
-        return model_text(names[value]) if value in names else str(value)
+        return (model_text(names[value]) or "") if value in names else str(value)
     if datum.type in NUMBER_TYPES or isinstance(value, (int, float)):
         return _number(value)
     if isinstance(value, str) and (datum.type == "date" or ISO_DATE.fullmatch(value)):

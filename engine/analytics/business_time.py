@@ -22,7 +22,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
-from typing import Any, Iterable, Protocol
+from typing import Any, Iterable, Mapping, Protocol
 
 UTC = timezone.utc
 DAY_SECONDS = 86400
@@ -32,7 +32,8 @@ ALWAYS_OPEN = "24x7"
 class WorkingHours(Protocol):
     """What the day table needs of a calendar (engine.sla's BusinessCalendar has it)."""
 
-    name: str
+    @property
+    def name(self) -> str: ...
 
     def hours_on(self, day: date) -> tuple[tuple[time, time], ...]: ...
 
@@ -82,7 +83,7 @@ def day_number(instant: datetime) -> int:
     return int(instant.astimezone(UTC).timestamp() // DAY_SECONDS)
 
 
-def build_day_table(calendars: dict[str, WorkingHours], default: str | None, start: datetime,
+def build_day_table(calendars: Mapping[str, WorkingHours], default: str | None, start: datetime,
                     end: datetime) -> DayTable:
     """The day table of `calendars` (by name) plus `24x7`, covering [start, end] with a day to spare.
 

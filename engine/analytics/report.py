@@ -1,4 +1,5 @@
-"""Shape what the metrics statements returned into the JSON of DESIGN §6.
+"""Shape what the metrics statements returned (engine.records.analytics) into the metrics document of
+docs/metrics-json.md.
 
 Pure: no SQL, no I/O. Seconds are rounded to the millisecond, shares to six
 decimals. The verdict rule and the bottleneck order live here, in one place.
@@ -6,9 +7,12 @@ decimals. The verdict rule and the bottleneck order live here, in one place.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import datetime
 from typing import Any, Callable, Iterable
 
+from engine.records.analytics import ActivityCounts, CaseFigures, Figure, RawMetrics, Statistics
+
+HUMAN_TYPES = ("userTask", "manualTask")  # the element types people work on: wait and work are measured
 STAT_KEYS = ("count", "mean", "median", "p90", "p95", "max")
 QUEUE_WAIT_SHARE = 0.5
 # `capacity`: arrivals - completions >= max(CAPACITY_MIN_GROWTH, CAPACITY_MIN_PERCENT % of arrivals)
@@ -17,11 +21,11 @@ CAPACITY_MIN_PERCENT = 10
 # Containers: their time is their content's time, so they are reported but not ranked.
 CONTAINER_TYPES = ("subProcess", "adHocSubProcess", "transaction")
 CUSTOMER = "customer"  # the verdict of activities the customer does (engine.bpmn.elements.performer)
-# the kinds of rows of the breaches statement (engine.analytics.queries.MetricsQueries.breaches)
+# the kinds of rows of the breaches statement (engine/store/read_models/metrics_sql.py, MetricsQueries.breaches)
 BREACH_EVENTS, OPEN_BREACHED = "event", "open_breached"
 
 
-def seconds(value: Any) -> float | None:
+def seconds(value: Figure | None) -> float | None:
     return None if value is None else round(float(value), 3)
 
 
@@ -33,7 +37,7 @@ def empty_stats() -> dict[str, Any]:
     return {"count": 0, "mean": None, "median": None, "p90": None, "p95": None, "max": None}
 
 
-def stats_from_row(row: Any) -> dict[str, Any]:
+def stats_from_row(row: Statistics) -> dict[str, Any]:
     """A statistics row (n, mean, max, p50, p90, p95) as the JSON statistics object."""
     if not row.n:
         return empty_stats()
@@ -73,33 +77,22 @@ def verdict(flow: Flow) -> str:
     return "work"
 
 
-def _count(row: Any, name: str) -> int:
+def _count(row: ActivityCounts | None, name: str) -> int:
     """A count column of an optional row (None when the activity had no such row)."""
     return int(getattr(row, name) or 0) if row is not None else 0
 
 
-def _sla(inst: dict[str, Any], breaches: dict[str | None, int], open_breached_tasks: int) -> dict[str, Any]:
+def _sla(inst: CaseFigures, breaches: dict[str | None, int], open_breached_tasks: int) -> dict[str, Any]:
     """Case SLA and task SLA apart: what each counts is in docs/metrics-json.md."""
-    completed = int(inst.get("sla_completed") or 0)
-    late = int(inst.get("sla_completed_breached") or 0)
+    completed = int(inst.sla_completed or 0)
+    late = int(inst.sla_completed_breached or 0)
     return {
         "cases": {"completed": completed, "completed_breached": late,
                   "breach_rate": ratio(late / completed) if completed else None,
-                  "open_breached": int(inst.get("sla_open_breached") or 0)},
+                  "open_breached": int(inst.sla_open_breached or 0)},
         "tasks": {"breaches": sum(n for element_id, n in breaches.items() if element_id is not None),
                   "open_breached": open_breached_tasks},
     }
-
-
-def _utc(value: Any) -> datetime | None:
-    """A timestamp from either database as an aware UTC datetime (SQLite gives text in subqueries)."""
-    if value is None:
-        return None
-    if isinstance(value, str):
-        value = datetime.fromisoformat(value)
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=timezone.utc)
-    return value.astimezone(timezone.utc)
 
 
 def customer_groups(elements: dict[str, dict[str, Any]]) -> set[str]:
@@ -115,7 +108,8 @@ def customer_groups(elements: dict[str, dict[str, Any]]) -> set[str]:
 
 
 def build(*, key: str, version: int | None, since: datetime | None, until: datetime, group: str | None,
-          business_time: bool, raw: Any, elements: dict[str, dict[str, Any]], iso: Callable[[datetime | None], Any],
+          business_time: bool, raw: RawMetrics, elements: dict[str, dict[str, Any]],
+          iso: Callable[[datetime | None], Any],
           human_elements: Iterable[str]) -> dict[str, Any]:
     """The metrics document. `elements` is element id -> metadata (name, type) from the definitions."""
     human = set(human_elements)
@@ -126,13 +120,13 @@ def build(*, key: str, version: int | None, since: datetime | None, until: datet
     open_breached_tasks = sum(int(row.n) for row in raw.breaches if row.kind == OPEN_BREACHED)
     cycle_total = shares.pop("", 0.0)
     inst = raw.instances
-    oldest = _utc(inst.get("oldest_open_started_at"))
+    oldest = inst.oldest_open_started_at
 
     activity_ids = sorted({g for g, m in stats if g} | set(counts) | set(shares))
     activities = []
     for element_id in activity_ids:
         meta = elements.get(element_id, {})
-        is_human = element_id in human or meta.get("type") in ("userTask", "manualTask")
+        is_human = element_id in human or meta.get("type") in HUMAN_TYPES
         duration = stats.get((element_id, "duration"), empty_stats())
         wait = stats.get((element_id, "wait"), empty_stats())
         work = stats.get((element_id, "work"), empty_stats())
@@ -162,8 +156,8 @@ def build(*, key: str, version: int | None, since: datetime | None, until: datet
             "verdict": verdict(flow),
         })
     activities.sort(key=lambda a: (-(a["share"] or 0.0), a["element_id"]))
-    completed = int(inst.get("completed") or 0)
-    first = _utc(inst.get("first_started_at"))
+    completed = int(inst.completed or 0)
+    first = inst.first_started_at
     window_start = since or first or until
     window_days = max((until - window_start).total_seconds() / 86400.0, 1.0)
 
@@ -171,13 +165,13 @@ def build(*, key: str, version: int | None, since: datetime | None, until: datet
     per_week = [{"week": r.period, "completed": int(r.n)} for r in raw.throughput if r.kind == "week"]
     by_customer = customer_groups(elements)
     groups = [{
-        "group": g["group"],
-        "customer": g["group"] in by_customer,
-        "backlog": int(g["backlog"] or 0),
-        "oldest_open_at": iso(_utc(g["oldest_open_at"])),
-        "mean_handling": seconds(g["mean_handling"]),
-        "completions": int(g["completions"] or 0),
-        "completions_per_day": ratio(int(g["completions"] or 0) / window_days),
+        "group": g.group,
+        "customer": g.group in by_customer,
+        "backlog": int(g.backlog or 0),
+        "oldest_open_at": iso(g.oldest_open_at),
+        "mean_handling": seconds(g.mean_handling),
+        "completions": int(g.completions or 0),
+        "completions_per_day": ratio(int(g.completions or 0) / window_days),
     } for g in raw.groups]
     variants = [{
         "path": row.g.split(",") if row.g else [],
@@ -192,9 +186,9 @@ def build(*, key: str, version: int | None, since: datetime | None, until: datet
         "business_time": business_time,
         "group": group,
         "instances": {
-            "started": int(inst.get("started") or 0),
+            "started": int(inst.started or 0),
             "completed": completed,
-            "open": int(inst.get("open") or 0),
+            "open": int(inst.open or 0),
             "oldest_open_started_at": iso(oldest),
             "oldest_open_age": seconds((until - oldest).total_seconds()) if oldest else None,
             "sla_breaches": breaches.get(None, 0),

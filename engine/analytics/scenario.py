@@ -188,7 +188,7 @@ def _scaled(spec: Any, factor: float) -> Any:
     if isinstance(spec, (int, float)) and not isinstance(spec, bool):
         return spec * factor
     if isinstance(spec, dict):
-        scaled = {}
+        scaled: dict[str, Any] = {}
         for key, value in spec.items():
             if key == "lognormal" and isinstance(value, list) and len(value) == 2:
                 scaled[key] = [value[0] * factor, value[1]]  # the median scales, sigma does not

@@ -105,8 +105,8 @@ def _subject(node: etree._Element) -> str:
     return subject(local_name(node), node.get("id"))
 
 
-def _delegate_problem(task: etree._Element, advice: str) -> Message:
-    attribute, value = java_delegate(task)
+def _delegate_problem(task: etree._Element, delegate: tuple[str, str], advice: str) -> Message:
+    attribute, value = delegate
     return Message("%(subject)s uses camunda:%(attribute)s %(value)s, a Java delegate that bankflow cannot call; "
                    "%(advice)s", subject=_subject(task), attribute=attribute, value=value, advice=Message(advice))
 
@@ -118,16 +118,17 @@ def _service_task_problems(task: etree._Element, connectors: Collection[str]) ->
     if not topic:
         return [Message("service task has no implementation: set camunda:type=\"external\" and a camunda:topic "
                         "that a connector or an external worker serves")]
-    if camunda(task, "type") != "external" and java_delegate(task) and topic not in connectors:
-        return [_delegate_problem(task, N_("make it an external task (camunda:type=\"external\" with a "
+    if camunda(task, "type") != "external" and (delegate := java_delegate(task)) and topic not in connectors:
+        return [_delegate_problem(task, delegate, N_("make it an external task (camunda:type=\"external\" with a "
                                            "camunda:topic) answered by a connector or worker"))]
     return []
 
 
 def _business_rule_problems(task: etree._Element, decisions: dict[str, str]) -> list[Message]:
     ref = decision_ref(task)
-    if not ref and java_delegate(task):
-        return [_delegate_problem(task, N_("give it a camunda:decisionRef naming a DMN decision uploaded with it"))]
+    if not ref and (delegate := java_delegate(task)):
+        return [_delegate_problem(task, delegate,
+                                  N_("give it a camunda:decisionRef naming a DMN decision uploaded with it"))]
     if not ref:
         return [Message("business rule task has no camunda:decisionRef (the DMN decision to evaluate)")]
     if ref not in decisions:

@@ -79,7 +79,7 @@ def translate_timers(tree: etree._ElementTree, file_name: str) -> list[DeployPro
             owner = _owner(node)
             text = (node.text or "").strip()
 
-            def problem(message: Message) -> None:
+            def problem(message: str) -> None:
                 problems.append(DeployProblem(file_name, message, element=owner.get("id"), line=node.sourceline))
 
             if not text:

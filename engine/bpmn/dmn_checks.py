@@ -37,7 +37,9 @@ def _cell_expression(input_expression: str, cell: str) -> str:
         check_expression(cell)
         return f"({input_expression}) == ({cell})"
     except SyntaxError:
-        if (input_expression[-1:].isalnum() or input_expression.endswith("_")) and (cell[:1].isalnum() or cell[:1] == "_"):
+        ends_in_word = input_expression[-1:].isalnum() or input_expression.endswith("_")
+        starts_with_word = cell[:1].isalnum() or cell[:1] == "_"
+        if ends_in_word and starts_with_word:
             raise GluedCell(cell) from None
         return input_expression + cell
 
@@ -110,8 +112,9 @@ def check_decisions(tree: etree._ElementTree, file_name: str) -> list[DeployProb
                                     "has %(inputs)s inputs and %(outputs)s outputs", row=row, entries=len(entries),
                                     results=len(results), inputs=len(inputs), outputs=outputs), rule)
                     continue
-                cells = [(Message("input %(n)s", n=n), inputs[n - 1], _text(entry))
-                         for n, entry in enumerate(entries, 1) if _text(entry) not in ("", "-")]
+                cells: list[tuple[Message, str | None, str]] = [
+                    (Message("input %(n)s", n=n), inputs[n - 1], _text(entry))
+                    for n, entry in enumerate(entries, 1) if _text(entry) not in ("", "-")]
                 cells += [(Message("output %(n)s", n=n), None, _text(entry))
                           for n, entry in enumerate(results, 1) if _text(entry)]
                 for where, input_expression, written in cells:

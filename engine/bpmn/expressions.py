@@ -1,6 +1,6 @@
 """Translate Camunda 7 (JUEL) and Camunda 8 (FEEL) conditions into Python for the sandbox.
 
-Designers upload what Camunda Modeler exports (DESIGN.md §4): gateway conditions such as
+Designers upload what Camunda Modeler exports (docs/architecture.md §4): gateway conditions such as
 `${amount > 10000 && score >= 650}` or `=amount > 10000`. bankflow evaluates conditions as
 Python in a RestrictedPython sandbox whose only names are the task data, so each condition
 is translated once, at deploy time, and whatever cannot be translated is refused then, with
@@ -157,7 +157,10 @@ def python_location(error: SyntaxError) -> Message:
 class Node(ABC):
     """A translated expression that knows how to print itself as Python."""
 
-    precedence: ClassVar[int]
+    @property
+    @abstractmethod
+    def precedence(self) -> int:
+        """How tightly it binds (a class constant except in `Chain`)."""
 
     @abstractmethod
     def emit(self) -> str:
@@ -230,7 +233,7 @@ class Chain(Node):
     rest: tuple[tuple[str, Node], ...]
 
     @property
-    def precedence(self) -> int:  # type: ignore[override]
+    def precedence(self) -> int:
         return PYTHON_PRECEDENCE[self.rest[0][0]]
 
     def emit(self) -> str:
@@ -584,12 +587,12 @@ class Parser(ABC):
             keys.append(key(token))
         return Path(target, tuple(keys)) if keys else target
 
-    def property_name(self, dot: Token) -> Literal:
+    def property_name(self, dot: Token) -> Token:
         name = self.advance()
         if name.kind != "word":
             self.fail("expected a property name after '.' at character %(n)s, found %(found)s", n=dot.pos + 1,
                       found=describe(name))
-        return Literal(name.text)
+        return name
 
     def unexpected(self) -> NoReturn:
         token = self.lexer.peek()
@@ -680,18 +683,18 @@ class JuelParser(Parser):
         """`.name` (not followed by a call) or `[expression]`."""
         if token.text == ".":
             name = self.property_name(token)
-            self.refuse_call(N_("method calls such as '%(call)s(...)' %(where)s are not supported (Java methods and "
-                                "Spring beans are not available); a condition can only read process variables, "
-                                "e.g. ${amount > 1000} or ${customer.age}"))
-            return name
+            self.refuse_call(name, N_("method calls such as '%(call)s(...)' %(where)s are not supported (Java "
+                                      "methods and Spring beans are not available); a condition can only read "
+                                      "process variables, e.g. ${amount > 1000} or ${customer.age}"))
+            return Literal(name.text)
         key = self.conditional()
         self.close(token, "]")
         return key
 
-    def refuse_call(self, message_id: str) -> None:
+    def refuse_call(self, name: Token, message_id: str) -> None:
         """Refuse `name(`: bankflow conditions read data and never run code; the message names the call."""
         if self.at("("):
-            self.fail(message_id, call=self.previous.text, where=where(self.previous))
+            self.fail(message_id, call=name.text, where=where(name))
 
     def primary(self) -> Node:
         if literal := self.literal():
@@ -710,9 +713,9 @@ class JuelParser(Parser):
         if self.at(":") and self.lexer.peek(1).kind == "word" and self.lexer.peek(2).text == "(":
             self.fail("function calls such as '%(call)s(...)' %(where)s are not supported; a condition can only "
                       "read process variables", call=token.text + ":" + self.lexer.peek(1).text, where=where(token))
-        self.refuse_call(N_("function calls such as '%(call)s(...)' %(where)s are not supported (no functions are "
-                            "available); a condition can only read process variables, e.g. ${amount > 1000} or "
-                            "${customer.age}"))
+        self.refuse_call(token, N_("function calls such as '%(call)s(...)' %(where)s are not supported (no functions "
+                                   "are available); a condition can only read process variables, e.g. ${amount > "
+                                   "1000} or ${customer.age}"))
         if token.text in CAMUNDA_OBJECTS:
             self.fail("'%(text)s' %(where)s is a Camunda engine object, which bankflow does not provide; read the "
                       "process variable directly, e.g. ${amount} instead of ${execution.getVariable('amount')}",
@@ -790,8 +793,8 @@ class FeelParser(Parser):
         if token.text == "[":
             self.fail("filters and indexes such as a[1] %(where)s are not supported", where=where(token))
         name = self.property_name(token)
-        self.single_name(self.previous)
-        return name
+        self.single_name(name)
+        return Literal(name.text)
 
     def primary(self) -> Node:
         if literal := self.literal():

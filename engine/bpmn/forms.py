@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
-from typing import Any, Callable
+from typing import Any, Callable, Mapping
 
 from engine.errors import N_, ExplainedError, FieldProblem, InvalidData, Listing, Message
 
@@ -206,7 +206,7 @@ def _bounds(field: dict[str, Any]) -> dict[str, Any]:
     return bounds
 
 
-def _check_constraints(field: dict[str, Any], value: Any) -> Message | None:
+def _check_constraints(field: dict[str, Any], value: Any) -> str | None:
     if field["type"] == "enum":
         allowed = [o["id"] for o in field.get("options", [])]
         if value not in allowed:
@@ -271,6 +271,21 @@ def validate(form: list[dict[str, Any]], data: dict[str, Any]) -> dict[str, Any]
         values[field["id"]] = value
     if problems:
         raise InvalidData(problems, summary=N_("the form data is not valid"))
+    return values
+
+
+def submitted_values(form: list[dict[str, Any]], posted: Mapping[str, str]) -> dict[str, str]:
+    """The values of `form`'s fields in a submitted HTML form, by field id, as the user typed them: a
+    missing field is empty, read-only fields and a yes/no question left unanswered are left out (the form
+    says whether that is allowed), and anything else posted (a CSRF token, say) is ignored."""
+    values = {}
+    for field in form:
+        if field.get("readonly"):
+            continue
+        raw = posted.get(field["id"], "")
+        if field["type"] == "boolean" and not raw:
+            continue
+        values[field["id"]] = raw
     return values
 
 

@@ -10,7 +10,7 @@ import copy
 import hashlib
 import logging
 from dataclasses import dataclass, field
-from typing import Any, Callable, Collection
+from typing import Any, Callable, Collection, Sequence
 
 from lxml import etree
 from SpiffWorkflow.bpmn.parser.BpmnParser import BpmnValidator
@@ -195,7 +195,7 @@ class Upload:
 def load(
     sources: list[SourceFile],
     known_process: Callable[[str], bool] = lambda key: False,
-    extra: list[SourceFile] = (),
+    extra: Sequence[SourceFile] = (),
     connectors: Collection[str] = (),
 ) -> Intake:
     """Parse, validate and build specs for every executable process in `sources`.
@@ -299,9 +299,10 @@ def _blocked_processes(intake: Intake, broken: set[str]) -> set[str]:
         if loaded.kind != "bpmn":
             continue
         for process in loaded.tree.getroot().iterfind("bpmn:process", NS):
-            calls[process.get("id")] = {called_element(c) for c in process.iter("{%s}callActivity" % BPMN_NS)}
-            rules = process.iter("{%s}businessRuleTask" % BPMN_NS)
-            if loaded.source.name in broken or any(intake.decisions.get(decision_ref(t)) in broken for t in rules):
+            targets = filter(None, map(called_element, process.iter("{%s}callActivity" % BPMN_NS)))
+            calls[process.get("id")] = set(targets)
+            refs = filter(None, map(decision_ref, process.iter("{%s}businessRuleTask" % BPMN_NS)))
+            if loaded.source.name in broken or any(intake.decisions.get(ref) in broken for ref in refs):
                 blocked.add(process.get("id"))
     grew = True
     while grew:

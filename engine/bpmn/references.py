@@ -12,7 +12,10 @@ from engine.bpmn.intake import SourceFile
 
 def missing_references(sources: list[SourceFile]) -> tuple[set[str], set[str]]:
     """Processes and DMN decisions that the files use but do not define."""
-    called, processes, decisions, used = set(), set(), set(), set()
+    called: set[str] = set()
+    processes: set[str] = set()
+    decisions: set[str] = set()
+    used: set[str] = set()
     for source in sources:
         try:
             root = xmlsafe.parse(source.content).getroot()

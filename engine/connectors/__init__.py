@@ -6,35 +6,14 @@ its own implementation.
 """
 from __future__ import annotations
 
-from typing import Any, Callable
+from engine.connectors import demo_bank
+from engine.connectors.registry import CONNECTOR_RETRIES, ConnectorError, ConnectorRegistry, Handler
 
-Handler = Callable[[dict[str, Any]], dict[str, Any]]
-# How often bankflow's worker tries a failed connector again before the case goes into incident.
-CONNECTOR_RETRIES = 2
-
-
-class ConnectorError(Exception):
-    """A handler's business failure, reported on the job (and as an incident when retries run out)."""
-
-
-class ConnectorRegistry:
-    def __init__(self) -> None:
-        self._handlers: dict[str, Handler] = {}
-
-    def register(self, topic: str, handler: Handler) -> None:
-        self._handlers[topic] = handler
-
-    def topics(self) -> list[str]:
-        return sorted(self._handlers)
-
-    def handler(self, topic: str) -> Handler:
-        return self._handlers[topic]
+__all__ = ["CONNECTOR_RETRIES", "ConnectorError", "ConnectorRegistry", "Handler", "default_registry"]
 
 
 def default_registry() -> ConnectorRegistry:
     """The handlers bankflow ships: simulated core banking, credit bureau, AML screening, chatbot."""
-    from engine.connectors import demo_bank
-
     registry = ConnectorRegistry()
     for topic, handler in demo_bank.HANDLERS.items():
         registry.register(topic, handler)

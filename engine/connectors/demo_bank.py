@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 from typing import Any
 
-from engine.connectors import ConnectorError
+from engine.connectors.registry import ConnectorError
 
 SANCTIONED_NAMES = {"ivan sanctioned", "acme shell holdings"}
 FAQ = {

@@ -1,0 +1,1 @@
+"""The workflow runtime: SpiffWorkflow driven through one adapter (`spiff`), scripts in the sandbox."""

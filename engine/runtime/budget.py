@@ -15,7 +15,12 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # the type checker sees the mixin with the methods of the spec it is mixed into
+    from SpiffWorkflow.bpmn.specs.mixins.multiinstance_task import MultiInstanceTask as _MixedInto
+else:
+    _MixedInto = object
 
 DEFAULT_MAX_STEPS = 10_000
 DEFAULT_MAX_SECONDS = 20.0
@@ -39,10 +44,6 @@ class Budget:
                    max_instances=int(os.environ.get("BANKFLOW_MAX_INSTANCES", DEFAULT_MAX_INSTANCES)))
 
 
-class BudgetExceeded(Exception):
-    """The service call used up its budget; the message says which part and where."""
-
-
 class TooManyInstances(ValueError):
     """A multi-instance task would have more instances than the budget allows."""
 
@@ -58,7 +59,7 @@ def check_instance_count(value: Any, budget: Budget, element_id: str | None) -> 
             f"{budget.max_instances:,} are allowed (BANKFLOW_MAX_INSTANCES)")
 
 
-class _CappedInstances:
+class _CappedInstances(_MixedInto):
     """Mixed into a multi-instance task spec: a collection too long for the budget is an
     incident at the task before any instance is created (a computed cardinality is checked
     where it is evaluated, in `BankflowScriptEngine.evaluate`)."""

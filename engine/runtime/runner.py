@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 from uuid import UUID
 
 from SpiffWorkflow.bpmn import BpmnWorkflow
@@ -18,13 +18,13 @@ from SpiffWorkflow.task import Task
 from SpiffWorkflow.util.task import TaskState
 
 from engine.errors import N_
-from engine.runtime.budget import Budget, BudgetExceeded
+from engine.runtime.budget import Budget
 from engine.runtime.serializer import check_data
 from engine.runtime.sandbox.text import scrub_text
 from engine.runtime.specs import ProcessSpecs
+from engine.runtime.spiff import BankflowWorkflow, do_engine_steps, force_ready, tasks_in, update_task
 from engine.runtime.timer_events import next_due
-from engine.runtime.workflow import BankflowWorkflow
-from engine.runtime.waits import FlowNode, flow_node, is_finished, is_flow_node, tasks_in
+from engine.runtime.waits import FlowNode, flow_node, is_finished, is_flow_node
 
 MAX_INCIDENT_MESSAGE = 2_000
 PENDING_FAILURE = "_bankflow_pending_failure"
@@ -83,11 +83,11 @@ def run_engine_steps(workflow: BpmnWorkflow, outcome: StepOutcome | None = None,
 
     def run(task: Task) -> None:
         if outcome.steps >= budget.max_steps:
-            raise BudgetExceeded(f"the process ran {budget.max_steps:,} steps in one go without reaching a wait "
-                                 "(a loop that does not end?); it stopped here and `retry` goes on")
+            raise BudgetStop(task, f"the process ran {budget.max_steps:,} steps in one go without reaching a wait "
+                                   "(a loop that does not end?); it stopped here and `retry` goes on")
         if time.monotonic() > deadline:
-            raise BudgetExceeded(f"the process ran for more than {budget.max_seconds:g} s in one go; it stopped "
-                                 "here and `retry` goes on")
+            raise BudgetStop(task, f"the process ran for more than {budget.max_seconds:g} s in one go; it stopped "
+                                   "here and `retry` goes on")
         outcome.steps += 1
         task.run()
         # A task that only started (an external service task waits STARTED) is not completed.
@@ -97,10 +97,8 @@ def run_engine_steps(workflow: BpmnWorkflow, outcome: StepOutcome | None = None,
     try:
         for task in _to_prepare_again(workflow):
             del task.internal_data[PREPARE_AGAIN]
-            task.task_spec._update(task)
-        while _engine_round(workflow, run):
-            pass
-        workflow.refresh_timers()
+            update_task(task)
+        do_engine_steps(workflow, run)
     except BudgetStop as stop:
         outcome.failure = stop.failure
     except Exception as exc:  # any failure in a step becomes an incident, never a crash
@@ -109,38 +107,12 @@ def run_engine_steps(workflow: BpmnWorkflow, outcome: StepOutcome | None = None,
 
 
 class BudgetStop(Exception):
-    """Raised out of the engine loop when the budget is used up, with the incident to report."""
+    """Raised out of the engine loop before the task that would exceed the service call's budget:
+    the incident is at that task, nothing of it ran."""
 
-    def __init__(self, failure: StepFailure):
-        super().__init__(failure.message)
-        self.failure = failure
-
-
-def _engine_round(workflow: BpmnWorkflow, run: Callable[[Task], None]) -> bool:
-    """One pass of SpiffWorkflow's `_do_engine_steps`: subprocesses first, deepest first."""
-
-    def run_ready(current: Any) -> int:
-        count = 0
-        for task in tasks_in(current, TaskState.READY):
-            if task.task_spec.manual or not task.has_state(TaskState.READY):
-                continue
-            try:
-                run(task)
-            except BudgetExceeded as exc:
-                raise BudgetStop(StepFailure(task.task_spec.bpmn_id or task.task_spec.name, str(task.id),
-                                             str(exc))) from None
-            count += 1
-        return count
-
-    active = workflow.get_active_subprocesses()
-    for subprocess in sorted(active, key=lambda sub: sub.depth, reverse=True):
-        while run_ready(subprocess) > 0:
-            pass
-        if subprocess.parent_task_id is not None:
-            parent = workflow.get_task_from_id(subprocess.parent_task_id)
-            parent.task_spec._update(parent)
-    count = run_ready(workflow)
-    return count > 0 or len(workflow.get_active_subprocesses()) > len(active)
+    def __init__(self, task: Task, message: str):
+        super().__init__(message)
+        self.failure = StepFailure(task.task_spec.bpmn_id or task.task_spec.name, str(task.id), message)
 
 
 def _to_prepare_again(workflow: BpmnWorkflow) -> list[Task]:
@@ -168,7 +140,7 @@ def _rewind_failed_task(workflow: BpmnWorkflow, exc: Exception) -> StepFailure:
         if not raised_at.has_state(TaskState.FINISHED_MASK):
             raised_at.internal_data[PREPARE_AGAIN] = True  # saved with the state: `retry` prepares it again
         return StepFailure(raised_at.task_spec.bpmn_id, str(raised_at.id), describe_error(exc))
-    failed._set_state(TaskState.READY)
+    force_ready(failed)
     # The incident names the element the error is about (a multi-instance task whose collection is
     # too long fails while its predecessor completes); `retry` runs the rewound task again.
     where = raised_at if raised_at is not None and getattr(raised_at.task_spec, "bpmn_id", None) else failed
@@ -288,6 +260,6 @@ def current_variables(workflow: BpmnWorkflow) -> dict[str, Any]:
     variables = dict(latest.data) if latest is not None else dict(workflow.data)
     for sub in workflow.subprocesses.values():  # outer ones first: the innermost scope wins
         for task in sub.tasks.values():
-            if task._state & OPEN_STATES:
+            if task.has_state(OPEN_STATES):
                 variables.update(task.data)
     return variables

@@ -27,7 +27,7 @@ from SpiffWorkflow.camunda.serializer.config import CAMUNDA_CONFIG
 from engine.errors import N_, FieldProblem, InvalidData, Message
 from engine.runtime.sandbox.sizes import MAX_TEXT, data_problem, logical_size
 from engine.runtime.specs import ProcessSpecs
-from engine.runtime.workflow import BankflowSubWorkflow, BankflowWorkflow
+from engine.runtime.spiff import BankflowSubWorkflow, BankflowWorkflow
 
 
 class SpecFreeWorkflowConverter(BpmnWorkflowConverter):
@@ -157,7 +157,7 @@ def _short(value: Any) -> str:
     return text[:100]
 
 
-def _registry():
+def _registry() -> ExactRegistry:
     registry = BpmnWorkflowSerializer.configure(CAMUNDA_CONFIG, registry=ExactRegistry())
     registry.register(Decimal, lambda v: {"value": str(v)}, lambda v: Decimal(v["value"]))
     registry.register(date, lambda v: {"value": v.isoformat()}, lambda v: date.fromisoformat(v["value"]))

@@ -23,12 +23,12 @@ from SpiffWorkflow.bpmn.specs.event_definitions.timer import (
 from SpiffWorkflow.task import Task
 from SpiffWorkflow.util.task import TaskState
 
+from engine.runtime.spiff import has_fired, keep_timer_value, mark_fired, timer_value
 from engine.sla.durations import (
     LATEST,
     Cycle,
     DurationError,
     parse_cycle as parse_repeating_interval,
-    parse_duration,
     parse_iso_datetime,
     parse_iso_duration,
     working_due,
@@ -77,7 +77,7 @@ def _reported_at(task: Task) -> Iterator[None]:
         raise WorkflowTaskException(f"the timer's value cannot be used: {err}", task=task, exception=err) from None
 
 
-class CalendarAware:
+class CalendarAware(TimerEventDefinition):
     """Timer definitions that remember the `timerCalendar` of their event."""
 
     def __init__(self, name: str, expression: str, calendar: str | None = None, **kwargs: Any):
@@ -92,15 +92,15 @@ class FiresOnce(CalendarAware):
         raise NotImplementedError
 
     def has_fired(self, my_task: Task) -> bool:
-        event_value = my_task._get_internal_data("event_value")
+        event_value = timer_value(my_task)
         if event_value is None:
             value = my_task.workflow.script_engine.evaluate(my_task, self.expression)
             with _reported_at(my_task):
                 event_value = self.due(my_task, value).isoformat()
-            my_task._set_internal_data(event_value=event_value)
+            keep_timer_value(my_task, event_value)
         if TimerEventDefinition.get_datetime(event_value) <= _now(my_task):
-            my_task._set_internal_data(event_fired=True)
-        return my_task._get_internal_data("event_fired", False)
+            mark_fired(my_task)
+        return has_fired(my_task)
 
 
 class ClockedDateTimer(FiresOnce, TimeDateEventDefinition):
@@ -119,7 +119,7 @@ class ClockedCycleTimer(CalendarAware, CycleTimerEventDefinition):
     the next one is the first after now, computed directly."""
 
     def cycle_complete(self, my_task: Task) -> bool:
-        event_value = my_task._get_internal_data("event_value")
+        event_value = timer_value(my_task)
         now = _now(my_task)
         if event_value is None:
             expression = my_task.workflow.script_engine.evaluate(my_task, self.expression)
@@ -136,10 +136,9 @@ class ClockedCycleTimer(CalendarAware, CycleTimerEventDefinition):
                 event_value["next"] = following.isoformat()
                 event_value["cycles"] = 0 if following >= LATEST else event_value["cycles"] - 1
                 ready = True
-        else:
-            my_task.internal_data.pop("event_value", None)
-            my_task.internal_data["event_fired"] = True
-        my_task._set_internal_data(event_value=event_value)
+        else:  # every occurrence is past: the event is over
+            mark_fired(my_task)
+        keep_timer_value(my_task, event_value)
         return ready
 
 
@@ -185,7 +184,7 @@ def next_due(task: Task) -> datetime | None:
     definition = getattr(task.task_spec, "event_definition", None)
     if not isinstance(definition, TimerEventDefinition) or not task.has_state(TaskState.WAITING):
         return None
-    event_value = task._get_internal_data("event_value")
+    event_value = timer_value(task)
     if isinstance(event_value, dict):
         return datetime.fromisoformat(event_value["next"]) if event_value.get("cycles") else None
     return TimerEventDefinition.get_datetime(event_value) if event_value else None

@@ -7,12 +7,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Iterator
+from typing import Any
 
 from SpiffWorkflow.bpmn import BpmnWorkflow
 from SpiffWorkflow.task import Task
 from SpiffWorkflow.util.task import TaskState
 
+from engine.runtime.spiff import tasks_in, within_library_depth
 from engine.runtime.timer_events import next_due
 
 # SpiffWorkflow's event definition classes, by what a page calls the event a case waits for.
@@ -57,71 +58,12 @@ class OpenRows:
 NOTHING_OPEN = OpenRows(frozenset(), frozenset())
 
 
-# SpiffWorkflow's task iterator stops 1,000 levels below the root: a loop that ran a few hundred
-# rounds has READY or WAITING tasks deeper than that, which `get_tasks` silently leaves out (and
-# `is_completed` then wrongly says yes). Its walk also costs about 5 us a task, paid after every
-# step, which makes a long loop quadratic. A tree can be no deeper than it has tasks, so for
-# workflows of fewer than LIBRARY_DEPTH tasks (every ordinary case) the library's own ordered
-# walk is used; bigger ones are scanned flat, in creation order: complete, and about a hundred
-# times cheaper a task. (Only the relative order of tasks ready at the same moment, parallel
-# branches, can differ from the library's.)
-LIBRARY_DEPTH = 200
-
-
-def walk(workflow: Any, state: int, into_subprocesses: bool = True) -> Iterator[Task]:
-    """The tasks of `workflow` in `state`, lazily and in exactly the order of SpiffWorkflow's
-    depth-first iterator (`BpmnTaskIterator`, or `TaskIterator` without `into_subprocesses`),
-    for a state filter of definite states, at a fraction of its cost per task. Like the library
-    it expands a task's children when it reaches the task, before yielding it."""
-    min_state = TaskState.MAYBE if state & TaskState.PREDICTED_MASK else (
-        TaskState.FUTURE if state & TaskState.DEFINITE_MASK else TaskState.COMPLETED)
-    subprocesses = workflow.top_workflow.subprocesses if into_subprocesses else {}
-    pending = [workflow.task_tree]
-    while pending:
-        task = pending.pop()
-        sub = subprocesses.get(task.id) if subprocesses else None
-        if (task._children or sub is not None) and (task._state >= min_state or sub is not None):
-            tasks = task.workflow.tasks
-            following = [tasks.get(child) for child in reversed(task._children)]
-            if sub is not None:
-                following.append(sub.task_tree)
-            pending.extend(following)
-        if task._state & state:
-            yield task
-
-
-def _all_tasks(workflow: Any) -> list[Task]:
-    """Every task of `workflow` and of the subprocesses under it, in creation order."""
-    found = list(workflow.tasks.values())
-    top = workflow.top_workflow
-    for sub in top.subprocesses.values():
-        parent = sub
-        while parent is not None and parent is not workflow and parent is not top:
-            parent = parent.parent_workflow
-        if sub is not workflow and (parent is workflow or workflow is top):
-            found.extend(sub.tasks.values())
-    return found
-
-
-def _task_count(workflow: Any) -> int:
-    return len(workflow.tasks) + sum(len(sub.tasks) for sub in workflow.top_workflow.subprocesses.values())
-
-
-def tasks_in(workflow: Any, state: int, manual: bool | None = None) -> list[Task]:
-    """The tasks of `workflow` in `state` (a TaskState mask), however deep the task tree is."""
-    if _task_count(workflow) < LIBRARY_DEPTH:
-        found = list(walk(workflow, state))
-        return found if manual is None else [task for task in found if task.task_spec.manual == manual]
-    found = [task for task in _all_tasks(workflow) if task._state & state]
-    return found if manual is None else [task for task in found if task.task_spec.manual == manual]
-
-
 def is_finished(workflow: BpmnWorkflow) -> bool:
     """True when the workflow completed: the library says so and no task is left unfinished,
     also beyond the depth where the library stops looking."""
     if not workflow.is_completed():
         return False
-    return _task_count(workflow) < LIBRARY_DEPTH or not tasks_in(workflow, TaskState.NOT_FINISHED_MASK)
+    return within_library_depth(workflow) or not tasks_in(workflow, TaskState.NOT_FINISHED_MASK)
 
 
 def is_flow_node(task: Task) -> bool:

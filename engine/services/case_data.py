@@ -53,6 +53,6 @@ def _form_fields(definition: RunnableDefinition) -> Iterator[dict[str, Any]]:
 
 def _datum(name: str, field: dict[str, Any] | None, value: Any) -> CaseDatum:
     if field is None:
-        return CaseDatum(name, name, None, value)
-    return CaseDatum(name, field.get("label") or name, field.get("type"), value,
-                     tuple((o["id"], o["name"]) for o in field.get("options") or []))
+        return CaseDatum(name=name, label=name, type=None, value=value)
+    return CaseDatum(name=name, label=field.get("label") or name, type=field.get("type"), value=value,
+                     options=tuple((o["id"], o["name"]) for o in field.get("options") or []))

@@ -5,9 +5,6 @@ import os
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Engine
-from sqlalchemy.orm import Session, sessionmaker
-
 from engine.clock import Clock, SystemClock
 from engine.connectors import ConnectorRegistry, default_registry
 from engine.services.mailer import SmtpMailer, mailer_from_env
@@ -16,9 +13,9 @@ from engine.runtime.sandbox import ScriptLimits
 from engine.runtime.script_engine import BankflowScriptEngine
 from engine.runtime.serializer import StateSerializer
 from engine.runtime.specs import DefinitionCache
-from engine.sla.target_overrides import OverrideCache
+from engine.sla.set_targets import SetTargetCache
 from engine.sla.calendar_cache import CalendarCache
-from engine.store.db import make_engine, make_session_factory
+from engine.store.database import Database
 
 
 @dataclass
@@ -29,12 +26,11 @@ class EngineContext:
     build one over the same database.
     """
 
-    db: Engine
-    session_factory: sessionmaker[Session]
+    database: Database
     clock: Clock = field(default_factory=SystemClock)
     definitions: DefinitionCache = field(default_factory=DefinitionCache)
     calendars: CalendarCache = field(default_factory=CalendarCache)
-    sla_overrides: OverrideCache = field(default_factory=OverrideCache)
+    set_targets: SetTargetCache = field(default_factory=SetTargetCache)
     serializer: StateSerializer = field(default_factory=StateSerializer)
     limits: ScriptLimits = field(default_factory=ScriptLimits)
     budget: Budget = field(default_factory=Budget)  # what one service call may make the engine do
@@ -44,11 +40,8 @@ class EngineContext:
     mailer: SmtpMailer | None = None  # set when SMTP is configured
     # werkzeug's method string; tests use a cheap one, production keeps scrypt.
     password_method: str = "scrypt"
-    read_session_factory: sessionmaker[Session] | None = None  # sessions that only read; derived from `db`
 
     def __post_init__(self) -> None:
-        if self.read_session_factory is None:
-            self.read_session_factory = make_session_factory(self.db, read_only=True)
         if self.script_engine is None:
             self.script_engine = BankflowScriptEngine(self.limits, self.clock, self.calendars, self.budget)
 
@@ -59,11 +52,10 @@ class EngineContext:
         service call from BANKFLOW_MAX_STEPS, BANKFLOW_MAX_CALL_SECONDS and BANKFLOW_MAX_INSTANCES
         (see `engine.runtime.budget`). Unless `create`, a SQLite file that does not exist is an
         error (DatabaseProblem)."""
-        db = make_engine(url, create=create)
         limits = ScriptLimits(cpu_seconds=float(os.environ.get("BANKFLOW_SCRIPT_CPU_SECONDS", 2.0)),
                               memory_mb=int(os.environ.get("BANKFLOW_SCRIPT_MEMORY_MB", 256)))
-        return cls(db=db, session_factory=make_session_factory(db), clock=clock or SystemClock(), limits=limits,
+        return cls(database=Database.open(url, create=create), clock=clock or SystemClock(), limits=limits,
                    budget=Budget.from_env(), mailer=mailer_from_env())
 
     def close(self) -> None:
-        self.db.dispose()
+        self.database.dispose()

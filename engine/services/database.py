@@ -1,12 +1,10 @@
 """Setting a database up: connecting, creating or upgrading the schema."""
 from __future__ import annotations
 
-from typing import Any
-
 from engine.clock import Clock
+from engine.records.setup import DatabaseReport
 from engine.services.calendars import ensure_default_calendars
 from engine.services.context import EngineContext
-from engine.store import schema
 from engine.store.db import default_database_url
 
 
@@ -19,9 +17,9 @@ def open_context(url: str | None = None, create: bool = False, clock: Clock | No
     return EngineContext.from_url(url or default_database_url(), clock=clock, create=create)
 
 
-def init_db(ctx: EngineContext) -> dict[str, Any]:
+def init_db(ctx: EngineContext) -> DatabaseReport:
     """Create or upgrade the schema and give a new database the default calendar (safe to repeat).
     Says whether the schema was 'created', 'upgraded' or already 'current'."""
-    status = schema.upgrade(ctx.db)
-    return {"schema": status, "default_calendar_loaded": ensure_default_calendars(ctx),
-            "database": ctx.db.url.render_as_string(hide_password=True)}
+    status = ctx.database.upgrade()
+    return DatabaseReport(schema=status, default_calendar_loaded=ensure_default_calendars(ctx),
+                          database=ctx.database.url)

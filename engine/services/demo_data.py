@@ -7,20 +7,20 @@ from __future__ import annotations
 
 import tomllib
 from pathlib import Path
-from typing import Any, Callable
 
-from engine.services import deployments, users
+from engine.records.definitions import DeployedVersion
+from engine.records.setup import DemoReport
+from engine.services import deployments, simulation, users
 from engine.services.context import EngineContext
 from engine.services.database import init_db
 from engine.services.unit_of_work import unit_of_work
-from engine.store import instance_rows
 
 # The repository's process library, found from the code rather than the working directory.
 LIBRARY = Path(__file__).resolve().parents[2] / "processes"
 
 
 def load_demo(ctx: EngineContext, library: Path | None = None, history_days: int = 0,
-              progress: Callable[[float, dict[str, int]], None] | None = None) -> dict[str, Any]:
+              progress: simulation.Progress | None = None) -> DemoReport:
     """Set the database up, deploy the library folder (a no-op when unchanged) and add missing demo users
     and groups (with the groups' display names).
 
@@ -29,8 +29,8 @@ def load_demo(ctx: EngineContext, library: Path | None = None, history_days: int
     `progress(virtual_day, counters)` hears how far it is.
     """
     library = Path(library) if library is not None else LIBRARY
-    report: dict[str, Any] = {"database": init_db(ctx), "library": str(library), "definitions": [],
-                              "users_added": []}
+    database = init_db(ctx)
+    added = []
     users_file = library / "demo_users.toml"
     if users_file.is_file():
         demo = tomllib.loads(users_file.read_text(encoding="utf-8"))
@@ -39,18 +39,16 @@ def load_demo(ctx: EngineContext, library: Path | None = None, history_days: int
         for name, spec in demo.get("users", {}).items():
             if name not in existing:
                 users.add_user(ctx, name, spec["password"], spec.get("groups", []), spec.get("roles", []))
-                report["users_added"].append(name)
+                added.append(name)
     models = [p for p in sorted(library.glob("*")) if p.suffix in (".bpmn", ".dmn")]
+    definitions: tuple[DeployedVersion, ...] = ()
     if models:
-        report["definitions"] = deployments.deploy(ctx, deployments.read_sources(models),
-                                                   name="bank process library")["definitions"]
-    report["history"] = None
+        definitions = deployments.deploy(ctx, deployments.read_sources(models), name="bank process library").definitions
+    history = None
     if history_days > 0 and not _has_cases(ctx):
-        from engine.services import simulation  # it loads the demo data itself, through this module
-
-        report["history"] = simulation.simulate_history(ctx, days=history_days, library=library,
-                                                        progress=progress)
-    return report
+        history = simulation.simulate_history(ctx, days=history_days, library=library, progress=progress)
+    return DemoReport(database=database, library=str(library), definitions=definitions, users_added=tuple(added),
+                      history=history)
 
 
 def _name_groups(ctx: EngineContext, groups: dict[str, dict[str, str]]) -> None:
@@ -65,5 +63,5 @@ def _name_groups(ctx: EngineContext, groups: dict[str, dict[str, str]]) -> None:
 
 
 def _has_cases(ctx: EngineContext) -> bool:
-    with unit_of_work(ctx, read_only=True) as session:
-        return instance_rows.has_instances(session)
+    with unit_of_work(ctx, read_only=True) as uow:
+        return uow.instances.has_any()

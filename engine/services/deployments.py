@@ -11,14 +11,17 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, Iterable
 
-from sqlalchemy.orm import Session
-
 from engine.bpmn.elements import is_expression
+from engine.bpmn.forms import public_fields
 from engine.bpmn.intake import Intake, ParsedProcess, SourceFile, load, mark_executable
 from engine.bpmn.people import NamedUsers
-from engine.bpmn.forms import public_fields
 from engine.bpmn.references import decisions_in, defines_process, missing_references
 from engine.errors import N_, DeployError, DeployProblem, Message, NotFound
+from engine.policy.roles import DESIGNERS, MODEL_READERS
+from engine.records.definitions import (
+    DefinitionDetail, DefinitionRecord, DeployedVersion, DeploymentFileRecord, DeploymentRecord, ElementDetail,
+    NewDeploymentFile, ProcessVersions, runnable_definition)
+from engine.records.jobs import NewJob
 from engine.runtime.specs import ProcessSpecs, RunnableDefinition
 from engine.runtime.timer_events import cycle_parts, first_occurrence
 from engine.services.context import EngineContext
@@ -26,13 +29,12 @@ from engine.services.execution import find_definition_id, refresh_calendars
 from engine.services.limits import MAX_INTEGER, MIN_INTEGER, length_problems
 from engine.services.unit_of_work import unit_of_work
 from engine.services.users import acting, require_role
-from engine.store import definition_rows, job_rows, user_rows
-from engine.store.history_rows import record
+from engine.statuses import JobKind
 from engine.store.models import Activity, DeploymentFile, HumanTask, Job, ProcessDefinition, TaskCandidate
-from engine.views import definition_view, deploy_problem_view
+from engine.store.unit_of_work import UnitOfWork
+from engine.views import deployed_version_view
 
 DEPLOYABLE_SUFFIXES = (".bpmn", ".bpmn20.xml", ".dmn", ".xml")
-DESIGNER_ROLES = ("designer", "admin")
 
 
 def read_sources(paths: Iterable[str | Path]) -> list[SourceFile]:
@@ -59,12 +61,12 @@ def read_sources(paths: Iterable[str | Path]) -> list[SourceFile]:
 
 
 def deploy_paths(ctx: EngineContext, paths: Iterable[str | Path], name: str | None = None,
-                 user: str | None = None, make_executable: bool = False) -> dict[str, Any]:
+                 user: str | None = None, make_executable: bool = False) -> DeploymentRecord:
     """Deploy files and folders from disk (the command line's `deploy`)."""
     return deploy(ctx, read_sources(paths), name=name, user=user, make_executable=make_executable)
 
 
-def deploy_uploads(ctx: EngineContext, files: list[tuple[str, bytes]], user: str | None = None) -> dict[str, Any]:
+def deploy_uploads(ctx: EngineContext, files: list[tuple[str, bytes]], user: str | None = None) -> DeploymentRecord:
     """Deploy uploaded files (name, content) as one deployment (the designer's upload form)."""
     names = [name for name, _ in files]
     duplicated = sorted({n for n in names if names.count(n) > 1})
@@ -79,10 +81,10 @@ def deployment_name(name: str | None, sources: list[SourceFile]) -> str:
     return text if len(text) <= 200 else text[:180].rsplit(",", 1)[0] + f" (+{len(sources)} files)"
 
 
-def _deployed_decisions(session: Session, wanted: set[str]) -> tuple[list[SourceFile], dict[str, int]]:
+def _deployed_decisions(uow: UnitOfWork, wanted: set[str]) -> tuple[list[SourceFile], dict[str, int]]:
     """The newest stored DMN files that define `wanted` decisions."""
     sources, ids = [], {}
-    for file in definition_rows.stored_dmn_files(session):
+    for file in uow.definitions.dmn_files():
         if not wanted:
             break
         defined = decisions_in(file.content)
@@ -93,14 +95,14 @@ def _deployed_decisions(session: Session, wanted: set[str]) -> tuple[list[Source
     return sources, ids
 
 
-def _deployed_sources(session: Session, keys: set[str]) -> tuple[list[SourceFile], dict[str, int]]:
+def _deployed_sources(uow: UnitOfWork, keys: set[str]) -> tuple[list[SourceFile], dict[str, int]]:
     """The stored files behind the latest versions of `keys`, for call activities into them."""
     sources, ids = [], {}
     for key in sorted(keys):
-        definition = definition_rows.latest_definition(session, key)
+        definition = uow.definitions.latest(key)
         if definition is None:
             continue
-        for file in definition_rows.files_by_id(session, definition.source_files):
+        for file in uow.definitions.files(definition.source_files):
             if file.name not in ids:
                 sources.append(SourceFile(file.name, file.content))
                 ids[file.name] = file.id
@@ -114,7 +116,7 @@ def source_hash(process: ParsedProcess, intake: Intake) -> str:
 
 
 def deploy(ctx: EngineContext, sources: list[SourceFile], name: str | None = None,
-           user: str | None = None, make_executable: bool = False) -> dict[str, Any]:
+           user: str | None = None, make_executable: bool = False) -> DeploymentRecord:
     """Deploy files as one deployment; identical re-uploads change nothing. Needs `designer` or `admin`.
 
     `make_executable` marks the single process of each BPMN file executable first.
@@ -127,50 +129,47 @@ def deploy(ctx: EngineContext, sources: list[SourceFile], name: str | None = Non
     if make_executable:
         sources = [mark_executable(s) if not s.name.lower().endswith(".dmn") else s for s in sources]
     built: list[RunnableDefinition] = []
-    with unit_of_work(ctx) as session:
-        actor = acting(session, user)
-        require_role(actor, *DESIGNER_ROLES, to=N_("deploy processes"))
+    with unit_of_work(ctx) as uow:
+        actor = acting(uow, user)
+        require_role(actor, *DESIGNERS, to=N_("deploy processes"))
         missing_processes, missing_decisions = missing_references(sources)
-        extra, extra_ids = _deployed_sources(session, missing_processes)
-        dmn_extra, dmn_ids = _deployed_decisions(session, missing_decisions)
+        extra, extra_ids = _deployed_sources(uow, missing_processes)
+        dmn_extra, dmn_ids = _deployed_decisions(uow, missing_decisions)
         extra, extra_ids = extra + [s for s in dmn_extra if s.name not in extra_ids], {**dmn_ids, **extra_ids}
 
         def known(key: str) -> bool:
-            return definition_rows.latest_definition(session, key) is not None
+            return uow.definitions.latest(key) is not None
 
         intake = load(sources, known_process=known, extra=extra, connectors=ctx.connectors.topics())
         too_long = column_problems(sources, intake)
         if too_long:
             raise DeployError(too_long)
-        warnings = [deploy_problem_view(w) for w in unknown_user_warnings(session, intake.named_users)]
+        warnings = tuple(unknown_user_warnings(uow, intake.named_users))
         now = ctx.clock.now()
         plans = []
         for key, process in intake.processes.items():
-            latest = definition_rows.latest_definition(session, key)
+            latest = uow.definitions.latest(key)
             digest = source_hash(process, intake)
-            unchanged = latest is not None and latest.source_sha256 == digest
-            plans.append((process, latest, digest, unchanged))
-        results = [{"key": p.key, "version": latest.version, "name": latest.name, "status": "unchanged"}
-                   for p, latest, _, unchanged in plans if unchanged]
+            plans.append((process, latest, digest, latest is not None and latest.source_sha256 == digest))
+        results = [DeployedVersion(key=p.key, version=latest.version, name=latest.name, status="unchanged")
+                   for p, latest, _, unchanged in plans if unchanged and latest is not None]
         changed = [plan for plan in plans if not plan[3]]
         dmn_only = not intake.processes and intake.decisions
         if not changed and not dmn_only:
-            return {"deployment_id": None, "definitions": results, "warnings": warnings}
-        file_rows = {
-            f.source.name: DeploymentFile(name=f.source.name, kind=f.kind, sha256=f.source.sha256,
-                                          content=f.source.content)
-            for f in intake.files if f.source.name not in extra_ids
-        }
-        deployment = definition_rows.add_deployment(session, deployment_name(name, sources), actor.name, now,
-                                                    list(file_rows.values()))
-        ids = {**extra_ids, **{n: row.id for n, row in file_rows.items()}}
+            return DeploymentRecord(id=None, definitions=tuple(results), warnings=warnings)
+        new_files = {f.source.name: NewDeploymentFile(name=f.source.name, kind=f.kind, sha256=f.source.sha256,
+                                                      content=f.source.content)
+                     for f in intake.files if f.source.name not in extra_ids}
+        deployment_id, file_ids = uow.definitions.add_deployment(deployment_name(name, sources), actor.name, now,
+                                                                 list(new_files.values()))
+        ids = {**extra_ids, **file_ids}
         for process, latest, digest, _ in changed:
-            definition = definition_rows.add_definition(
-                session,
+            definition = uow.definitions.add(
                 key=process.key,
                 version=(latest.version + 1) if latest else 1,
                 name=process.name,
-                deployment_id=deployment.id,
+                deployment_id=deployment_id,
+                deployed_at=now,
                 sla_target=process.sla_target,
                 sla_calendar=process.sla_calendar,
                 starter_groups=process.starter_groups,
@@ -179,22 +178,18 @@ def deploy(ctx: EngineContext, sources: list[SourceFile], name: str | None = Non
                 source_files=[ids[n] for n in process.files],
                 elements=process.elements,
             )
-            _schedule_timer_starts(ctx, session, definition, now)
-            built.append(RunnableDefinition(
-                definition.id, definition.key, definition.version, definition.name, definition.sla_target,
-                definition.sla_calendar, definition.elements, ProcessSpecs(process.spec, process.subprocess_specs),
-                tuple(process.starter_groups), tuple(process.starter_users)))
-            results.append({"key": definition.key, "version": definition.version, "name": definition.name,
-                            "status": "new"})
-        record(session, "deployed", now, actor=actor.name,
-               payload={"deployment_id": deployment.id, "files": sorted(file_rows),
-                        "definitions": [r for r in results if r["status"] == "new"]})
-        deployment_id = deployment.id
+            _schedule_timer_starts(ctx, uow, definition, now)
+            built.append(runnable_definition(definition, ProcessSpecs(process.spec, process.subprocess_specs)))
+            results.append(DeployedVersion(key=definition.key, version=definition.version, name=definition.name,
+                                           status="new"))
+        uow.history.record("deployed", now, actor=actor.name,
+                           payload={"deployment_id": deployment_id, "files": sorted(new_files),
+                                    "definitions": [deployed_version_view(r) for r in results if r.status == "new"]})
     # Only committed definitions enter the cache: a rolled-back id could be reused.
     for runnable in built:
         ctx.definitions.put(runnable)
-    return {"deployment_id": deployment_id, "definitions": sorted(results, key=lambda r: r["key"]),
-            "warnings": warnings}
+    return DeploymentRecord(id=deployment_id, definitions=tuple(sorted(results, key=lambda r: r.key)),
+                            warnings=warnings)
 
 
 def column_problems(sources: list[SourceFile], intake: Intake) -> list[DeployProblem]:
@@ -238,12 +233,12 @@ def _element_problems(element_id: str, meta: dict[str, Any]) -> list[Message]:
 def _too_long(texts: list[tuple[str, str | None, Any]]) -> list[Message]:
     return [Message("its %(what)s is %(length)s characters long: it %(problem)s", what=Message(p.field),
                     length=format(len(text), ","), problem=p.message)
-            for what, text, column in texts for p in length_problems((what, text, column))]
+            for what, text, column in texts if text is not None for p in length_problems((what, text, column))]
 
 
-def unknown_user_warnings(session: Session, named: list[NamedUsers]) -> list[DeployProblem]:
+def unknown_user_warnings(uow: UnitOfWork, named: list[NamedUsers]) -> list[DeployProblem]:
     """A warning for each assignee, candidate user or starter user the files name who is not a user."""
-    existing = user_rows.user_names(session) if named else set()
+    existing = uow.users.names() if named else set()
     warnings = []
     for reference in named:
         missing = [name for name in reference.names if name not in existing]
@@ -253,134 +248,115 @@ def unknown_user_warnings(session: Session, named: list[NamedUsers]) -> list[Dep
     return warnings
 
 
-def _schedule_timer_starts(ctx: EngineContext, session: Session, definition: ProcessDefinition,
-                           now: datetime) -> None:
+def _schedule_timer_starts(ctx: EngineContext, uow: UnitOfWork, definition: DefinitionRecord, now: datetime) -> None:
     """A new version takes over the schedule of a periodic process from older versions."""
     starts = [(element_id, meta["timer"]) for element_id, meta in definition.elements.items()
               if meta["type"] == "startEvent" and meta.get("timer")]
     if not starts:
         return
-    refresh_calendars(ctx, session)
-    rows = []
+    refresh_calendars(ctx, uow)
+    jobs = []
     for element_id, timer in starts:
         cycles, _, every = cycle_parts(timer["expression"]) if timer["kind"] == "cycle" else (1, None, None)
-        rows.append({"kind": "timer_start", "definition_id": definition.id, "element_id": element_id,
-                     "due_at": first_occurrence(timer["kind"], timer["expression"], now, timer["calendar"],
-                                                ctx.calendars),
-                     "attempts": 0, "payload": {**timer, "cycles": cycles, "duration": every}})
-    job_rows.replace_timer_starts(session, definition.key, definition.id, rows)
+        jobs.append(NewJob(kind=JobKind.TIMER_START, definition_id=definition.id, element_id=element_id,
+                           due_at=first_occurrence(timer["kind"], timer["expression"], now, timer["calendar"],
+                                                   ctx.calendars),
+                           payload={**timer, "cycles": cycles, "duration": every}))
+    uow.jobs.replace_timer_starts(definition.key, definition.id, jobs)
 
 
-def list_definitions(ctx: EngineContext, latest_only: bool = False) -> list[dict[str, Any]]:
-    with unit_of_work(ctx, read_only=True) as session:
-        return [definition_view(d) for d in definition_rows.list_definitions(session, latest_only)]
+def list_definitions(ctx: EngineContext, latest_only: bool = False) -> list[DefinitionRecord]:
+    with unit_of_work(ctx, read_only=True) as uow:
+        return uow.definitions.all(latest_only)
 
 
-def set_active(ctx: EngineContext, key: str, version: int, active: bool, user: str | None = None) -> dict[str, Any]:
+def set_active(ctx: EngineContext, key: str, version: int, active: bool, user: str | None = None) -> DefinitionRecord:
     """Switch a definition version on or off; an inactive version starts no new case (running ones go on).
     Needs `designer` or `admin`."""
-    with unit_of_work(ctx) as session:
-        actor = acting(session, user)
-        require_role(actor, *DESIGNER_ROLES, to=N_("activate or deactivate processes"))
-        definition = definition_rows.get_definition(session, find_definition_id(session, key, version))
-        if definition is None:
-            raise NotFound("version %(version)s of process '%(key)s' is not deployed", version=version, key=key)
-        definition_rows.set_active(session, definition.id, active)
-        session.refresh(definition)
-        record(session, "definition_activated" if active else "definition_deactivated", ctx.clock.now(),
-               actor=actor.name, payload={"key": key, "version": version})
-        return definition_view(definition)
+    with unit_of_work(ctx) as uow:
+        actor = acting(uow, user)
+        require_role(actor, *DESIGNERS, to=N_("activate or deactivate processes"))
+        definition_id = find_definition_id(uow, key, version)
+        uow.definitions.set_active(definition_id, active)
+        uow.history.record("definition_activated" if active else "definition_deactivated", ctx.clock.now(),
+                           actor=actor.name, payload={"key": key, "version": version})
+        return uow.definitions.get(definition_id)
 
 
-VIEWER_ROLES = ("designer", "admin", "manager")
-
-
-def process_source(session: Session, definition_id: int, key: str) -> DeploymentFile:
+def process_source(uow: UnitOfWork, definition_id: int, key: str) -> DeploymentFileRecord:
     """The stored BPMN file that defines a definition version's process."""
-    definition = definition_rows.get_definition(session, definition_id)
-    for file in definition_rows.files_by_id(session, definition.source_files):
+    definition = uow.definitions.get(definition_id)
+    for file in uow.definitions.files(definition.source_files):
         if file.kind == "bpmn" and defines_process(file.content, key):
             return file
     raise NotFound("the BPMN file of %(key)s v%(version)s is not stored", key=key, version=definition.version)
 
 
-def _versions_of(session: Session, key: str) -> list[dict[str, Any]]:
-    return [definition_view(d) for d in definition_rows.list_definitions(session) if d.key == key]
-
-
-def starting_version(versions: list[dict[str, Any]]) -> int | None:
+def starting_version(versions: Iterable[DefinitionRecord]) -> int | None:
     """The version a new case starts on when none is named: the newest active one (the rule of
     execution.find_definition_id); None when no version is active, and no case can start."""
-    return max((v["version"] for v in versions if v["active"]), default=None)
+    return max((v.version for v in versions if v.active), default=None)
 
 
 def definition_detail(ctx: EngineContext, key: str, version: int | None = None,
-                      user: str | None = None) -> dict[str, Any]:
+                      user: str | None = None) -> DefinitionDetail:
     """A definition version as the designer page shows it: its versions (and the one new cases start on),
     lanes, user tasks with their candidates, forms and SLA targets, and every flow node. Needs
     `designer`, `manager` or `admin`."""
-    with unit_of_work(ctx, read_only=True) as session:
-        actor = acting(session, user)
-        require_role(actor, *VIEWER_ROLES, to=N_("look at process definitions"))
-        definition = definition_rows.get_definition(session, find_definition_id(session, key, version)
-                                                    if version is not None else _newest_id(session, key))
+    with unit_of_work(ctx, read_only=True) as uow:
+        actor = acting(uow, user)
+        require_role(actor, *MODEL_READERS, to=N_("look at process definitions"))
+        definition = (uow.definitions.get(find_definition_id(uow, key, version)) if version is not None
+                      else _newest(uow, key))
         elements = definition.elements
         assignees = {m["assignee"] for m in elements.values() if m.get("assignee")}
-        users = user_rows.user_names(session) if assignees else set()
-        versions = _versions_of(session, key)
-        return {
-            **definition_view(definition),
-            "sla_calendar": definition.sla_calendar,
-            "versions": versions,
-            "starting_version": starting_version(versions),
-            "lanes": sorted({m["lane"] for m in elements.values() if m.get("lane")}),
-            "elements": [_element_detail(element_id, m, users)
-                         for element_id, m in sorted(elements.items(), key=lambda item: item[1].get("line") or 0)],
-            "files": [f.name for f in definition_rows.files_by_id(session, definition.source_files)],
-        }
+        users = uow.users.names() if assignees else set()
+        versions = tuple(uow.definitions.versions_of(key))
+        return DefinitionDetail(
+            definition=definition, versions=versions, starting_version=starting_version(versions),
+            lanes=tuple(sorted({m["lane"] for m in elements.values() if m.get("lane")})),
+            elements=tuple(_element_detail(element_id, m, users)
+                           for element_id, m in sorted(elements.items(), key=lambda item: item[1].get("line") or 0)),
+            files=tuple(f.name for f in uow.definitions.files(definition.source_files)))
 
 
-def _element_detail(element_id: str, meta: dict[str, Any], users: set[str]) -> dict[str, Any]:
-    """One flow node as the designer page shows it. `assignee_is_user` is False only for a literal
-    assignee who is not a user (an expression names someone per case)."""
+def _element_detail(element_id: str, meta: dict[str, Any], users: set[str]) -> ElementDetail:
+    """One flow node as the designer page shows it."""
     lane = meta.get("lane")
     assignee = meta.get("assignee")
-    return {"id": element_id, "type": meta["type"], "name": meta.get("name"), "lane": lane,
-            "documentation": meta.get("documentation"),
-            "candidate_groups": meta.get("candidate_groups") or ([lane] if lane and meta["type"] == "userTask" else []),
-            "candidate_users": meta.get("candidate_users") or [],
-            "assignee": assignee,
-            "assignee_is_user": not assignee or is_expression(assignee) or assignee.strip() in users,
-            "sla": (meta.get("properties") or {}).get("sla"),
-            "sla_calendar": (meta.get("properties") or {}).get("slaCalendar"),
-            "form": public_fields(meta.get("form") or [])}
+    props = meta.get("properties") or {}
+    return ElementDetail(
+        id=element_id, type=meta["type"], name=meta.get("name"), lane=lane, documentation=meta.get("documentation"),
+        candidate_groups=tuple(meta.get("candidate_groups") or ([lane] if lane and meta["type"] == "userTask" else [])),
+        candidate_users=tuple(meta.get("candidate_users") or []), assignee=assignee,
+        assignee_is_user=not assignee or is_expression(assignee) or assignee.strip() in users,
+        sla=props.get("sla"), sla_calendar=props.get("slaCalendar"), form=tuple(public_fields(meta.get("form") or [])))
 
 
-def _newest_id(session: Session, key: str) -> int:
-    latest = definition_rows.latest_definition(session, key)
-    if latest is None:
-        find_definition_id(session, key)  # raises NotFound with the deployed keys
-    return latest.id
+def _newest(uow: UnitOfWork, key: str) -> DefinitionRecord:
+    """The newest version of a process, active or not (NotFound, naming the deployed ones, when none is)."""
+    latest = uow.definitions.latest(key)
+    return latest if latest is not None else uow.definitions.get(find_definition_id(uow, key))
 
 
 def definition_source(ctx: EngineContext, key: str, version: int | None = None,
                       user: str | None = None) -> tuple[str, bytes]:
     """(file name, content) of the BPMN file a version was deployed from (for download and drawing)."""
-    with unit_of_work(ctx, read_only=True) as session:
-        actor = acting(session, user)
-        require_role(actor, *VIEWER_ROLES, to=N_("look at process definitions"))
-        definition_id = find_definition_id(session, key, version) if version is not None else _newest_id(session, key)
-        file = process_source(session, definition_id, key)
+    with unit_of_work(ctx, read_only=True) as uow:
+        actor = acting(uow, user)
+        require_role(actor, *MODEL_READERS, to=N_("look at process definitions"))
+        definition_id = find_definition_id(uow, key, version) if version is not None else _newest(uow, key).id
+        file = process_source(uow, definition_id, key)
         return file.name, file.content
 
 
-def designer_overview(ctx: EngineContext, user: str | None = None) -> list[dict[str, Any]]:
+def designer_overview(ctx: EngineContext, user: str | None = None) -> list[ProcessVersions]:
     """Every process with its versions, newest first, and the version new cases start on (the
     designer's workspace). Needs `designer`, `manager` or `admin`."""
-    with unit_of_work(ctx, read_only=True) as session:
-        require_role(acting(session, user), *VIEWER_ROLES, to=N_("look at process definitions"))
-        by_key: dict[str, list[dict[str, Any]]] = {}
-        for definition in definition_rows.list_definitions(session):
-            by_key.setdefault(definition.key, []).append(definition_view(definition))
-    return [{"key": key, "name": versions[-1]["name"], "versions": versions[::-1],
-             "starting_version": starting_version(versions)} for key, versions in sorted(by_key.items())]
+    with unit_of_work(ctx, read_only=True) as uow:
+        require_role(acting(uow, user), *MODEL_READERS, to=N_("look at process definitions"))
+        by_key: dict[str, list[DefinitionRecord]] = {}
+        for definition in uow.definitions.all():
+            by_key.setdefault(definition.key, []).append(definition)
+    return [ProcessVersions(key=key, name=versions[-1].name, versions=tuple(versions[::-1]),
+                            starting_version=starting_version(versions)) for key, versions in sorted(by_key.items())]

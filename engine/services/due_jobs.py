@@ -9,128 +9,130 @@ on the next pass: late, never lost.
 from __future__ import annotations
 
 import logging
-from typing import Any
-
-from sqlalchemy.orm import Session
+from dataclasses import replace
+from typing import Callable
 
 from engine.errors import BankflowError
+from engine.records.instances import InstanceRecord
+from engine.records.jobs import JobRecord
+from engine.records.tasks import TaskRecord
 from engine.runtime.runner import StepOutcome, fire_due_timer
 from engine.runtime.timer_events import next_occurrence
 from engine.services.context import EngineContext
 from engine.services.execution import advance, begin, load_case, restore, runnable
 from engine.services.notifications import escalate_breach
 from engine.services.unit_of_work import unit_of_work
-from engine.store import job_rows
-from engine.store.history_rows import record
-from engine.store.instance_rows import save_instance
-from engine.store.task_rows import ACTIVE_STATUSES, read_task, update_task
+from engine.statuses import ACTIVE_TASK_STATUSES, InstanceStatus, JobKind, SlaStatus
+from engine.store.unit_of_work import UnitOfWork
 
 log = logging.getLogger("bankflow.worker")
+OPEN_CASE = (InstanceStatus.RUNNING, InstanceStatus.INCIDENT)  # a case whose SLA still counts
 
 
-def claim_due(ctx: EngineContext, kinds: tuple[str, ...], worker_id: str, batch: int) -> list[tuple[int, str]]:
+def claim_due(ctx: EngineContext, kinds: tuple[JobKind, ...], worker_id: str,
+              batch: int) -> list[tuple[int, JobKind]]:
     """Lock up to `batch` due jobs of `kinds` for this worker; their ids and kinds."""
-    with unit_of_work(ctx) as session:
-        return [(job["id"], job["kind"]) for job in job_rows.claim_jobs(session, worker_id, ctx.clock.now(),
-                                                                        kinds, batch)]
+    with unit_of_work(ctx) as uow:
+        return [(job.id, job.kind) for job in uow.jobs.claim(worker_id, ctx.clock.now(), kinds, batch)]
 
 
 def release(ctx: EngineContext, job_id: int, worker_id: str) -> None:
     """Give a job back at once (its run failed), so the next pass retries it."""
-    with unit_of_work(ctx) as session:
-        if _own_job(session, job_id, worker_id) is not None:
-            job_rows.update_job(session, job_id, locked_by=None, locked_until=None)
+    with unit_of_work(ctx) as uow:
+        job = _own_job(uow, job_id, worker_id)
+        if job is not None:
+            uow.jobs.save(replace(job, locked_by=None, locked_until=None))
 
 
-def _own_job(session: Session, job_id: int, worker_id: str) -> dict[str, Any] | None:
-    job = job_rows.read_job(session, job_id)
-    return job if job is not None and job["locked_by"] == worker_id else None
+def _own_job(uow: UnitOfWork, job_id: int, worker_id: str) -> JobRecord | None:
+    job = uow.jobs.get(job_id)
+    return job if job is not None and job.locked_by == worker_id else None
 
 
 def fire_timer(ctx: EngineContext, job_id: int, worker_id: str) -> bool:
     """Fire one due timer event and run its instance on; False when there was nothing to fire."""
-    with unit_of_work(ctx) as session:
-        job = _own_job(session, job_id, worker_id)
-        if job is None:
+    with unit_of_work(ctx) as uow:
+        job = _own_job(uow, job_id, worker_id)
+        if job is None or job.instance_id is None or job.spiff_task_id is None:
             return False
         # Workers firing two timers of one case queue here instead of failing the version check.
-        case = load_case(ctx, session, job["instance_id"], lock=True)
-        if case is None or case.instance.status != "running":
-            job_rows.delete_jobs(session, [job_id])
+        case = load_case(ctx, uow, job.instance_id, lock=True)
+        if case is None or case.instance.status != InstanceStatus.RUNNING:
+            uow.jobs.delete([job_id])
             return False
         restore(ctx, case)
-        fired = fire_due_timer(case.workflow, job["spiff_task_id"])
+        fired = fire_due_timer(case.workflow, job.spiff_task_id)
         if fired:
-            record(session, "timer_fired", ctx.clock.now(), instance_id=case.instance.id,
-                   element_id=job["element_id"], actor=worker_id, payload={"due_at": job["due_at"].isoformat()})
-        advance(ctx, session, case, StepOutcome(), worker_id)
+            uow.history.record("timer_fired", ctx.clock.now(), instance_id=case.instance.id,
+                               element_id=job.element_id, actor=worker_id, payload={"due_at": job.due_at.isoformat()})
+        advance(ctx, uow, case, StepOutcome(), worker_id)
         return fired
 
 
 def fire_timer_start(ctx: EngineContext, job_id: int, worker_id: str) -> int | None:
     """Start the periodic process a timer start event schedules, and schedule the next run."""
-    with unit_of_work(ctx) as session:
-        job = _own_job(session, job_id, worker_id)
-        if job is None:
+    with unit_of_work(ctx) as uow:
+        job = _own_job(uow, job_id, worker_id)
+        if job is None or job.definition_id is None:
             return None
-        started = begin(ctx, session, runnable(ctx, session, job["definition_id"]), {}, None, worker_id).instance
-        record(session, "timer_fired", ctx.clock.now(), instance_id=started.id, element_id=job["element_id"],
-               actor=worker_id, payload={"due_at": job["due_at"].isoformat(), "started": True})
-        _reschedule_start(ctx, session, job)
+        started = begin(ctx, uow, runnable(ctx, uow, job.definition_id), {}, None, worker_id).instance
+        uow.history.record("timer_fired", ctx.clock.now(), instance_id=started.id, element_id=job.element_id,
+                           actor=worker_id, payload={"due_at": job.due_at.isoformat(), "started": True})
+        _reschedule_start(ctx, uow, job)
         return started.id
 
 
-def _reschedule_start(ctx: EngineContext, session: Session, job: dict[str, Any]) -> None:
+def _reschedule_start(ctx: EngineContext, uow: UnitOfWork, job: JobRecord) -> None:
     """The next occurrence of a cycle after now (missed runs are not replayed); one-shots end."""
-    schedule = job["payload"]
+    schedule = job.payload
     cycles = schedule.get("cycles", 0)
     if schedule.get("kind") != "cycle" or cycles == 1:
-        job_rows.delete_jobs(session, [job["id"]])
+        uow.jobs.delete([job.id])
         return
     # The first occurrence after now, computed in one step: missed ones are skipped, not stepped through.
-    due = next_occurrence(job["due_at"], schedule["duration"], ctx.clock.now(), schedule.get("calendar"),
+    due = next_occurrence(job.due_at, schedule["duration"], ctx.clock.now(), schedule.get("calendar"),
                           ctx.calendars)
-    job_rows.update_job(session, job["id"], due_at=due, locked_by=None, locked_until=None,
-                        payload={**schedule, "cycles": cycles - 1 if cycles > 0 else -1})
+    uow.jobs.save(replace(job, due_at=due, locked_by=None, locked_until=None,
+                          payload={**schedule, "cycles": cycles - 1 if cycles > 0 else -1}))
 
 
-def check_sla(ctx: EngineContext, job_id: int, worker_id: str) -> str | None:
+def check_sla(ctx: EngineContext, job_id: int, worker_id: str) -> SlaStatus | None:
     """Turn a task or case at risk, or record its breach and escalate, exactly once."""
-    with unit_of_work(ctx) as session:
-        job = _own_job(session, job_id, worker_id)
-        if job is None:
+    with unit_of_work(ctx) as uow:
+        job = _own_job(uow, job_id, worker_id)
+        if job is None or job.instance_id is None:
             return None
         now = ctx.clock.now()
-        job_rows.delete_jobs(session, [job_id])
+        uow.jobs.delete([job_id])
         # Lock what changes, so two workers checking one task's at-risk and breach jobs queue.
-        task = read_task(session, job["task_id"], lock=True) if job["task_id"] else None
-        case = load_case(ctx, session, job["instance_id"], lock=task is None)
+        task = uow.tasks.get(job.task_id, lock=True) if job.task_id else None
+        case = load_case(ctx, uow, job.instance_id, lock=task is None)
         if case is None:
             return None
-        subject: dict[str, Any] = task if task is not None else vars(case.instance)
-        still_open = subject["status"] in (ACTIVE_STATUSES if task is not None else ("running", "incident"))
-        if not still_open or subject["sla_status"] == "breached":
+        subject: TaskRecord | InstanceRecord = task if task is not None else case.instance
+        still_open = subject.status in (ACTIVE_TASK_STATUSES if task is not None else OPEN_CASE)
+        if not still_open or subject.sla_status == SlaStatus.BREACHED or subject.due_at is None:
             return None
-        status = "at_risk" if job["kind"] == "sla_at_risk" else "breached"
+        status = SlaStatus.AT_RISK if job.kind == JobKind.SLA_AT_RISK else SlaStatus.BREACHED
         if task is not None:
-            task = update_task(session, task, sla_status=status)
+            task = uow.tasks.save(replace(task, sla_status=status))
         else:
-            case.instance.sla_status = status
-            save_instance(session, case.instance)
-        if status == "breached":
-            record(session, "sla_breached", now, instance_id=case.instance.id, task_id=job["task_id"],
-                   element_id=task["element_id"] if task else None, actor=worker_id,
-                   payload={"due_at": subject["due_at"].isoformat() if subject["due_at"] else None})
-            escalate_breach(session, case.instance.id, case.definition, task, subject["due_at"], now)
+            case.instance = uow.instances.save(replace(case.instance, sla_status=status))
+        if status == SlaStatus.BREACHED:
+            uow.history.record("sla_breached", now, instance_id=case.instance.id, task_id=job.task_id,
+                               element_id=task.element_id if task else None, actor=worker_id,
+                               payload={"due_at": subject.due_at.isoformat()})
+            escalate_breach(uow, case.instance.id, case.definition, task, subject.due_at, now)
         return status
 
 
-RUNNERS = {
-    "timer": fire_timer,
-    "timer_start": fire_timer_start,
-    "sla_at_risk": check_sla,
-    "sla_breach": check_sla,
+RUNNERS: dict[JobKind, Callable[[EngineContext, int, str], object]] = {
+    JobKind.TIMER: fire_timer,
+    JobKind.TIMER_START: fire_timer_start,
+    JobKind.SLA_AT_RISK: check_sla,
+    JobKind.SLA_BREACH: check_sla,
 }
+COUNTED_AS = {JobKind.TIMER: "timers", JobKind.TIMER_START: "starts"}  # else "sla_checks"
 
 
 def run_due_jobs(ctx: EngineContext, worker_id: str = "bankflow-worker", batch: int = 100) -> dict[str, int]:
@@ -148,4 +150,4 @@ def run_due_jobs(ctx: EngineContext, worker_id: str = "bankflow-worker", batch: 
                 log.warning("job %s (%s) not run, retried on the next pass: %s", job_id, kind, exc)
                 release(ctx, job_id, worker_id)
                 continue
-            counts[{"timer": "timers", "timer_start": "starts"}.get(kind, "sla_checks")] += 1
+            counts[COUNTED_AS.get(kind, "sla_checks")] += 1

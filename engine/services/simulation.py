@@ -1,4 +1,4 @@
-"""The what-if simulator: real cases through the real engine, on a virtual clock.
+"""The simulator: real cases through the real engine, on a virtual clock.
 
 Cases of the process library arrive on working days, staff (as many per group as
 the scenario says, working the calendar's hours) take the oldest task they may
@@ -12,24 +12,24 @@ ordinary service call (start, claim, complete, run_due_jobs, run_connectors) on 
 
 One seed gives one run: all randomness comes from one `random.Random(seed)`, drawn
 in event order, and events at the same instant keep the order they were queued in.
+
+Here: a run on a database that holds the process library (`Simulation`), and the
+simulated history of `bankflow demo --history` (`simulate_history`); what-if runs on
+a fresh database of their own (`bankflow simulate`) are engine/services/what_if.py.
 """
 from __future__ import annotations
 
 import dataclasses
+import random
 import secrets
-import tempfile
 import time
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, Callable
 
-import random
-
-from sqlalchemy import func, select
-
 from engine.analytics import scenario as scenarios
-from engine.analytics.simulation import (
+from engine.analytics.queueing import (
     EventQueue,
     Person,
     WorkItem,
@@ -39,23 +39,24 @@ from engine.analytics.simulation import (
     is_working,
     next_opening,
 )
+from engine.analytics.report import HUMAN_TYPES
 from engine.clock import ManualClock
 from engine.connectors import default_registry
 from engine.errors import N_, BankflowError, Conflict, InvalidData, NotFound, PermissionDenied
 from engine.services import due_jobs, instances, metrics, tasks, users, worker
 from engine.services.context import EngineContext
-from engine.services.demo_data import LIBRARY, load_demo
+from engine.services.execution import refresh_calendars
 from engine.services.unit_of_work import unit_of_work
-from engine.sla.business_calendar import builtin_24x7, parse_calendars
-from engine.store.tables import DEFINITION, JOB, TASK, USER
+from engine.sla.business_calendar import ALWAYS_OPEN_NAME, Calendar, builtin_24x7
+from engine.sla.calendar_cache import DEFAULT_NAME
+from engine.statuses import ACTIVE_TASK_STATUSES
+from engine.views import iso
 
-UTC = timezone.utc
 WORKER_ID = "simulator"
-SIM_PASSWORD_METHOD = "pbkdf2:sha256:1000"  # synthetic staff on a throw-away database
 Progress = Callable[[float, dict[str, int]], None]
 
 
-@dataclass
+@dataclass(frozen=True, kw_only=True)
 class RunResult:
     """What one simulation run did, and the key figures of each simulated process."""
 
@@ -69,7 +70,7 @@ class RunResult:
 
     def as_dict(self) -> dict[str, Any]:
         return {
-            "start": _iso(self.start), "end": _iso(self.end), "days": round((self.end - self.start).days),
+            "start": iso(self.start), "end": iso(self.end), "days": round((self.end - self.start).days),
             "seed": self.seed, "database": self.database, "counters": self.counters,
             "wall_seconds": round(self.wall_seconds, 3),
             "cases_per_second": round(self.counters["cases_started"] / self.wall_seconds, 2)
@@ -80,9 +81,8 @@ class RunResult:
 
 # --- public service functions ----------------------------------------------------------------
 
-def default_scenarios(processes: list[str] | None = None, library: Path | None = None) -> list[scenarios.Scenario]:
-    """The default scenario of each named process (all models of the library when none is named)."""
-    library = Path(library) if library is not None else LIBRARY
+def default_scenarios(processes: list[str] | None, library: Path) -> list[scenarios.Scenario]:
+    """The default scenario of each named process of `library` (all its models when none is named)."""
     folder = library / "scenarios"
     if not processes:
         processes = sorted(p.stem for p in folder.glob("*.toml"))
@@ -96,54 +96,22 @@ def default_scenarios(processes: list[str] | None = None, library: Path | None =
     return found
 
 
-def load_scenarios(paths: list[str | Path], library: Path | None = None) -> list[scenarios.Scenario]:
-    library = Path(library) if library is not None else LIBRARY
+def load_scenarios(paths: list[str | Path], library: Path) -> list[scenarios.Scenario]:
+    """The scenarios of these files (a scenario may extend a model's default one of `library`)."""
     return [scenarios.load_scenario(Path(p), library) for p in paths]
 
 
-def simulate(url: str | None, plan: list[scenarios.Scenario], days: int, seed: int = 1,
-             start: datetime | None = None, progress: Progress | None = None, library: Path | None = None,
-             keep: str | Path | None = None) -> dict[str, Any]:
-    """Run `plan` for `days` on a fresh database and return the run's figures.
-
-    The database is `url` if given (it must be new or hold only bankflow data you want
-    the simulated history added to), else a temporary SQLite file, deleted afterwards
-    unless `keep` names where to keep it.
-    """
-    with _database(url, keep) as database_url:
-        ctx = EngineContext.from_url(database_url, clock=ManualClock(_start(start, days)))
-        try:
-            ctx.password_method = SIM_PASSWORD_METHOD
-            ctx.mailer = None
-            load_demo(ctx, library)
-            return Simulation(ctx, plan, days, seed, progress).run().as_dict()
-        finally:
-            ctx.close()
-
-
-def compare(plan_a: list[scenarios.Scenario], plan_b: list[scenarios.Scenario], days: int, seed: int = 1,
-            start: datetime | None = None, progress: Progress | None = None,
-            library: Path | None = None) -> dict[str, Any]:
-    """Run two plans with the same seed and start, each on its own fresh database, and put their
-    key figures side by side."""
-    start = _start(start, days)
-    a = simulate(None, plan_a, days, seed, start, progress, library)
-    b = simulate(None, plan_b, days, seed, start, progress, library)
-    return {"a": a, "b": b, "comparison": _compare_figures(a, b)}
-
-
-def simulate_history(ctx: EngineContext, days: int = 14, seed: int = 1, library: Path | None = None,
+def simulate_history(ctx: EngineContext, library: Path, days: int = 14, seed: int = 1,
                      progress: Progress | None = None, processes: list[str] | None = None) -> dict[str, Any]:
-    """Fill `ctx`'s database with `days` of simulated history of the whole library, ending now.
+    """Fill `ctx`'s database with `days` of simulated history of the models of `library`, ending now.
 
-    For `bankflow demo --history`: the library and the demo users are loaded first
-    (a no-op when present). Uses the default scenarios at their arrival rates; about
-    25 seconds for two weeks (some 400 cases) on SQLite.
+    For `bankflow demo --history`: the database holds the library and the demo users
+    (engine.services.demo_data.load_demo loads them first). Uses the default scenarios
+    at their arrival rates; about 25 seconds for two weeks (some 400 cases) on SQLite.
     """
     end = ctx.clock.now()
     virtual = ManualClock(end - timedelta(days=days))
     sim_ctx = dataclasses.replace(ctx, clock=virtual, script_engine=None, mailer=None)
-    load_demo(sim_ctx, library)
     report = Simulation(sim_ctx, default_scenarios(processes, library), days, seed, progress).run().as_dict()
     hand_back_simulated_work(sim_ctx)
     return report
@@ -152,13 +120,10 @@ def simulate_history(ctx: EngineContext, days: int = 14, seed: int = 1, library:
 def hand_back_simulated_work(ctx: EngineContext) -> None:
     """The made-up staff leave with the simulation: the tasks they still hold go back to their groups
     (recorded as given back), so the bank's own people find them and nobody made up holds any."""
-    with unit_of_work(ctx, read_only=True) as session:
-        held = session.execute(select(TASK.c.id, TASK.c.assignee)
-                               .select_from(TASK.join(USER, USER.c.name == TASK.c.assignee))
-                               .where(TASK.c.status == "claimed", USER.c.simulated.is_(True))
-                               .order_by(TASK.c.id)).all()
-    for task_id, assignee in held:
-        tasks.unclaim(ctx, task_id, assignee)
+    with unit_of_work(ctx, read_only=True) as uow:
+        held = uow.simulator.held_by_simulated_staff()
+    for task in held:
+        tasks.unclaim(ctx, task.task_id, task.assignee)
 
 
 # --- the run ---------------------------------------------------------------------------------
@@ -171,7 +136,7 @@ class Simulation:
     """One run: an event loop over arrivals, work finishing, staff shifts and due jobs."""
 
     def __init__(self, ctx: EngineContext, plan: list[scenarios.Scenario], days: int, seed: int,
-                 progress: Progress | None = None):
+                 progress: Progress | None = None) -> None:
         if not isinstance(ctx.clock, ManualClock):
             raise ValueError("the simulator needs an EngineContext with a ManualClock")
         if days < 1:
@@ -200,47 +165,34 @@ class Simulation:
 
     # set-up
     def _prepare(self) -> None:
-        calendars, default = self._calendars()
-        self._staff(calendars, default)
+        with unit_of_work(self.ctx, read_only=True) as uow:
+            refresh_calendars(self.ctx, uow, force=True)  # the calendars as they are now, for the whole run
+            self.last_task_id = uow.simulator.last_task_id()
+        self._staff()
         for index, item in enumerate(self.plan):
-            calendar = self._calendar(calendars, default, item.calendar)
+            calendar = self._calendar(item.calendar)
             for when in arrival_times(calendar, item.arrivals_per_day, self.start, self.end, self.rng):
                 self.events.push(when, "arrive", index)
-        with unit_of_work(self.ctx, read_only=True) as session:
-            self.last_task_id = session.scalar(select(func.coalesce(func.max(TASK.c.id), 0)))
 
-    def _calendars(self) -> tuple[dict[str, Any], Any]:
-        with unit_of_work(self.ctx, read_only=True) as session:
-            rows = session.execute(select(metrics.CALENDAR_TABLE.c.name, metrics.CALENDAR_TABLE.c.source,
-                                          metrics.CALENDAR_TABLE.c.is_default)).all()
-        calendars = {row.name: parse_calendars(row.source, row.name)[row.name] for row in rows}
-        default_name = next((row.name for row in rows if row.is_default), None)
-        return calendars, calendars.get(default_name) if default_name else builtin_24x7()
-
-    @staticmethod
-    def _calendar(calendars: dict[str, Any], default: Any, name: str | None) -> Any:
-        if name == "24x7":
-            return builtin_24x7()
-        if name in (None, "", "default"):
-            return default
-        if name not in calendars:
+    def _calendar(self, name: str | None) -> Calendar:
+        """A scenario's calendar (`ctx.calendars`); one that is not loaded is a mistake in the scenario."""
+        if name not in (None, "", DEFAULT_NAME, ALWAYS_OPEN_NAME) and name not in self.ctx.calendars.names():
             raise NotFound("calendar '%(name)s' is not loaded (bankflow calendars list)", name=name)
-        return calendars[name]
+        return self.ctx.calendars.get(name)
 
     def _groups_needed(self) -> set[str]:
-        with unit_of_work(self.ctx, read_only=True) as session:
-            rows = session.scalars(select(DEFINITION.c.elements).where(
-                DEFINITION.c.key.in_([s.process for s in self.plan]))).all()
+        with unit_of_work(self.ctx, read_only=True) as uow:
+            rows = uow.simulator.elements_of([s.process for s in self.plan])
         groups: set[str] = set()
         for elements in rows:
-            for meta in (elements or {}).values():
-                if meta.get("type") in ("userTask", "manualTask"):
+            for meta in elements.values():
+                if meta.get("type") in HUMAN_TYPES:
                     groups.update(meta.get("candidate_groups") or [])
                     if meta.get("lane") and not meta.get("candidate_groups"):
                         groups.add(meta["lane"])
         return groups
 
-    def _staff(self, calendars: dict[str, Any], default: Any) -> None:
+    def _staff(self) -> None:
         """People per group: the scenario's count (its demo users first, then synthetic staff, made as
         simulated users: they work the simulation but are not listed and never sign in)."""
         wanted: dict[str, int | str] = {}
@@ -256,14 +208,13 @@ class Simulation:
                 calendar_names.setdefault(group, item.calendar)
         members: dict[str, list[str]] = {}
         for user in users.list_users(self.ctx, include_simulated=True):
-            for group in user["groups"]:
-                members.setdefault(group, []).append(user["name"])
+            for group in user.groups:
+                members.setdefault(group, []).append(user.name)
         for group in sorted(self._groups_needed() | set(wanted)):
             existing = sorted(members.get(group, []))
             count = wanted.get(group, max(1, len(existing)))
             unlimited = count == scenarios.UNLIMITED
-            calendar = builtin_24x7() if unlimited else self._calendar(calendars, default,
-                                                                       calendar_names.get(group))
+            calendar = builtin_24x7() if unlimited else self._calendar(calendar_names.get(group))
             names = existing if unlimited else existing[:int(count)]
             while not unlimited and len(names) < int(count):
                 name = f"sim_{group}_{len(names) + 1}"
@@ -313,8 +264,9 @@ class Simulation:
             self.progress((self.end - self.start).total_seconds() / 86400, dict(self.counters))
         wall = time.perf_counter() - began
         figures = [self._figures(item) for item in self.plan]
-        return RunResult(self.start, self.end, self.seed, dict(self.counters), wall, figures,
-                         self.ctx.db.url.render_as_string(hide_password=True))
+        return RunResult(start=self.start, end=self.end, seed=self.seed, counters=dict(self.counters),
+                         wall_seconds=wall, processes=figures,
+                         database=self.ctx.database.url)
 
     def _housekeeping(self) -> None:
         """After the events of one instant: answer service tasks, pick up new tasks, hand out work."""
@@ -332,33 +284,24 @@ class Simulation:
     def _look(self) -> bool:
         """One read: new tasks, the next due job, and whether service tasks wait for a connector."""
         now = self.clock.now()
-        with unit_of_work(self.ctx, read_only=True) as session:
-            external = session.scalar(select(func.count()).select_from(JOB).where(
-                JOB.c.kind == "external", JOB.c.topic.in_(self.topics),
-                (JOB.c.locked_until.is_(None)) | (JOB.c.locked_until < now)))
-            self.next_job = session.scalar(select(func.min(JOB.c.due_at)).where(
-                JOB.c.kind != "external", JOB.c.due_at > now))
-            rows = session.execute(
-                select(TASK.c.id, TASK.c.instance_id, TASK.c.element_id, TASK.c.priority, TASK.c.created_at,
-                       TASK.c.candidate_groups, TASK.c.candidate_users, TASK.c.assignee, TASK.c.status,
-                       TASK.c.form)
-                .where(TASK.c.id > self.last_task_id).order_by(TASK.c.id)).all()
+        with unit_of_work(self.ctx, read_only=True) as uow:
+            seen = uow.simulator.work_in_sight(now, self.topics, self.last_task_id)
+        self.next_job = seen.next_job_due
         if getattr(self, "_failed_jobs", 0):  # failed jobs are due again: retry a little later
             retry = now + timedelta(minutes=15)
             self.next_job = min(self.next_job, retry) if self.next_job else retry
             self._failed_jobs = 0
-        for row in rows:
+        for row in seen.new_tasks:
             self.last_task_id = row.id
-            if row.status not in ("open", "claimed") or row.instance_id not in self.cases:
+            if row.status not in ACTIVE_TASK_STATUSES or row.instance_id not in self.cases:
                 continue  # not one of this run's cases (e.g. history that was there before)
             item = WorkItem(row.id, row.instance_id, row.element_id, row.priority or 50, row.created_at,
-                            tuple(row.candidate_groups or ()), tuple(row.candidate_users or ()), row.assignee,
-                            list(row.form or []))
+                            row.candidate_groups, row.candidate_users, row.assignee, row.form)
             if item.assignee and item.assignee not in self.people:
                 # A case names its own worker (a customer): they answer without queueing, around the clock.
                 self.people[item.assignee] = Person(item.assignee, frozenset(), builtin_24x7(), unlimited=True)
             self.queues.add(item)
-        return bool(external)
+        return bool(seen.external_jobs)
 
     def _dispatch(self) -> None:
         now = self.clock.now()
@@ -415,8 +358,8 @@ class Simulation:
         except (InvalidData, PermissionDenied) as exc:
             raise ScenarioProblem(f"{item.source}: starting {item.process} was refused: "
                                   f"{'; '.join(exc.problems())}") from None
-        self.cases[started["id"]] = case
-        self.case_plan[started["id"]] = item
+        self.cases[started.id] = case
+        self.case_plan[started.id] = item
         self.counters["cases_started"] += 1
 
     def _on_finish(self, payload: tuple[str, WorkItem]) -> None:
@@ -469,64 +412,7 @@ def key_figures(found: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-FIGURES = (("started", "cases started"), ("completed", "cases completed"), ("open", "cases still open"),
-           ("cycle_time_median", "median cycle time"), ("cycle_time_p90", "p90 cycle time"),
-           ("sla_breaches", "SLA breaches"))
-
-
-def _compare_figures(a: dict[str, Any], b: dict[str, Any]) -> list[dict[str, Any]]:
-    rows = []
-    b_by_process = {p["process"]: p for p in b["processes"]}
-    for left in a["processes"]:
-        right = b_by_process.get(left["process"])
-        if right is None:
-            continue
-        for key, label in FIGURES:
-            rows.append({"process": left["process"], "figure": label, "a": left[key], "b": right[key]})
-        rows.append({"process": left["process"], "figure": "top bottleneck",
-                     "a": _bottleneck_text(left["bottleneck"]), "b": _bottleneck_text(right["bottleneck"])})
-    return rows
-
-
-def _bottleneck_text(bottleneck: dict[str, Any] | None) -> str | None:
-    if not bottleneck:
-        return None
-    return f"{bottleneck['element_id']} ({bottleneck['share']:.0%}, {bottleneck['verdict']})"
 
 
 def _days(value: float | None) -> float | None:
     return None if value is None else round(value / 86400.0, 2)
-
-
-def _iso(value: datetime) -> str:
-    return value.isoformat().replace("+00:00", "Z")
-
-
-def _start(start: datetime | None, days: int) -> datetime:
-    """The virtual start: `start`, else midnight UTC `days` days before today."""
-    if start is not None:
-        return start.astimezone(UTC)
-    today = date.today()
-    return datetime.combine(today - timedelta(days=days), datetime.min.time(), UTC)
-
-
-class _database:
-    """The run's database URL: `url`, or a temporary SQLite file (kept at `keep` if given)."""
-
-    def __init__(self, url: str | None, keep: str | Path | None):
-        self.url, self.keep = url, Path(keep) if keep else None
-        self._folder: tempfile.TemporaryDirectory | None = None
-
-    def __enter__(self) -> str:
-        if self.url:
-            return self.url
-        if self.keep is not None:
-            if self.keep.exists():
-                raise Conflict("%(path)s already exists; the simulation writes a new database", path=str(self.keep))
-            return f"sqlite:///{self.keep.resolve()}"
-        self._folder = tempfile.TemporaryDirectory(prefix="bankflow-sim-")
-        return f"sqlite:///{Path(self._folder.name) / 'simulation.sqlite'}"
-
-    def __exit__(self, *exc: Any) -> None:
-        if self._folder is not None:
-            self._folder.cleanup()

@@ -3,9 +3,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any
 
 from engine.errors import N_, FieldProblem, InvalidData, Listing
+from engine.policy.roles import SUPERVISORS
+from engine.records.sla_targets import SlaTargetRecord
 from engine.services.context import EngineContext
 from engine.services.execution import find_definition_id, refresh_calendars
 from engine.services.limits import length_problems
@@ -14,32 +15,29 @@ from engine.services.users import acting, require_role
 from engine.sla.business_calendar import ALWAYS_OPEN_NAME
 from engine.sla.calendar_cache import DEFAULT_NAME
 from engine.sla.durations import DurationError, parse_duration, parse_iso_duration
-from engine.sla.target_overrides import Override
-from engine.store import definition_rows, sla_override_rows
-from engine.store.history_rows import record
-from engine.store.models import SlaOverride
-from engine.views import sla_target_view
+from engine.sla.set_targets import SetTarget
+from engine.store.models import SlaTarget
 
 WORK_ELEMENTS = ("userTask", "manualTask")
 
 
 def set_target(ctx: EngineContext, key: str, duration: str, version: int | None = None,
                element_id: str | None = None, calendar: str | None = None,
-               user: str | None = None) -> dict[str, Any]:
+               user: str | None = None) -> SlaTargetRecord:
     """Set the SLA of a task (or, without `element_id`, of the whole process) for one version.
     Needs `manager` or `admin`.
 
     Applies to tasks and instances created from now on; due dates already fixed stay.
     """
-    problems = length_problems(("duration", duration, SlaOverride.duration))
+    problems = length_problems(("duration", duration, SlaTarget.duration))
     try:
         parse_duration(duration)
     except DurationError as exc:
         problems.append(FieldProblem("duration", exc.message))
-    with unit_of_work(ctx) as session:
-        actor = acting(session, user)
-        require_role(actor, "manager", "admin", to=N_("set SLA targets"))
-        definition = definition_rows.get_definition(session, find_definition_id(session, key, version))
+    with unit_of_work(ctx) as uow:
+        actor = acting(uow, user)
+        require_role(actor, *SUPERVISORS, to=N_("set SLA targets"))
+        definition = uow.definitions.get(find_definition_id(uow, key, version))
         if element_id is not None:
             meta = definition.elements.get(element_id)
             if meta is None or meta["type"] not in WORK_ELEMENTS:
@@ -47,7 +45,7 @@ def set_target(ctx: EngineContext, key: str, duration: str, version: int | None 
                 problems.append(FieldProblem("task", "'%(element)s' is not a user task of %(key)s v%(version)s (its "
                                                      "tasks: %(tasks)s)", element=element_id, key=key,
                                              version=definition.version, tasks=Listing(tasks, "list")))
-        refresh_calendars(ctx, session)
+        refresh_calendars(ctx, uow)
         if calendar not in (None, ALWAYS_OPEN_NAME, DEFAULT_NAME) and calendar not in ctx.calendars.names():
             loaded = ctx.calendars.names()
             if loaded:
@@ -59,14 +57,13 @@ def set_target(ctx: EngineContext, key: str, duration: str, version: int | None 
         if problems:
             raise InvalidData(problems, summary=N_("cannot set the SLA"))
         now = ctx.clock.now()
-        sla_override_rows.save_override(session, definition.id, element_id, Override(duration, calendar),
-                                        actor.name, now)
-        record(session, "sla_target_set", now, actor=actor.name, element_id=element_id,
-               payload={"key": key, "version": definition.version, "duration": duration, "calendar": calendar})
-        result = sla_target_view(key, definition.version, element_id, duration, calendar)
-        definition_id = definition.id
-    ctx.sla_overrides.forget(definition_id)
-    return result
+        uow.sla_targets.save(definition.id, element_id, SetTarget(duration, calendar), actor.name, now)
+        uow.history.record("sla_target_set", now, actor=actor.name, element_id=element_id,
+                           payload={"key": key, "version": definition.version, "duration": duration,
+                                    "calendar": calendar})
+    ctx.set_targets.forget(definition.id)
+    return SlaTargetRecord(key=key, version=definition.version, element_id=element_id, duration=duration,
+                           calendar=calendar)
 
 
 @dataclass(frozen=True)

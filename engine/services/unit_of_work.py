@@ -4,12 +4,10 @@ from __future__ import annotations
 from contextlib import AbstractContextManager
 
 from engine.services.context import EngineContext
-from engine.store.unit_of_work import UnitOfWork, transaction
+from engine.store.unit_of_work import UnitOfWork
 
 
 def unit_of_work(ctx: EngineContext, read_only: bool = False) -> AbstractContextManager[UnitOfWork]:
     """The transaction of one service call. `read_only` units of work only read, and on SQLite do not
     take the write lock."""
-    factory = ctx.read_session_factory if read_only else ctx.session_factory
-    assert factory is not None
-    return transaction(factory)
+    return ctx.database.unit_of_work(read_only)

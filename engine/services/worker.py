@@ -9,17 +9,17 @@ from __future__ import annotations
 
 import logging
 import threading
-from typing import Any, Callable
+from typing import Callable
 
 from engine.connectors import CONNECTOR_RETRIES, ConnectorRegistry
 from engine.errors import N_, BankflowError
+from engine.records.jobs import JobRecord
 from engine.services import external_tasks
 from engine.services.context import EngineContext
 from engine.services.due_jobs import run_due_jobs
 from engine.services.limits import check_lengths
 from engine.services.notifications import deliver_pending
 from engine.services.unit_of_work import unit_of_work
-from engine.store import worker_rows
 from engine.store.models import WorkerHeartbeat
 
 log = logging.getLogger("bankflow.worker")
@@ -37,30 +37,30 @@ def run_connectors(ctx: EngineContext, registry: ConnectorRegistry, worker_id: s
             _answer(ctx, registry, worker_id, job, counts)
 
 
-def _answer(ctx: EngineContext, registry: ConnectorRegistry, worker_id: str, job: dict[str, Any],
+def _answer(ctx: EngineContext, registry: ConnectorRegistry, worker_id: str, job: JobRecord,
             counts: dict[str, int]) -> None:
     try:
-        result = registry.handler(job["topic"])(dict(job["variables"]))
+        result = registry.handler(job.topic or "")(dict(job.payload))
     except Exception as exc:  # a connector's failure is recorded on the job, never crashes the worker
-        message = f"{job['topic']} failed: {exc}"
-        log.warning("job %s of instance %s: %s", job["id"], job["instance_id"], message)
-        external_tasks.fail_job(ctx, job["id"], worker_id, message, retries=CONNECTOR_RETRIES - job["attempts"])
+        message = f"{job.topic} failed: {exc}"
+        log.warning("job %s of instance %s: %s", job.id, job.instance_id, message)
+        external_tasks.fail_job(ctx, job.id, worker_id, message, retries=CONNECTOR_RETRIES - job.attempts)
         counts["failed"] += 1
         return
     try:
-        external_tasks.complete_job(ctx, job["id"], worker_id, result)
+        external_tasks.complete_job(ctx, job.id, worker_id, result)
         counts["completed"] += 1
-        log.info("job %s (%s) of instance %s completed", job["id"], job["topic"], job["instance_id"])
+        log.info("job %s (%s) of instance %s completed", job.id, job.topic, job.instance_id)
     except BankflowError as exc:
-        log.warning("job %s could not be completed: %s", job["id"], exc)
+        log.warning("job %s could not be completed: %s", job.id, exc)
         counts["failed"] += 1
 
 
 def record_heartbeat(ctx: EngineContext, worker_id: str, interval: float | None = None) -> None:
     """Note that `worker_id` runs a pass now (`interval`: seconds until its next one; None for a single pass)."""
     check_lengths(N_("cannot record the worker's pass"), ("worker_id", worker_id, WorkerHeartbeat.worker_id))
-    with unit_of_work(ctx) as session:
-        worker_rows.record_pass(session, worker_id, ctx.clock.now(), interval)
+    with unit_of_work(ctx) as uow:
+        uow.heartbeats.record_pass(worker_id, ctx.clock.now(), interval)
 
 
 def run_pass(ctx: EngineContext, worker_id: str, registry: ConnectorRegistry | None = None,

@@ -10,19 +10,18 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Callable
 
-from sqlalchemy.orm import Session
-
 from engine.bpmn.elements import referenced_value
+from engine.records.history import NewActivity
+from engine.records.jobs import JobDue, NewJob
+from engine.records.tasks import NewTask, TaskRecord
 from engine.runtime.runner import has_completed
 from engine.runtime.serializer import json_ready
 from engine.runtime.waits import FlowNode, OpenRows, OpenWork
 from engine.services.limits import length_problems
 from engine.sla.due_dates import SlaPlan
-from engine.store import history_rows, job_rows, task_rows
-from engine.store.history_rows import record
-from engine.store.instance_rows import InstanceRecord
-from engine.store.tables import TASK
-from engine.store.task_rows import TaskRow
+from engine.statuses import ActivityState, JobKind, SlaStatus, TaskStatus
+from engine.store.models import HumanTask
+from engine.store.unit_of_work import UnitOfWork
 
 DEFAULT_PRIORITY = 50
 SlaResolver = Callable[[FlowNode, dict[str, Any]], SlaPlan | None]
@@ -32,8 +31,8 @@ SlaResolver = Callable[[FlowNode, dict[str, Any]], SlaPlan | None]
 class Step:
     """One engine run of one instance, as the write-back sees it."""
 
-    session: Session
-    instance: InstanceRecord
+    uow: UnitOfWork
+    instance_id: int
     workflow: Any  # the restored workflow; only runtime functions look inside
     now: datetime
     elements: dict[str, dict[str, Any]]
@@ -45,7 +44,7 @@ class Step:
 def sync_activities(step: Step, completed: list[FlowNode]) -> None:
     """Open a row when a node starts waiting or becomes a human task; close it when it ends."""
     open_ids = step.opened.activities
-    new_rows: dict[str, dict[str, Any]] = {}
+    new_rows: dict[str, NewActivity] = {}
     finished: list[str] = []
     for node in completed:
         if node.spiff_id in open_ids:
@@ -57,25 +56,19 @@ def sync_activities(step: Step, completed: list[FlowNode]) -> None:
         if spiff_id not in open_ids and spiff_id not in new_rows:
             new_rows[spiff_id] = _activity(step, node, ended=False)
     cancelled = [spiff_id for spiff_id in open_ids - set(finished) if spiff_id not in active]
-    history_rows.close_activities(step.session, step.instance.id, {"completed": finished, "cancelled": cancelled},
-                                  step.now)
-    history_rows.insert_activities(step.session, list(new_rows.values()))
+    step.uow.history.close_activities(step.instance_id, {ActivityState.COMPLETED: finished,
+                                                         ActivityState.CANCELLED: cancelled}, step.now)
+    step.uow.history.insert_activities(list(new_rows.values()))
 
 
-def _activity(step: Step, node: FlowNode, ended: bool) -> dict[str, Any]:
-    return {
-        "instance_id": step.instance.id,
-        "spiff_task_id": node.spiff_id,
-        "element_id": node.element_id,
-        "element_type": step.elements.get(node.element_id, {}).get("type") or node.spec_type,
-        "name": node.name,
-        "started_at": step.now,
-        "ended_at": step.now if ended else None,
-        "state": "completed" if ended else "active",
-    }
+def _activity(step: Step, node: FlowNode, ended: bool) -> NewActivity:
+    return NewActivity(instance_id=step.instance_id, spiff_task_id=node.spiff_id, element_id=node.element_id,
+                       element_type=step.elements.get(node.element_id, {}).get("type") or node.spec_type,
+                       name=node.name, started_at=step.now, ended_at=step.now if ended else None,
+                       state=ActivityState.COMPLETED if ended else ActivityState.ACTIVE)
 
 
-def sync_human_tasks(step: Step, sla_for: SlaResolver) -> list[TaskRow]:
+def sync_human_tasks(step: Step, sla_for: SlaResolver) -> list[TaskRecord]:
     """Create rows for new ready user tasks, cancel rows whose task went away; return new rows."""
     ready = step.work.human
     known = step.opened.tasks
@@ -84,63 +77,64 @@ def sync_human_tasks(step: Step, sla_for: SlaResolver) -> list[TaskRow]:
     if gone:
         _cancel(step, gone)
     plans: dict[str, SlaPlan | None] = {}
-    rows = []
+    new = []
     for spiff_id, node in ready.items():
         if spiff_id in known:
             continue
         meta = step.elements.get(node.element_id, {})
         plans[spiff_id] = sla_for(node, meta)
-        rows.append(new_human_task(step.instance.id, node, meta, step.now, plans[spiff_id]))
-    if not rows:
+        new.append(new_human_task(step.instance_id, node, meta, step.now, plans[spiff_id]))
+    if not new:
         return []
-    created = task_rows.insert_tasks(step.session, rows)
-    for row in created:
-        record(step.session, "task_created", step.now, instance_id=step.instance.id, task_id=row["id"],
-               element_id=row["element_id"], payload={"candidate_groups": row["candidate_groups"],
-                                                      "candidate_users": row["candidate_users"]})
-        if row["assignee"]:
-            record(step.session, "task_assigned", step.now, instance_id=step.instance.id, task_id=row["id"],
-                   element_id=row["element_id"], payload={"to": row["assignee"]})
-    job_rows.insert_jobs(step.session, [job for row in created if plans[row["spiff_task_id"]] is not None
-                                        for job in sla_jobs(step.instance.id, row["id"],
-                                                            plans[row["spiff_task_id"]])])
+    created = step.uow.tasks.insert(new)
+    history = step.uow.history
+    for task in created:
+        history.record("task_created", step.now, instance_id=step.instance_id, task_id=task.id,
+                       element_id=task.element_id, payload={"candidate_groups": list(task.candidate_groups),
+                                                            "candidate_users": list(task.candidate_users)})
+        if task.assignee:
+            history.record("task_assigned", step.now, instance_id=step.instance_id, task_id=task.id,
+                           element_id=task.element_id, payload={"to": task.assignee})
+    step.uow.jobs.insert([job for task in created if (sla := plans[task.spiff_task_id]) is not None
+                          for job in sla_jobs(step.instance_id, task.id, sla)])
     return created
 
 
 def _cancel(step: Step, spiff_ids: list[str]) -> None:
     """Tasks the process moved on without: cancelled, with their SLA checks dropped."""
-    rows = task_rows.active_among(step.session, step.instance.id, spiff_ids)
-    if not rows:
+    tasks = step.uow.tasks.active_among(step.instance_id, spiff_ids)
+    if not tasks:
         return
-    task_rows.cancel_tasks(step.session, [row.id for row in rows])
-    job_rows.delete_task_jobs(step.session, [row.id for row in rows if row.due_at is not None])  # only those have checks
-    for row in rows:
-        record(step.session, "task_cancelled", step.now, instance_id=step.instance.id, task_id=row.id,
-               element_id=row.element_id)
+    step.uow.tasks.cancel([task.id for task in tasks])
+    # only tasks with a due time have SLA checks
+    step.uow.jobs.delete_of_tasks([task.id for task in tasks if task.due_at is not None])
+    for task in tasks:
+        step.uow.history.record("task_cancelled", step.now, instance_id=step.instance_id, task_id=task.id,
+                                element_id=task.element_id)
 
 
-def sla_jobs(instance_id: int, task_id: int | None, sla: SlaPlan) -> list[dict[str, Any]]:
-    """The worker's two checks for one SLA (rows for a Core insert): turning at risk, and the breach."""
-    return [{"kind": kind, "instance_id": instance_id, "task_id": task_id, "due_at": due, "attempts": 0,
-             "payload": {}} for kind, due in (("sla_at_risk", sla.at_risk_at), ("sla_breach", sla.due_at))]
+def sla_jobs(instance_id: int, task_id: int | None, sla: SlaPlan) -> list[NewJob]:
+    """The worker's two checks for one SLA: turning at risk, and the breach."""
+    return [NewJob(kind=kind, instance_id=instance_id, task_id=task_id, due_at=due)
+            for kind, due in ((JobKind.SLA_AT_RISK, sla.at_risk_at), (JobKind.SLA_BREACH, sla.due_at))]
 
 
 def new_human_task(instance_id: int, node: FlowNode, meta: dict[str, Any], now: datetime,
-                   sla: SlaPlan | None) -> TaskRow:
+                   sla: SlaPlan | None) -> NewTask:
     """A work item for one ready user task; the lane names the group unless the task names candidates.
     An assignee taken from a variable (`${approver}`) that is longer than any user name can be names no
     one: the task is left open to its candidates."""
-    groups = list(meta.get("candidate_groups") or [])
-    users = list(meta.get("candidate_users") or [])
+    groups = tuple(meta.get("candidate_groups") or ())
+    users = tuple(meta.get("candidate_users") or ())
     lane = meta.get("lane") or node.lane
     if not groups and not users and lane:
-        groups = [lane]
+        groups = (lane,)
     assignee = referenced_value(meta.get("assignee"), node.data)
     assignee = str(assignee) if assignee else None
-    if assignee is not None and length_problems(("assignee", assignee, TASK.c.assignee)):
+    if assignee is not None and length_problems(("assignee", assignee, HumanTask.assignee)):
         assignee = None
     priority = meta.get("priority")
-    return TaskRow(
+    return NewTask(
         instance_id=instance_id,
         spiff_task_id=node.spiff_id,
         element_id=node.element_id,
@@ -149,7 +143,7 @@ def new_human_task(instance_id: int, node: FlowNode, meta: dict[str, Any], now: 
         candidate_groups=groups,
         candidate_users=users,
         assignee=assignee,
-        status="claimed" if assignee else "open",
+        status=TaskStatus.CLAIMED if assignee else TaskStatus.OPEN,
         priority=int(priority) if priority and str(priority).strip().lstrip("-").isdigit() else DEFAULT_PRIORITY,
         created_at=now,
         claimed_at=now if assignee else None,
@@ -159,32 +153,30 @@ def new_human_task(instance_id: int, node: FlowNode, meta: dict[str, Any], now: 
         data=None,
         four_eyes_with=(meta.get("properties") or {}).get("fourEyes"),
         due_at=sla.due_at if sla else None,
-        sla_status="on_track" if sla else None,
+        sla_status=SlaStatus.ON_TRACK if sla else None,
         sla_calendar=sla.calendar if sla else None,
-        lock_version=1,
     )
 
 
-def _jobs_of(step: Step, kind: str) -> dict[str, Any]:
+def _jobs_of(step: Step, kind: JobKind) -> dict[str, JobDue]:
     """An instance's jobs of one kind by SpiffWorkflow task id (none to read for a new instance)."""
-    return {} if step.is_new else job_rows.jobs_of(step.session, step.instance.id, kind)
+    return {} if step.is_new else step.uow.jobs.due_of(step.instance_id, kind)
 
 
-def _job(step: Step, kind: str, node: FlowNode, due_at: datetime, topic: str | None = None,
-         payload: dict[str, Any] | None = None) -> dict[str, Any]:
-    return {"kind": kind, "instance_id": step.instance.id, "task_id": None, "spiff_task_id": node.spiff_id,
-            "element_id": node.element_id, "topic": topic, "due_at": due_at, "attempts": 0,
-            "payload": payload or {}}
+def _job(step: Step, kind: JobKind, node: FlowNode, due_at: datetime, topic: str | None = None,
+         payload: dict[str, Any] | None = None) -> NewJob:
+    return NewJob(kind=kind, instance_id=step.instance_id, spiff_task_id=node.spiff_id, element_id=node.element_id,
+                  topic=topic, due_at=due_at, payload=payload or {})
 
 
 def sync_external_jobs(step: Step) -> None:
     """One `external` job per service task the workflow waits on; jobs whose task went away are dropped."""
     waiting = {spiff_id: node for spiff_id, node in step.work.active.items()
                if node.started and step.elements.get(node.element_id, {}).get("topic")}
-    existing = _jobs_of(step, "external")
-    job_rows.delete_jobs(step.session, [job.id for spiff_id, job in existing.items() if spiff_id not in waiting])
-    job_rows.insert_jobs(step.session, [
-        _job(step, "external", node, step.now, topic=step.elements[node.element_id]["topic"],
+    existing = _jobs_of(step, JobKind.EXTERNAL)
+    step.uow.jobs.delete([job.id for spiff_id, job in existing.items() if spiff_id not in waiting])
+    step.uow.jobs.insert([
+        _job(step, JobKind.EXTERNAL, node, step.now, topic=step.elements[node.element_id]["topic"],
              payload=json_ready(node.data))
         for spiff_id, node in waiting.items() if spiff_id not in existing])
 
@@ -192,9 +184,9 @@ def sync_external_jobs(step: Step) -> None:
 def sync_timer_jobs(step: Step) -> None:
     """One `timer` job per waiting timer event, due when the timer is; the worker fires it."""
     dues = step.work.timer_dues()
-    existing = _jobs_of(step, "timer")
-    job_rows.delete_jobs(step.session, [job.id for spiff_id, job in existing.items() if spiff_id not in dues])
-    job_rows.reschedule_jobs(step.session, {job.id: dues[spiff_id] for spiff_id, job in existing.items()
-                                            if spiff_id in dues and job.due_at != dues[spiff_id]})
-    job_rows.insert_jobs(step.session, [_job(step, "timer", step.work.active[spiff_id], when)
-                                        for spiff_id, when in dues.items() if spiff_id not in existing])
+    existing = _jobs_of(step, JobKind.TIMER)
+    step.uow.jobs.delete([job.id for spiff_id, job in existing.items() if spiff_id not in dues])
+    step.uow.jobs.reschedule({job.id: dues[spiff_id] for spiff_id, job in existing.items()
+                              if spiff_id in dues and job.due_at != dues[spiff_id]})
+    step.uow.jobs.insert([_job(step, JobKind.TIMER, step.work.active[spiff_id], when)
+                          for spiff_id, when in dues.items() if spiff_id not in existing])

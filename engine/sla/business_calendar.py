@@ -1,6 +1,6 @@
 """Business calendars: when the bank is open, for SLA due dates and elapsed business time.
 
-Pure logic: no database, no Flask. Calendars are read from TOML (DESIGN §5); the
+Pure logic: no database, no Flask. Calendars are read from TOML (docs/architecture.md §5); the
 built-in `24x7` calendar measures plain elapsed time.
 
 Semantics

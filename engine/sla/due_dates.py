@@ -1,4 +1,4 @@
-"""SLA targets: which duration and calendar apply, and when a task is due (DESIGN §5).
+"""SLA targets: which duration and calendar apply, and when a task is due (docs/architecture.md §5).
 
 A manager's override for the definition version wins over the model's `sla`
 property, which wins over `camunda:dueDate`. `due_at` is fixed when the task is
@@ -47,11 +47,11 @@ def plan(start: datetime, duration: str | None, calendar: str | None, calendars:
     cal = calendars.get(calendar)
     if duration:
         parse_duration(duration)
-        due = working_due(cal, start, duration)
+        due: datetime | None = working_due(cal, start, duration)
     elif due_date:
         due = _due_date_value(due_date)
-        if due is None:
-            return None
     else:
+        return None
+    if due is None:
         return None
     return SlaPlan(duration, calendar, due, cal.add(start, cal.between(start, due) * AT_RISK_SHARE))

@@ -19,6 +19,7 @@ import re
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal, InvalidOperation
+from typing import Protocol
 
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import LOCALTZ
 
@@ -70,6 +71,14 @@ class IsoDuration:
     def times_after(self, start: datetime, count: int) -> datetime:
         """`start` plus `count` times this duration, in one step."""
         return _add_months(start, self.months * count) + self.fixed * count
+
+
+class WorkingTime(Protocol):
+    """What a business calendar offers for due dates (`business_calendar.Calendar`)."""
+
+    def add(self, start: datetime, duration: timedelta) -> datetime: ...
+
+    def add_working_days(self, start: datetime, days: int) -> datetime: ...
 
 
 def _invalid(text: str, example: str = "PT8H, P3D, P2W or P1M") -> DurationError:
@@ -145,7 +154,7 @@ def parse_duration(text: str) -> timedelta:
     return duration.fixed
 
 
-def working_due(calendar, start: datetime, text: str) -> datetime:
+def working_due(calendar: WorkingTime, start: datetime, text: str) -> datetime:
     """Start plus a duration on a calendar: days and weeks count working days (a week is
     five), hours, minutes and seconds count working time."""
     duration = parse_iso_duration(text)

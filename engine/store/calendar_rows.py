@@ -1,39 +1,40 @@
-"""Business calendars as loaded from TOML: one row per calendar, its source text kept."""
+"""Business calendars as loaded from TOML: one row per calendar, its source text kept (`uow.calendars`).
+
+Only `engine.services.execution.refresh_calendars` reads them, into `ctx.calendars`, which parses them.
+"""
 from __future__ import annotations
 
 from datetime import datetime
-from typing import NamedTuple
 
-from sqlalchemy import select, update
+from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 
-from engine.store.models import BusinessCalendarRow
+from engine.records.calendars import StoredCalendar
+from engine.store.tables import CALENDAR
 
 
-class StoredCalendar(NamedTuple):
-    name: str
-    source: str  # the TOML text it was loaded from
-    is_default: bool
+class CalendarRepository:
+    """Stored business calendars inside one unit of work."""
 
+    def __init__(self, session: Session) -> None:
+        self.session = session
 
-def all_calendars(session: Session) -> list[StoredCalendar]:
-    return [StoredCalendar(r.name, r.source, r.is_default) for r in session.execute(
-        select(BusinessCalendarRow.name, BusinessCalendarRow.source, BusinessCalendarRow.is_default)
-        .order_by(BusinessCalendarRow.name))]
+    def all(self) -> list[StoredCalendar]:
+        return [StoredCalendar(name=row.name, source=row.source, is_default=row.is_default)
+                for row in self.session.execute(select(CALENDAR.c.name, CALENDAR.c.source, CALENDAR.c.is_default)
+                                                .order_by(CALENDAR.c.name))]
 
+    def any(self) -> bool:
+        return self.session.scalar(select(CALENDAR.c.id).limit(1)) is not None
 
-def has_calendars(session: Session) -> bool:
-    return session.scalar(select(BusinessCalendarRow.id).limit(1)) is not None
-
-
-def save_calendars(session: Session, source: str, defaults: dict[str, bool], now: datetime) -> None:
-    """Add or replace calendars (name -> whether it is the default); a new default unsets the old one."""
-    if any(defaults.values()):
-        session.execute(update(BusinessCalendarRow).values(is_default=False))
-    existing = {r.name: r for r in session.scalars(select(BusinessCalendarRow)
-                                                      .where(BusinessCalendarRow.name.in_(list(defaults))))}
-    for name, is_default in defaults.items():
-        row = existing.get(name) or BusinessCalendarRow(name=name)
-        row.source, row.is_default, row.loaded_at = source, is_default, now
-        session.add(row)
-    session.flush()
+    def save(self, source: str, defaults: dict[str, bool], now: datetime) -> None:
+        """Add or replace calendars (name -> whether it is the default); a new default unsets the old one."""
+        if any(defaults.values()):
+            self.session.execute(update(CALENDAR).values(is_default=False))
+        existing = set(self.session.scalars(select(CALENDAR.c.name).where(CALENDAR.c.name.in_(list(defaults)))))
+        for name, is_default in defaults.items():
+            values = {"source": source, "is_default": is_default, "loaded_at": now}
+            if name in existing:
+                self.session.execute(update(CALENDAR).where(CALENDAR.c.name == name).values(values))
+            else:
+                self.session.execute(insert(CALENDAR).values(name=name, **values))

@@ -4,9 +4,10 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
+from typing import Any
 
-from sqlalchemy import Engine, create_engine, event, make_url
-from sqlalchemy.exc import ArgumentError, NoSuchModuleError
+from sqlalchemy import Connection, Engine, create_engine, event, make_url, text
+from sqlalchemy.exc import ArgumentError, NoSuchModuleError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from engine.errors import DatabaseProblem, Message
@@ -72,7 +73,7 @@ def _compact_json(value: object) -> str:
     return json.dumps(value, separators=(",", ":"))
 
 
-def _sqlite_pragmas(dbapi_connection, _record) -> None:
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     # pysqlite's own transaction handling is switched off so that `begin` below
     # decides; every transaction then takes the write lock up front, which turns
     # concurrent writers into a wait instead of a mid-transaction "database is locked".
@@ -87,12 +88,14 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
 READ_ONLY = "bankflow_read_only"
 
 
-def _sqlite_begin_immediate(connection) -> None:
+def _sqlite_begin_immediate(connection: Connection) -> None:
     """Writers take the lock up front; read-only units of work (see `unit_of_work`) do not,
     so work lists and case pages never queue behind a writer in WAL mode."""
     # Straight to the driver: SQLAlchemy's statement path would cost more than the BEGIN itself.
     statement = "BEGIN" if connection.get_execution_options().get(READ_ONLY) else "BEGIN IMMEDIATE"
-    connection.connection.driver_connection.execute(statement)
+    driver = connection.connection.driver_connection
+    assert driver is not None  # a connection that is beginning a transaction is open
+    driver.execute(statement)
 
 
 def make_session_factory(engine: Engine, read_only: bool = False) -> sessionmaker[Session]:
@@ -109,6 +112,16 @@ def make_session_factory(engine: Engine, read_only: bool = False) -> sessionmake
     if engine.dialect.name == "postgresql":
         options["isolation_level"] = "AUTOCOMMIT"
     return sessionmaker(engine.execution_options(**options), expire_on_commit=False)
+
+
+def database_status(engine: Engine) -> str:
+    """'ok' when the database answers a trivial query, else 'unavailable: <error class>'; never raises."""
+    try:
+        with engine.connect() as connection:
+            connection.execute(text("SELECT 1"))
+    except SQLAlchemyError as exc:
+        return f"unavailable: {type(exc).__name__}"
+    return "ok"
 
 
 def describe_database_error(exc: Exception) -> Message:

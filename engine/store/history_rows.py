@@ -8,12 +8,15 @@ runs (it knows the open ones from the workflow).
 """
 from __future__ import annotations
 
+from dataclasses import fields
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy import RowMapping, bindparam, insert, select, update
 from sqlalchemy.orm import Session
 
+from engine.records.history import ActivityStates, EventRecord, NewActivity, OpenActivity
+from engine.statuses import ActivityState
 from engine.store.tables import ACTIVITY, EVENT
 
 PENDING = "bankflow_pending_events"
@@ -25,7 +28,13 @@ _CLOSE_ACTIVITIES = (update(ACTIVITY).where(ACTIVITY.c.instance_id == bindparam(
                                             ACTIVITY.c.ended_at.is_(None))
                      .values(ended_at=bindparam("_ended_at"), state=bindparam("_state")))
 _INSERT_ACTIVITIES = insert(ACTIVITY)
+_ACTIVITY_COLUMNS = tuple(f.name for f in fields(NewActivity))
 _EVENTS_OF = select(EVENT).where(EVENT.c.instance_id == bindparam("instance_id")).order_by(EVENT.c.id)
+_ACTIVITY_STATES = select(ACTIVITY.c.element_id, ACTIVITY.c.ended_at, ACTIVITY.c.state).where(
+    ACTIVITY.c.instance_id == bindparam("instance_id"))
+_OPEN_ACTIVITIES = (select(ACTIVITY.c.spiff_task_id, ACTIVITY.c.element_id, ACTIVITY.c.name)
+                    .where(ACTIVITY.c.instance_id == bindparam("instance_id"), ACTIVITY.c.ended_at.is_(None))
+                    .order_by(ACTIVITY.c.id))
 
 
 def record(
@@ -53,38 +62,51 @@ def write_pending(session: Session) -> None:
         session.execute(_INSERT_EVENTS, rows)
 
 
-def events_of(session: Session, instance_id: int) -> list[dict[str, Any]]:
-    """A case's audit log, oldest first."""
-    return [dict(row) for row in session.execute(_EVENTS_OF, {"instance_id": instance_id}).mappings()]
+def event_record(row: RowMapping) -> EventRecord:
+    """The record of one `event` row."""
+    return EventRecord(id=row["id"], type=row["type"], at=row["at"], instance_id=row["instance_id"],
+                       task_id=row["task_id"], element_id=row["element_id"], actor=row["actor"],
+                       payload=row["payload"])
 
 
-def insert_activities(session: Session, rows: list[dict[str, Any]]) -> None:
-    if rows:
-        session.execute(_INSERT_ACTIVITIES, rows)
+class HistoryRepository:
+    """`uow.history`: the audit log and the activity rows of one unit of work."""
 
+    def __init__(self, session: Session) -> None:
+        self.session = session
 
-def close_activities(session: Session, instance_id: int, ended: dict[str, list[str]], at: datetime) -> None:
-    """Close open activity rows: final state (completed, cancelled) -> SpiffWorkflow task ids."""
-    params = [{"_instance_id": instance_id, "_spiff_id": spiff_id, "_ended_at": at, "_state": state}
-              for state, ids in ended.items() for spiff_id in ids]
-    if params:
-        session.execute(_CLOSE_ACTIVITIES, params)
+    def record(self, type_: str, at: datetime, *, instance_id: int | None = None, task_id: int | None = None,
+               element_id: str | None = None, actor: str | None = None,
+               payload: dict[str, Any] | None = None) -> None:
+        """Add an event to the audit log when the transaction commits."""
+        record(self.session, type_, at, instance_id=instance_id, task_id=task_id, element_id=element_id,
+               actor=actor, payload=payload)
 
+    def events_of(self, instance_id: int) -> list[EventRecord]:
+        """A case's audit log, oldest first."""
+        return [event_record(row) for row in self.session.execute(_EVENTS_OF, {"instance_id": instance_id})
+                .mappings()]
 
-def activity_states(session: Session, instance_id: int) -> tuple[list[str], list[str]]:
-    """The element ids of a case's activities that are open now, and of those that completed."""
-    rows = session.execute(select(ACTIVITY.c.element_id, ACTIVITY.c.ended_at, ACTIVITY.c.state)
-                           .where(ACTIVITY.c.instance_id == instance_id)).all()
-    current = sorted({r.element_id for r in rows if r.ended_at is None})
-    completed = sorted({r.element_id for r in rows if r.state == "completed"})
-    return current, completed
+    def insert_activities(self, activities: list[NewActivity]) -> None:
+        if activities:
+            self.session.execute(_INSERT_ACTIVITIES, [{name: getattr(activity, name) for name in _ACTIVITY_COLUMNS}
+                                                      for activity in activities])
 
+    def close_activities(self, instance_id: int, ended: dict[str, list[str]], at: datetime) -> None:
+        """Close open activity rows: final state (completed, cancelled) -> SpiffWorkflow task ids."""
+        params = [{"_instance_id": instance_id, "_spiff_id": spiff_id, "_ended_at": at, "_state": state}
+                  for state, ids in ended.items() for spiff_id in ids]
+        if params:
+            self.session.execute(_CLOSE_ACTIVITIES, params)
 
-_OPEN_ACTIVITIES = (select(ACTIVITY.c.spiff_task_id, ACTIVITY.c.element_id, ACTIVITY.c.name)
-                    .where(ACTIVITY.c.instance_id == bindparam("instance_id"), ACTIVITY.c.ended_at.is_(None))
-                    .order_by(ACTIVITY.c.id))
+    def activity_states(self, instance_id: int) -> ActivityStates:
+        """The elements of a case's activities open now and of those that completed."""
+        rows = self.session.execute(_ACTIVITY_STATES, {"instance_id": instance_id}).all()
+        return ActivityStates(current=tuple(sorted({r.element_id for r in rows if r.ended_at is None})),
+                              completed=tuple(sorted({r.element_id for r in rows
+                                                      if r.state == ActivityState.COMPLETED})))
 
-
-def open_activities(session: Session, instance_id: int) -> list[dict[str, Any]]:
-    """A case's activities open now (spiff_task_id, element_id, name), oldest first."""
-    return [dict(row) for row in session.execute(_OPEN_ACTIVITIES, {"instance_id": instance_id}).mappings()]
+    def open_activities(self, instance_id: int) -> list[OpenActivity]:
+        """A case's activities open now, oldest first."""
+        return [OpenActivity(spiff_task_id=row.spiff_task_id, element_id=row.element_id, name=row.name)
+                for row in self.session.execute(_OPEN_ACTIVITIES, {"instance_id": instance_id})]

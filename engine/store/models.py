@@ -1,4 +1,4 @@
-"""The data model of DESIGN §2 as SQLAlchemy 2.0 typed models.
+"""The data model of docs/architecture.md §2 as SQLAlchemy 2.0 typed models.
 
 Times are stored as timezone-aware UTC datetimes (`UtcDateTime`), so SQLite and
 PostgreSQL return the same values. JSON columns hold small documents (forms,
@@ -12,6 +12,7 @@ from typing import Any
 from sqlalchemy import (
     JSON,
     DateTime,
+    Dialect,
     ForeignKey,
     Index,
     Integer,
@@ -24,20 +25,20 @@ from sqlalchemy import (
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 
-class UtcDateTime(TypeDecorator):
+class UtcDateTime(TypeDecorator[datetime]):
     """A DateTime that always comes back timezone-aware in UTC (SQLite forgets zones)."""
 
     impl = DateTime(timezone=True)
     cache_ok = True
 
-    def process_bind_param(self, value: datetime | None, dialect) -> datetime | None:
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
         if value is None:
             return None
         if value.tzinfo is None:
             raise ValueError("naive datetimes are not stored; pass a timezone-aware UTC time")
         return value.astimezone(timezone.utc)
 
-    def process_result_value(self, value: datetime | None, dialect) -> datetime | None:
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
         if value is None:
             return None
         if value.tzinfo is None:
@@ -269,10 +270,10 @@ class BusinessCalendarRow(Base):
     loaded_at: Mapped[datetime]
 
 
-class SlaOverride(Base):
+class SlaTarget(Base):
     """A manager's SLA target for a definition version (element_id None: the whole process)."""
 
-    __tablename__ = "sla_override"
+    __tablename__ = "sla_override"  # the table's first name, kept: renaming it would need a migration for no gain
     __table_args__ = (UniqueConstraint("definition_id", "element_id", name="uq_sla_override"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)

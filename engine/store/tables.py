@@ -7,30 +7,47 @@ models in `models.py` stay the one definition of the schema.
 """
 from __future__ import annotations
 
+from typing import cast
+
+from sqlalchemy import Table
+
 from engine.store.models import (
     Activity,
+    BusinessCalendarRow,
+    Comment,
+    Deployment,
+    DeploymentFile,
     Event,
     Group,
     HumanTask,
     Job,
     Membership,
+    Notification,
     ProcessDefinition,
     ProcessInstance,
     SignInSession,
+    SlaTarget,
     TaskCandidate,
     User,
     WorkerHeartbeat,
 )
 
-ACTIVITY = Activity.__table__
-CANDIDATE = TaskCandidate.__table__
-DEFINITION = ProcessDefinition.__table__
-EVENT = Event.__table__
-GROUP = Group.__table__
-INSTANCE = ProcessInstance.__table__
-JOB = Job.__table__
-MEMBERSHIP = Membership.__table__
-SIGN_IN_SESSION = SignInSession.__table__
-TASK = HumanTask.__table__
-USER = User.__table__
-WORKER_HEARTBEAT = WorkerHeartbeat.__table__
+# `__table__` is typed as a FromClause; every mapped class here has a Table, said once.
+ACTIVITY = cast(Table, Activity.__table__)
+CALENDAR = cast(Table, BusinessCalendarRow.__table__)
+CANDIDATE = cast(Table, TaskCandidate.__table__)
+COMMENT = cast(Table, Comment.__table__)
+DEFINITION = cast(Table, ProcessDefinition.__table__)
+DEPLOYMENT = cast(Table, Deployment.__table__)
+DEPLOYMENT_FILE = cast(Table, DeploymentFile.__table__)
+EVENT = cast(Table, Event.__table__)
+GROUP = cast(Table, Group.__table__)
+INSTANCE = cast(Table, ProcessInstance.__table__)
+JOB = cast(Table, Job.__table__)
+MEMBERSHIP = cast(Table, Membership.__table__)
+NOTIFICATION = cast(Table, Notification.__table__)
+SIGN_IN_SESSION = cast(Table, SignInSession.__table__)
+SLA_TARGET = cast(Table, SlaTarget.__table__)
+TASK = cast(Table, HumanTask.__table__)
+USER = cast(Table, User.__table__)
+WORKER_HEARTBEAT = cast(Table, WorkerHeartbeat.__table__)

@@ -18,9 +18,10 @@ from engine.services.unit_of_work import unit_of_work
 def rows_mirror_workflows(ctx: EngineContext) -> list[str]:
     """One line per case whose open rows differ from what its workflow says is open."""
     mismatches = []
-    with unit_of_work(ctx, read_only=True) as session:
+    with unit_of_work(ctx, read_only=True) as uow:
+        session = uow.session
         for instance_id in session.scalars(select(INSTANCE.c.id).order_by(INSTANCE.c.id)):
-            case = restore(ctx, load_case(ctx, session, instance_id))
+            case = restore(ctx, load_case(ctx, uow, instance_id))
             opened, instance = case.opened, case.instance
             activities = set(session.scalars(select(ACTIVITY.c.spiff_task_id).where(
                 ACTIVITY.c.instance_id == instance_id, ACTIVITY.c.ended_at.is_(None))))

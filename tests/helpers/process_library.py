@@ -16,6 +16,8 @@ from lxml import etree
 from engine.bpmn.elements import FLOW_NODE_TAGS
 from engine.connectors import default_registry
 from engine.errors import PermissionDenied
+from engine.records.instances import CaseDetail, CaseSummary
+from engine.records.tasks import TaskRecord
 from engine.services import instances, tasks, users
 from engine.services.worker import run_connectors
 
@@ -59,21 +61,21 @@ def properties(node: etree._Element) -> dict[str, str]:
 
 # --- driving the models -------------------------------------------------------------------------
 
-def open_tasks(ctx, instance_id) -> dict[str, dict]:
+def open_tasks(ctx, instance_id) -> dict[str, TaskRecord]:
     found = tasks.list_tasks(ctx, instance_id=instance_id)
-    by_element = {t["element_id"]: t for t in found}
+    by_element = {t.element_id: t for t in found}
     assert len(by_element) == len(found), found
     return by_element
 
 
-def work(ctx, instance_id, element_id, user, data=None) -> dict:
+def work(ctx, instance_id, element_id, user, data=None) -> CaseSummary:
     """`user` claims the open task of `element_id` (unless it is theirs already) and completes it."""
     waiting = open_tasks(ctx, instance_id)
     assert element_id in waiting, f"{element_id} is not open; open tasks: {sorted(waiting)}"
     task = waiting[element_id]
-    if task["assignee"] != user:
-        tasks.claim(ctx, task["id"], user)
-    return tasks.complete(ctx, task["id"], user, data or {})["instance"]
+    if task.assignee != user:
+        tasks.claim(ctx, task.id, user)
+    return tasks.complete(ctx, task.id, user, data or {}).instance
 
 
 def serve(ctx) -> dict:
@@ -81,17 +83,17 @@ def serve(ctx) -> dict:
     return run_connectors(ctx, default_registry(), "test-worker")
 
 
-def finished(ctx, instance_id) -> dict:
+def finished(ctx, instance_id) -> CaseDetail:
     detail = instances.get_instance(ctx, instance_id)
-    assert detail["status"] == "completed", (detail["status"], detail["incident"])
+    assert detail.status == "completed", (detail.status, detail.incident_message)
     assert tasks.list_tasks(ctx, instance_id=instance_id) == []
     return detail
 
 
 def performed(detail) -> list[tuple[str, str]]:
     """Who did what: completed user and service tasks in order, with the performer."""
-    return [(e["element_id"], e["actor"]) for e in detail["history"]
-            if e["type"] in ("task_completed", "service_completed")]
+    return [(e.element_id, e.actor) for e in detail.history
+            if e.type in ("task_completed", "service_completed")]
 
 
 def extra_user(ctx, name, *groups):
@@ -102,7 +104,7 @@ def extra_user(ctx, name, *groups):
 def refused(ctx, instance_id, element_id, user):
     task = open_tasks(ctx, instance_id)[element_id]
     with pytest.raises(PermissionDenied, match="four-eyes"):
-        tasks.claim(ctx, task["id"], user)
+        tasks.claim(ctx, task.id, user)
     return task
 
 
@@ -115,8 +117,8 @@ def utc(*args) -> datetime:
 
 
 def events(ctx, instance_id, type_):
-    return [e for e in instances.get_instance(ctx, instance_id)["history"] if e["type"] == type_]
+    return [e for e in instances.get_instance(ctx, instance_id).history if e.type == type_]
 
 
 def task_status(ctx, instance_id, element_id):
-    return [t["status"] for t in instances.get_instance(ctx, instance_id)["tasks"] if t["element_id"] == element_id]
+    return [t.status for t in instances.get_instance(ctx, instance_id).tasks if t.element_id == element_id]

@@ -29,7 +29,7 @@ def test_the_last_admin_cannot_take_away_their_own_admin_role(bank, client, sign
                                                      "csrf_token": csrf_token(client, "/admin")})
     assert response.status_code == 400
     assert "cannot remove the admin role from the last enabled admin" in response.get_data(as_text=True)
-    assert users.get_user(bank, "ada")["roles"] == ["admin"]
+    assert users.get_user(bank, "ada").roles == ("admin",)
     assert client.get("/admin").status_code == 200
 
 
@@ -49,7 +49,7 @@ def test_the_last_enabled_admin_cannot_be_disabled(bank):
     assert refused.value.problems() == [f"disabled: {users.LAST_ADMIN_DISABLED}"]
     users.update_user(bank, "root", None, disabled=False)
     users.update_user(bank, "ada", "root", roles=["staff"])  # two enabled admins: one may lose the role
-    assert users.get_user(bank, "ada")["roles"] == ["staff"]
+    assert users.get_user(bank, "ada").roles == ("staff",)
 
 
 def test_the_command_line_refuses_too_and_says_why(bank, bankflow):
@@ -77,6 +77,6 @@ def test_users_set_repairs_an_installation_without_an_admin(ctx, bankflow, clien
     client.post("/logout", data={"csrf_token": csrf_token(client, "/tasks")})
     sign_in("ada", "remembered-1")  # the new password also lifted the lock-out
     bankflow("users", "set", "olga", "--disable")
-    assert users.get_user(ctx, "olga")["disabled"] is True
+    assert users.get_user(ctx, "olga").disabled is True
     bankflow("users", "set", "olga", "--enable", "--group", "")
-    assert users.get_user(ctx, "olga")["groups"] == [] and users.get_user(ctx, "olga")["disabled"] is False
+    assert users.get_user(ctx, "olga").groups == () and users.get_user(ctx, "olga").disabled is False

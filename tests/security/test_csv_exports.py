@@ -38,15 +38,15 @@ def test_every_dashboard_csv_neutralises_formulas_in_text_cells(bank, client, si
     clock.set(datetime(2026, 3, 2, 1, 0, tzinfo=timezone.utc))
     for key in HOSTILE_KEYS:
         case = instances.start(bank, "loan_review", business_key=key, user="olga")
-        [capture] = tasks.list_tasks(bank, instance_id=case["id"])
+        [capture] = tasks.list_tasks(bank, instance_id=case.id)
         clock.advance(hours=1)
-        tasks.claim(bank, capture["id"], "olga")
+        tasks.claim(bank, capture.id, "olga")
         clock.advance(hours=2)
-        tasks.complete(bank, capture["id"], "olga", {"amount": 25000, "score": 700, "purpose": "home"})
+        tasks.complete(bank, capture.id, "olga", {"amount": 25000, "score": 700, "purpose": "home"})
     late = instances.start(bank, "loan_review", business_key="=1+2", user="olga")
-    [task] = tasks.list_tasks(bank, instance_id=late["id"])
-    with bank.db.begin() as conn:  # overdue: on the SLA board and its CSV
-        conn.execute(update(TASK).where(TASK.c.id == task["id"]).values(due_at=clock.now() - timedelta(minutes=5)))
+    [task] = tasks.list_tasks(bank, instance_id=late.id)
+    with bank.database.engine.begin() as conn:  # overdue: on the SLA board and its CSV
+        conn.execute(update(TASK).where(TASK.c.id == task.id).values(due_at=clock.now() - timedelta(minutes=5)))
     clock.advance(hours=1)
     sign_in("mona")
     urls = [f"/dashboard/loan_review/{table}.csv?days=30" for table in TABLES]

@@ -235,13 +235,13 @@ def test_ordinary_evaluations_still_work(pool):
 def test_scripts_conditions_and_decisions_still_run_in_cases(ctx):
     case = d.run(ctx, d.script_process("total = sum([100, 250])\nday = datetime.strptime('2024-05-06', '%Y-%m-%d')"
                                        "\nweekday = day.weekday()"))
-    assert case["status"] == "completed", case
-    assert case["variables"]["total"] == 350 and case["variables"]["weekday"] == 0
+    assert case.status == "completed", case
+    assert case.variables["total"] == 350 and case.variables["weekday"] == 0
 
-    assert d.run(ctx, d.gateway_process("amount > 1000"), {"amount": 5000})["status"] == "completed"
+    assert d.run(ctx, d.gateway_process("amount > 1000"), {"amount": 5000}).status == "completed"
 
     table = d.decision_table([("> 700", '"low"'), ("<= 700", '"high"')])
     case = d.run(ctx, d.decision_process(), {"score": 650}, extra=(("risk.dmn", table),))
-    assert case["status"] == "completed", case
-    assert case["variables"]["risk"] == "high"
+    assert case.status == "completed", case
+    assert case.variables["risk"] == "high"
     assert ctx.script_engine.environment.pool.confinement.startswith("seccomp, ")

@@ -19,7 +19,7 @@ def test_an_unknown_language_is_refused_beside_its_field(bank, client, sign_in):
     assert response.status_code == 400
     assert '<p class="problem" id="locale-problem">must be one of en, zh_Hans</p>' in page
     assert 'value="Europe/London"' in page
-    assert users.get_user(bank, "olga")["timezone"] is None  # nothing saved
+    assert users.get_user(bank, "olga").timezone is None  # nothing saved
 
 
 def test_a_very_long_time_zone_is_refused_with_the_input_kept(bank, client, sign_in):
@@ -30,7 +30,7 @@ def test_a_very_long_time_zone_is_refused_with_the_input_kept(bank, client, sign
     assert response.status_code == 400
     assert '<p class="problem" id="timezone-problem">最多 60 个字符</p>' in page
     assert f'value="{long_name}"' in page and 'aria-invalid="true"' in page
-    assert users.get_user(bank, "olga")["timezone"] is None
+    assert users.get_user(bank, "olga").timezone is None
 
 
 def test_a_time_zone_that_does_not_exist_is_refused_in_the_users_language(bank, client, sign_in):
@@ -40,7 +40,7 @@ def test_a_time_zone_that_does_not_exist_is_refused_in_the_users_language(bank, 
     assert "is not a time zone name such as Asia/Shanghai" in response.get_data(as_text=True)
     response = save(client, "", "Mars/Olympus_Mons", language="zh-CN")
     assert "不是时区名称" in response.get_data(as_text=True)
-    assert users.get_user(bank, "olga")["timezone"] is None
+    assert users.get_user(bank, "olga").timezone is None
 
 
 def test_good_values_are_still_saved(bank, client, sign_in):
@@ -48,4 +48,4 @@ def test_good_values_are_still_saved(bank, client, sign_in):
     response = save(client, "zh_Hans", " Europe/London ")
     assert response.status_code == 302
     saved = users.get_user(bank, "olga")
-    assert (saved["locale"], saved["timezone"]) == ("zh_Hans", "Europe/London")
+    assert (saved.locale, saved.timezone) == ("zh_Hans", "Europe/London")

@@ -114,7 +114,7 @@ def test_the_check_on_every_request_is_one_statement(app, bank, client, sign_in,
     sign_in("olga")
     token = session_token(app, client)
     with counting(bank) as statements:
-        assert users.session_user(bank, token)["name"] == "olga"
+        assert users.session_user(bank, token).name == "olga"
     assert len(statements) == 1
     clock.advance(minutes=6)  # the last-seen time is written now and then, not on every request
     with counting(bank) as statements:
@@ -127,7 +127,7 @@ def test_only_a_hash_of_the_token_is_stored(app, bank, client, sign_in):
 
     sign_in("olga")
     token = session_token(app, client)
-    with bank.db.connect() as conn:
+    with bank.database.engine.connect() as conn:
         stored = conn.execute(text("SELECT token_hash FROM sign_in_session")).scalars().all()
     assert stored == [hashlib.sha256(token.encode()).hexdigest()]
 
@@ -139,5 +139,5 @@ def test_sessions_that_ended_by_age_are_dropped_at_the_next_sign_in(bank, client
     client.post("/logout", data={"csrf_token": csrf_token(client, "/tasks")})
     clock.advance(users.SESSION_LIFETIME + timedelta(minutes=1))
     sign_in("olga")
-    with bank.db.connect() as conn:
+    with bank.database.engine.connect() as conn:
         assert conn.execute(text("SELECT count(*) FROM sign_in_session")).scalar() == 1

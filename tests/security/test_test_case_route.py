@@ -37,8 +37,8 @@ def two_versions(bank):
     return bank
 
 
-def cases_of(ctx) -> list[dict]:
-    return instances.search(ctx)["cases"]
+def cases_of(ctx) -> list:
+    return instances.search(ctx).cases
 
 
 def test_staff_may_not_start_a_test_case_of_a_process_they_may_start(bank, client, sign_in, token):
@@ -78,14 +78,14 @@ def test_a_test_case_starts_the_version_the_page_shows_through_its_start_form(tw
                           data={"csrf_token": token("/tasks"), "amount": "75", "business_key": "TEST-1"})
     assert started.status_code == 302
     [case] = cases_of(two_versions)
-    assert (case["definition_key"], case["version"], case["business_key"]) == ("intake", 1, "TEST-1")
-    assert instances.get_instance(two_versions, case["id"])["variables"]["amount"] == 75
-    assert tasks.list_tasks(two_versions, instance_id=case["id"])[0]["element_id"] == "review"
+    assert (case.definition_key, case.version, case.business_key) == ("intake", 1, "TEST-1")
+    assert instances.get_instance(two_versions, case.id).variables["amount"] == 75
+    assert tasks.list_tasks(two_versions, instance_id=case.id)[0].element_id == "review"
 
 
 def test_the_service_refuses_skipping_the_start_form(two_versions):
     with pytest.raises(InvalidData) as refused:
         instances.start_test_case(two_versions, "intake", 2, user="dana")
     assert [p.field for p in refused.value.field_problems] == ["amount"]
-    case = instances.start_test_case(two_versions, "intake", 2, user="ada", form_values={"amount": "500"})
-    assert (case["version"], case["business_key"], case["started_by"]) == (2, "TEST-intake", "ada")
+    case = instances.start_test_case(two_versions, "intake", 2, user="ada", form={"amount": "500"})
+    assert (case.version, case.business_key, case.started_by) == (2, "TEST-intake", "ada")

@@ -54,8 +54,8 @@ def test_camunda_loan_approval_runs_with_a_connector_for_its_delegate(ctx):
     deployments.deploy(ctx, deployments.read_sources([CORPUS / "camunda-bpm-examples" / "loanApproval.bpmn"]))
     case = instances.start(ctx, "loanApproval", {"amount": 1000})
     assert run_connectors(ctx, ctx.connectors, "test-worker") == {"completed": 1, "failed": 0}
-    detail = instances.get_instance(ctx, case["id"])
-    assert detail["status"] == "completed" and detail["variables"]["interest"] == 50.0
+    detail = instances.get_instance(ctx, case.id)
+    assert detail.status == "completed" and detail.variables["interest"] == 50.0
 
 
 def test_camunda_forms_are_refused_with_how_to_define_the_fields(ctx):

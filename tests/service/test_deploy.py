@@ -8,6 +8,7 @@ from engine.services import deployments, instances, tasks
 from engine.bpmn.intake import SourceFile
 from engine.errors import DeployError
 from engine.store.models import Deployment, DeploymentFile, ProcessDefinition
+from engine.views import deployment_view
 
 HEADER = ('<?xml version="1.0" encoding="UTF-8"?>\n'
           '<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL" '
@@ -29,7 +30,7 @@ STRAIGHT = """
 
 
 def stored_counts(ctx):
-    with ctx.session_factory() as session:
+    with ctx.database.session_factory() as session:
         return tuple(session.scalar(select(func.count()).select_from(m)) for m in
                      (Deployment, DeploymentFile, ProcessDefinition))
 
@@ -43,15 +44,15 @@ def refused(ctx, *files: tuple[str, bytes]) -> list:
 
 
 def test_identical_reupload_is_a_noop_and_changes_make_versions(ctx):
-    first = deployments.deploy(ctx, [SourceFile("simple.bpmn", bpmn(STRAIGHT))])
+    first = deployment_view(deployments.deploy(ctx, [SourceFile("simple.bpmn", bpmn(STRAIGHT))]))
     assert first["definitions"] == [{"key": "simple", "version": 1, "name": None, "status": "new"}]
-    again = deployments.deploy(ctx, [SourceFile("simple.bpmn", bpmn(STRAIGHT))])
+    again = deployment_view(deployments.deploy(ctx, [SourceFile("simple.bpmn", bpmn(STRAIGHT))]))
     assert again == {"deployment_id": None, "warnings": [],
                      "definitions": [{"key": "simple", "version": 1, "name": None, "status": "unchanged"}]}
     assert stored_counts(ctx) == (1, 1, 1)
     changed = deployments.deploy(ctx, [SourceFile("simple.bpmn", bpmn(STRAIGHT.replace('name="Work"', 'name="Do it"')))])
-    assert changed["definitions"][0]["version"] == 2
-    assert [(d["key"], d["version"]) for d in deployments.list_definitions(ctx)] == [("simple", 1), ("simple", 2)]
+    assert changed.definitions[0].version == 2
+    assert [(d.key, d.version) for d in deployments.list_definitions(ctx)] == [("simple", 1), ("simple", 2)]
 
 
 def test_running_instances_keep_their_version(ctx, staff):
@@ -59,11 +60,11 @@ def test_running_instances_keep_their_version(ctx, staff):
     old = instances.start(ctx, "simple", user="ann")
     deployments.deploy(ctx, [SourceFile("simple.bpmn", bpmn(STRAIGHT.replace('name="Work"', 'name="New work"')))])
     new = instances.start(ctx, "simple", user="ann")
-    assert (old["version"], new["version"]) == (1, 2)
-    old_task = tasks.list_tasks(ctx, instance_id=old["id"])[0]
-    assert old_task["name"] == "Work"
-    tasks.claim(ctx, old_task["id"], "ann")
-    assert tasks.complete(ctx, old_task["id"], "ann")["instance"]["status"] == "completed"
+    assert (old.version, new.version) == (1, 2)
+    old_task = tasks.list_tasks(ctx, instance_id=old.id)[0]
+    assert old_task.name == "Work"
+    tasks.claim(ctx, old_task.id, "ann")
+    assert tasks.complete(ctx, old_task.id, "ann").instance.status == "completed"
 
 
 def test_not_xml(ctx):
@@ -140,12 +141,12 @@ def test_call_activity_to_process_deployed_earlier(ctx, staff):
 <bpmn:sequenceFlow id="f1" sourceRef="start" targetRef="call_kyc"/>
 <bpmn:sequenceFlow id="f2" sourceRef="call_kyc" targetRef="end"/>"""
     result = deployments.deploy(ctx, [SourceFile("caller.bpmn", bpmn(body, "caller"))])
-    assert [d["key"] for d in result["definitions"]] == ["caller"]
+    assert [d.key for d in result.definitions] == ["caller"]
     started = instances.start(ctx, "caller", user="ann")
-    [task] = tasks.list_tasks(ctx, instance_id=started["id"])
-    assert task["element_id"] == "work"
-    tasks.claim(ctx, task["id"], "ann")
-    assert tasks.complete(ctx, task["id"], "ann")["instance"]["status"] == "completed"
+    [task] = tasks.list_tasks(ctx, instance_id=started.id)
+    assert task.element_id == "work"
+    tasks.claim(ctx, task.id, "ann")
+    assert tasks.complete(ctx, task.id, "ann").instance.status == "completed"
 
 
 def test_schema_violation_names_line(ctx):
@@ -174,7 +175,7 @@ def test_bad_form_field_type(ctx):
 def test_executable_flag_marks_a_single_pool_executable(ctx):
     result = deployments.deploy(ctx, [SourceFile("draft.bpmn", bpmn(STRAIGHT, executable="false"))],
                                 make_executable=True)
-    assert result["definitions"][0]["key"] == "simple"
+    assert result.definitions[0].key == "simple"
 
 
 def test_executable_flag_refuses_files_with_several_processes(ctx):

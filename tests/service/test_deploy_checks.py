@@ -9,6 +9,7 @@ import pytest
 from engine.bpmn.intake import SourceFile
 from engine.errors import DeployError
 from engine.services import deployments, users
+from engine.views import deployment_view
 from tests.service.test_deploy import STRAIGHT, bpmn, stored_counts
 
 # bpmn() puts the process on line 3; each model below starts on line 4, one element per line.
@@ -61,12 +62,12 @@ def test_a_java_delegate_that_a_connector_answers_deploys(ctx):
     ctx.connectors.register("interestCalculator", lambda variables: {"interest": 1})
     model = bpmn(around(element("serviceTask", 'camunda:delegateExpression="${interestCalculator}"')))
     result = deployments.deploy(ctx, [SourceFile("loan.bpmn", model)])
-    assert result["definitions"][0]["status"] == "new" and result["warnings"] == []
+    assert result.definitions[0].status == "new" and result.warnings == ()
 
 
 def test_an_external_task_deploys_whether_or_not_a_connector_answers_it(ctx):
     model = bpmn(around(element("serviceTask", 'camunda:type="external" camunda:topic="scoring"')))
-    assert deployments.deploy(ctx, [SourceFile("loan.bpmn", model)])["definitions"][0]["status"] == "new"
+    assert deployments.deploy(ctx, [SourceFile("loan.bpmn", model)]).definitions[0].status == "new"
 
 
 def test_a_business_rule_task_with_a_java_delegate_is_refused(ctx):
@@ -105,7 +106,7 @@ def test_a_form_key_with_generated_fields_deploys(ctx):
             '</camunda:formData></bpmn:extensionElements>')
     model = bpmn(around(element("userTask", 'camunda:formKey="embedded:app:review.html"').replace(
         "<bpmn:incoming>", form + "<bpmn:incoming>", 1)))
-    assert deployments.deploy(ctx, [SourceFile("review.bpmn", model)])["definitions"][0]["status"] == "new"
+    assert deployments.deploy(ctx, [SourceFile("review.bpmn", model)]).definitions[0].status == "new"
 
 
 # 3. Users who do not exist: warnings, and the deployment goes ahead
@@ -118,7 +119,7 @@ NAMING_USERS = bpmn(around(
 
 def test_users_who_do_not_exist_are_warnings_and_the_deployment_goes_ahead(ctx):
     users.add_user(ctx, "ann", "secret123")
-    result = deployments.deploy(ctx, [SourceFile("review.bpmn", NAMING_USERS)])
+    result = deployment_view(deployments.deploy(ctx, [SourceFile("review.bpmn", NAMING_USERS)]))
     assert result["definitions"] == [{"key": "simple", "version": 1, "name": None, "status": "new"}]
     assert result["warnings"] == [
         {"file": "review.bpmn", "element": "simple", "line": 3,
@@ -137,16 +138,16 @@ def test_the_warnings_go_once_the_users_exist(ctx):
     deployments.deploy(ctx, [SourceFile("review.bpmn", NAMING_USERS)])
     for name in ("cara", "zoe", "ann", "yan", "xia"):
         users.add_user(ctx, name, "secret123")
-    again = deployments.deploy(ctx, [SourceFile("review.bpmn", NAMING_USERS)])
+    again = deployment_view(deployments.deploy(ctx, [SourceFile("review.bpmn", NAMING_USERS)]))
     assert again == {"deployment_id": None, "warnings": [],
                      "definitions": [{"key": "simple", "version": 1, "name": None, "status": "unchanged"}]}
 
 
 def test_the_designer_page_says_who_a_task_is_assigned_to(ctx):
     deployments.deploy(ctx, [SourceFile("review.bpmn", NAMING_USERS)])
-    detail = {e["id"]: e for e in deployments.definition_detail(ctx, "simple")["elements"]}
-    assert (detail["n"]["assignee"], detail["n"]["assignee_is_user"]) == ("zoe", False)
-    assert (detail["customer"]["assignee"], detail["customer"]["assignee_is_user"]) == ("${applicant_user}", True)
+    detail = {e.id: e for e in deployments.definition_detail(ctx, "simple").elements}
+    assert (detail["n"].assignee, detail["n"].assignee_is_user) == ("zoe", False)
+    assert (detail["customer"].assignee, detail["customer"].assignee_is_user) == ("${applicant_user}", True)
 
 
 # 4. Messages

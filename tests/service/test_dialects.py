@@ -24,11 +24,11 @@ def variant(fixture_path, condition: bytes, key: str) -> SourceFile:
 
 def route(ctx, key: str, amount: int, score: int) -> str:
     case = instances.start(ctx, key, user="olga")
-    [capture] = tasks.list_tasks(ctx, instance_id=case["id"])
-    tasks.claim(ctx, capture["id"], "olga")
-    tasks.complete(ctx, capture["id"], "olga", {"amount": amount, "score": score})
-    waiting = tasks.list_tasks(ctx, instance_id=case["id"])
-    return waiting[0]["element_id"] if waiting else "auto"
+    [capture] = tasks.list_tasks(ctx, instance_id=case.id)
+    tasks.claim(ctx, capture.id, "olga")
+    tasks.complete(ctx, capture.id, "olga", {"amount": amount, "score": score})
+    waiting = tasks.list_tasks(ctx, instance_id=case.id)
+    return waiting[0].element_id if waiting else "auto"
 
 
 @pytest.mark.parametrize("dialect", sorted(TWINS))

@@ -14,7 +14,7 @@ def test_a_dropped_connection_fails_one_call_and_the_next_one_works(ctx, staff, 
         pytest.skip("SQLite has no server to drop connections")
     deployments.deploy(ctx, deployments.read_sources([fixture_path("two_lane_review.bpmn")]))
     case = instances.start(ctx, "loan_review", user="olga")
-    [task] = tasks.list_tasks(ctx, instance_id=case["id"])
+    [task] = tasks.list_tasks(ctx, instance_id=case.id)
     admin = create_engine(database_url, isolation_level="AUTOCOMMIT")
     with admin.connect() as connection:  # as a server restart or a failover would
         dropped = connection.execute(text(
@@ -24,8 +24,8 @@ def test_a_dropped_connection_fails_one_call_and_the_next_one_works(ctx, staff, 
     assert dropped >= 1
 
     with pytest.raises(DatabaseProblem, match="cannot reach the database"):
-        tasks.claim(ctx, task["id"], "olga")
-    claimed = tasks.claim(ctx, task["id"], "olga")
-    assert claimed["assignee"] == "olga"
-    history = [e["type"] for e in instances.get_instance(ctx, case["id"])["history"]]
+        tasks.claim(ctx, task.id, "olga")
+    claimed = tasks.claim(ctx, task.id, "olga")
+    assert claimed.assignee == "olga"
+    history = [e.type for e in instances.get_instance(ctx, case.id).history]
     assert history.count("task_claimed") == 1

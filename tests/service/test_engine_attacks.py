@@ -66,7 +66,7 @@ def deploy_and_run(ctx, body: str) -> str:
         deployments.deploy(ctx, [SourceFile("attack.bpmn", (HEADER + body + FOOTER).encode())])
     except DeployError:
         return "refused"
-    return instances.start(ctx, "attack")["status"]
+    return instances.start(ctx, "attack").status
 
 
 @pytest.mark.parametrize("form", sorted(FORMS))

@@ -23,10 +23,10 @@ def kyc(ctx, staff, fixture_path):
 
 def prepare(ctx, customer_name: str) -> int:
     case = instances.start(ctx, "kyc_account", user="ann")
-    [task] = tasks.list_tasks(ctx, instance_id=case["id"])
-    tasks.claim(ctx, task["id"], "ann")
-    tasks.complete(ctx, task["id"], "ann", {"customer_name": customer_name})
-    return case["id"]
+    [task] = tasks.list_tasks(ctx, instance_id=case.id)
+    tasks.claim(ctx, task.id, "ann")
+    tasks.complete(ctx, task.id, "ann", {"customer_name": customer_name})
+    return case.id
 
 
 def test_service_task_waits_for_a_job_and_the_connector_answers(kyc):
@@ -35,14 +35,14 @@ def test_service_task_waits_for_a_job_and_the_connector_answers(kyc):
     assert tasks.list_tasks(ctx, instance_id=case_id) == []
     assert run_connectors(ctx, default_registry(), "w1") == {"completed": 1, "failed": 0}
     [approve] = tasks.list_tasks(ctx, instance_id=case_id)
-    assert approve["element_id"] == "approve"
-    tasks.claim(ctx, approve["id"], "ben")
-    tasks.complete(ctx, approve["id"], "ben", {"approved": True})
+    assert approve.element_id == "approve"
+    tasks.claim(ctx, approve.id, "ben")
+    tasks.complete(ctx, approve.id, "ben", {"approved": True})
     assert run_connectors(ctx, default_registry(), "w1")["completed"] == 1
     detail = instances.get_instance(ctx, case_id)
-    assert detail["status"] == "completed"
-    assert detail["variables"]["aml_hit"] is False and detail["variables"]["account_number"].startswith("62")
-    assert [e["actor"] for e in detail["history"] if e["type"] == "service_completed"] == ["w1", "w1"]
+    assert detail.status == "completed"
+    assert detail.variables["aml_hit"] is False and detail.variables["account_number"].startswith("62")
+    assert [e.actor for e in detail.history if e.type == "service_completed"] == ["w1", "w1"]
 
 
 def test_a_waiting_service_task_is_an_open_activity_until_its_job_completes(kyc, clock):
@@ -65,7 +65,7 @@ def test_sanctions_hit_ends_the_case(kyc):
     case_id = prepare(ctx, "Ivan Sanctioned")
     run_connectors(ctx, default_registry(), "w1")
     detail = instances.get_instance(ctx, case_id)
-    assert detail["status"] == "completed" and detail["variables"]["aml_hit"] is True
+    assert detail.status == "completed" and detail.variables["aml_hit"] is True
 
 
 def test_four_eyes_preparer_cannot_approve(kyc):
@@ -74,25 +74,25 @@ def test_four_eyes_preparer_cannot_approve(kyc):
     run_connectors(ctx, default_registry(), "w1")
     [approve] = tasks.list_tasks(ctx, instance_id=case_id)
     with pytest.raises(PermissionDenied, match="four-eyes rule: ann completed 'Prepare application'"):
-        tasks.claim(ctx, approve["id"], "ann")
+        tasks.claim(ctx, approve.id, "ann")
     with pytest.raises(PermissionDenied, match="four-eyes"):
-        tasks.assign(ctx, approve["id"], "mia", "ann")
-    tasks.assign(ctx, approve["id"], "mia", "ben")
-    assert tasks.complete(ctx, approve["id"], "ben", {"approved": True})["instance"]["status"] == "running"
+        tasks.assign(ctx, approve.id, "mia", "ann")
+    tasks.assign(ctx, approve.id, "mia", "ben")
+    assert tasks.complete(ctx, approve.id, "ben", {"approved": True}).instance.status == "running"
 
 
 def test_jobs_are_locked_per_worker(kyc, clock):
     ctx = kyc
     prepare(ctx, "Grace Hopper")
     [job] = external_tasks.fetch_and_lock(ctx, "w1", ["aml_screening"])
-    assert job["variables"]["customer_name"] == "Grace Hopper"
+    assert job.payload["customer_name"] == "Grace Hopper"
     assert external_tasks.fetch_and_lock(ctx, "w2", ["aml_screening"]) == []
     with pytest.raises(Conflict, match="not locked by w2"):
-        external_tasks.complete_job(ctx, job["id"], "w2", {"aml_hit": False})
+        external_tasks.complete_job(ctx, job.id, "w2", {"aml_hit": False})
     clock.advance(timedelta(minutes=6))
     [again] = external_tasks.fetch_and_lock(ctx, "w2", ["aml_screening"])
-    assert again["id"] == job["id"]
-    external_tasks.complete_job(ctx, job["id"], "w2", {"aml_hit": False})
+    assert again.id == job.id
+    external_tasks.complete_job(ctx, job.id, "w2", {"aml_hit": False})
 
 
 def test_failing_connector_retries_then_raises_an_incident(kyc, clock):
@@ -108,9 +108,9 @@ def test_failing_connector_retries_then_raises_an_incident(kyc, clock):
         run_connectors(ctx, registry, "w1")
         clock.advance(timedelta(minutes=2))
     detail = instances.get_instance(ctx, case_id)
-    assert detail["status"] == "incident"
-    assert detail["incident"] == {"element_id": "aml",
-                                  "message": "aml_screening failed: screening service unavailable"}
+    assert detail.status == "incident"
+    assert (detail.incident_element, detail.incident_message) == (
+        "aml", "aml_screening failed: screening service unavailable")
     instances.retry(ctx, case_id)
     assert run_connectors(ctx, default_registry(), "w1")["completed"] == 1
-    assert [t["element_id"] for t in tasks.list_tasks(ctx, instance_id=case_id)] == ["approve"]
+    assert [t.element_id for t in tasks.list_tasks(ctx, instance_id=case_id)] == ["approve"]

@@ -12,10 +12,10 @@ from alembic.migration import MigrationContext
 from sqlalchemy import text
 
 from engine.errors import InvalidData, NotFound, PermissionDenied
+from engine.records.users import GroupRecord
 from engine.services import demo_data, notifications, users
 from engine.store import schema
 from engine.store.models import Base
-from engine.store.user_rows import GroupTitles
 from tests.helpers.process_library import LIBRARY
 
 BEFORE = "f5b8d1e3a7c9"  # the revision before group titles and notification message ids
@@ -30,12 +30,14 @@ def people(ctx):
 
 def test_admins_add_and_rename_groups_in_both_languages(people):
     added = users.add_group(people, "loan_operations", user="ada", title=" Loan Operations ", title_zh="贷款运营部")
-    assert (added["title"], added["title_zh"]) == ("Loan Operations", "贷款运营部")
-    assert users.group_titles(people)["loan_operations"] == GroupTitles("loan_operations", "Loan Operations",
-                                                                         "贷款运营部")
-    assert users.group_titles(people)["credit_officers"] == GroupTitles("credit_officers", None, None)
+    assert (added.title, added.title_zh) == ("Loan Operations", "贷款运营部")
+    assert users.group_titles(people)["loan_operations"] == GroupRecord(
+        name="loan_operations", title="Loan Operations", title_zh="贷款运营部")
+    assert users.group_titles(people)["credit_officers"] == GroupRecord(
+        name="credit_officers", title=None, title_zh=None)
     users.set_group_titles(people, "credit_officers", "Credit Officers", "  ", user="ada")
-    assert users.group_titles(people)["credit_officers"] == GroupTitles("credit_officers", "Credit Officers", None)
+    assert users.group_titles(people)["credit_officers"] == GroupRecord(
+        name="credit_officers", title="Credit Officers", title_zh=None)
 
 
 def test_only_admins_rename_groups_and_names_are_checked(people):
@@ -62,27 +64,28 @@ def test_the_demo_data_names_every_group_and_keeps_an_admins_names(ctx):
     for name, names in spec["groups"].items():
         assert names["title"] and names["title_zh"]
         if name != "credit_officers":
-            assert titles[name] == GroupTitles(name, names["title"], names["title_zh"])
-    assert titles["credit_officers"] == GroupTitles("credit_officers", "Loan Officers", "信贷客户经理")
+            assert titles[name] == GroupRecord(name=name, title=names["title"], title_zh=names["title_zh"])
+    assert titles["credit_officers"] == GroupRecord(name="credit_officers", title="Loan Officers", title_zh="信贷客户经理")
 
 
 def test_the_models_match_the_migrations(ctx):
-    with ctx.db.connect() as connection:
+    with ctx.database.engine.connect() as connection:
         assert compare_metadata(MigrationContext.configure(connection), Base.metadata) == []
 
 
 def test_the_migration_keeps_groups_and_notifications_written_before_it(ctx):
-    config = schema.alembic_config(ctx.db)
-    with ctx.db.begin() as connection:  # back to before it, while the database is empty
+    config = schema.alembic_config(ctx.database.engine)
+    with ctx.database.engine.begin() as connection:  # back to before it, while the database is empty
         config.attributes["connection"] = connection
         command.downgrade(config, BEFORE)
-    with ctx.db.begin() as connection:
+    with ctx.database.engine.begin() as connection:
         connection.execute(text("INSERT INTO app_group (name) VALUES ('credit_officers')"))
         connection.execute(text("INSERT INTO notification (user_name, kind, message, created_at) "
                                 "VALUES ('olga', 'sla_breached', 'SLA breached: case 1 of x was due "
                                 "2026-01-05 13:00 UTC', :at)"), {"at": datetime(2026, 1, 5, 14, tzinfo=timezone.utc)})
-    assert schema.upgrade(ctx.db) == "upgraded"
+    assert schema.upgrade(ctx.database.engine) == "upgraded"
     users.add_user(ctx, "olga", "secret123", groups=["credit_officers"])
-    assert users.group_titles(ctx) == {"credit_officers": GroupTitles("credit_officers", None, None)}
+    assert users.group_titles(ctx) == {"credit_officers": GroupRecord(name="credit_officers", title=None,
+                                                                      title_zh=None)}
     [old] = notifications.list_for(ctx, "olga")
-    assert old["message"].startswith("SLA breached: case 1") and old["message_id"] is None and old["params"] is None
+    assert old.message.startswith("SLA breached: case 1") and old.message_id is None and old.params is None

@@ -43,51 +43,51 @@ instalment = round(amount / months, 2)</bpmn:script></bpmn:scriptTask>
 def fragile(ctx, staff):
     deployments.deploy(ctx, [process(CAPTURE_THEN_SCRIPT)])
     case = instances.start(ctx, "fragile", {"limit": 500}, user="ann")
-    [task] = tasks.list_tasks(ctx, instance_id=case["id"])
-    tasks.claim(ctx, task["id"], "ann")
-    return ctx, case["id"], task["id"]
+    [task] = tasks.list_tasks(ctx, instance_id=case.id)
+    tasks.claim(ctx, task.id, "ann")
+    return ctx, case.id, task.id
 
 
 def test_script_error_is_an_incident_that_keeps_the_completed_work(fragile):
     ctx, case_id, task_id = fragile
     result = tasks.complete(ctx, task_id, "ann", {"amount": 1200, "months": 0})
-    assert result["instance"]["status"] == "incident"
+    assert result.instance.status == "incident"
     detail = instances.get_instance(ctx, case_id)
-    assert detail["incident"]["element_id"] == "instalment"
-    assert detail["incident"]["message"] == "ZeroDivisionError:division by zero (line 2)"
-    [incident] = [e for e in detail["history"] if e["type"] == "incident"]
-    assert incident["element_id"] == "instalment" and incident["payload"]["message"] == detail["incident"]["message"]
+    assert detail.incident_element == "instalment"
+    assert detail.incident_message == "ZeroDivisionError:division by zero (line 2)"
+    [incident] = [e for e in detail.history if e.type == "incident"]
+    assert incident.element_id == "instalment" and incident.payload["message"] == detail.incident_message
     # The clerk's work is kept; the failed script left nothing behind.
-    assert detail["variables"]["amount"] == 1200 and "note" not in detail["variables"]
-    assert [t["status"] for t in detail["tasks"]] == ["completed"]
+    assert detail.variables["amount"] == 1200 and "note" not in detail.variables
+    assert [t.status for t in detail.tasks] == ["completed"]
 
     retried = instances.retry(ctx, case_id, {"months": 24}, user=None)
-    assert retried["status"] == "completed"
+    assert retried.status == "completed"
     final = instances.get_instance(ctx, case_id)
-    assert final["variables"]["instalment"] == 50.0 and final["variables"]["months"] == 24
-    assert [e["type"] for e in final["history"]][-2:] == ["retried", "instance_completed"]
+    assert final.variables["instalment"] == 50.0 and final.variables["months"] == 24
+    assert [e.type for e in final.history][-2:] == ["retried", "instance_completed"]
 
 
 def test_no_gateway_branch_is_an_incident_and_retry_can_fix_it(fragile):
     ctx, case_id, task_id = fragile
     # instalment 300: not > 500 and not < 100, and the gateway has no default flow.
     result = tasks.complete(ctx, task_id, "ann", {"amount": 3600, "months": 12})
-    assert result["instance"]["status"] == "incident"
+    assert result.instance.status == "incident"
     detail = instances.get_instance(ctx, case_id)
-    assert detail["incident"]["element_id"] == "route"
-    assert instances.retry(ctx, case_id)["status"] == "incident"  # same data, same failure
-    assert instances.retry(ctx, case_id, {"limit": 200})["status"] == "completed"
+    assert detail.incident_element == "route"
+    assert instances.retry(ctx, case_id).status == "incident"  # same data, same failure
+    assert instances.retry(ctx, case_id, {"limit": 200}).status == "completed"
 
 
 def test_missing_variable_is_an_incident(ctx, staff):
     deployments.deploy(ctx, [process(CAPTURE_THEN_SCRIPT)])
     case = instances.start(ctx, "fragile", user="ann")  # no `limit`
-    [task] = tasks.list_tasks(ctx, instance_id=case["id"])
-    tasks.claim(ctx, task["id"], "ann")
-    tasks.complete(ctx, task["id"], "ann", {"amount": 60000, "months": 12})
-    detail = instances.get_instance(ctx, case["id"])
-    assert detail["status"] == "incident" and detail["incident"]["element_id"] == "route"
-    assert "limit" in detail["incident"]["message"]
+    [task] = tasks.list_tasks(ctx, instance_id=case.id)
+    tasks.claim(ctx, task.id, "ann")
+    tasks.complete(ctx, task.id, "ann", {"amount": 60000, "months": 12})
+    detail = instances.get_instance(ctx, case.id)
+    assert detail.status == "incident" and detail.incident_element == "route"
+    assert "limit" in detail.incident_message
 
 
 def test_retry_refuses_instances_without_incident(fragile):
@@ -112,10 +112,10 @@ def test_cpu_limit_is_an_incident_and_the_next_case_runs(tight_limits):
     ctx = tight_limits
     deployments.deploy(ctx, [process(LOOP, "spinner")])
     stuck = instances.start(ctx, "spinner", {"stop_at": None})
-    assert stuck["status"] == "incident"
-    assert "CPU time limit" in instances.get_instance(ctx, stuck["id"])["incident"]["message"]
-    assert instances.start(ctx, "spinner", {"stop_at": 10})["status"] == "completed"
-    assert instances.retry(ctx, stuck["id"], {"stop_at": 5})["status"] == "completed"
+    assert stuck.status == "incident"
+    assert "CPU time limit" in instances.get_instance(ctx, stuck.id).incident_message
+    assert instances.start(ctx, "spinner", {"stop_at": 10}).status == "completed"
+    assert instances.retry(ctx, stuck.id, {"stop_at": 5}).status == "completed"
 
 
 def script_then_wait(script: str) -> SourceFile:
@@ -144,23 +144,23 @@ def script_then_wait(script: str) -> SourceFile:
 def test_a_value_task_data_cannot_keep_is_an_incident_at_the_script(ctx, staff, script, problem):
     deployments.deploy(ctx, [script_then_wait(script)])
     case = instances.start(ctx, "kept", user="ann")
-    assert case["status"] == "incident" and case["incident"]["element_id"] == "compute"
-    assert problem in case["incident"]["message"] and "cannot be stored in task data" in case["incident"]["message"]
+    assert case.status == "incident" and case.incident_element == "compute"
+    assert problem in case.incident_message and "cannot be stored in task data" in case.incident_message
 
 
 def test_times_durations_and_decimals_survive_the_save_between_steps(ctx, staff):
     deployments.deploy(ctx, [script_then_wait(
         "cutoff = datetime(2026, 1, 5, 17, 30).time()\ngrace = timedelta(days=2)\nrate = Decimal('0.0425')\npair = (1, 2)")])
     case = instances.start(ctx, "kept", user="ann")
-    assert case["status"] == "running", case["incident"]
-    variables = instances.get_instance(ctx, case["id"])["variables"]
+    assert case.status == "running", case.incident_message
+    variables = instances.get_instance(ctx, case.id).variables
     assert (variables["cutoff"], variables["grace"], variables["rate"], variables["pair"]) == (
         "17:30:00", "PT172800S", "0.0425", [1, 2])
-    [task] = tasks.list_tasks(ctx, instance_id=case["id"])
-    tasks.claim(ctx, task["id"], "ann")
-    done = tasks.complete(ctx, task["id"], "ann", {})["instance"]
-    assert done["status"] == "completed", done["incident"]
-    assert instances.get_instance(ctx, case["id"])["variables"]["check"] == [17, 2, "0.0425"]
+    [task] = tasks.list_tasks(ctx, instance_id=case.id)
+    tasks.claim(ctx, task.id, "ann")
+    done = tasks.complete(ctx, task.id, "ann", {}).instance
+    assert done.status == "completed", done.incident_message
+    assert instances.get_instance(ctx, case.id).variables["check"] == [17, 2, "0.0425"]
 
 
 def test_a_failed_script_leaves_no_change_made_in_place(ctx, staff):
@@ -168,12 +168,12 @@ def test_a_failed_script_leaves_no_change_made_in_place(ctx, staff):
                                               "boom = 1 / 0")])
     case = instances.start(ctx, "kept", {"limits": {"retail": [1]}, "ticket": {"state": "new"}, "note": "x"},
                            user="ann")
-    assert case["status"] == "incident"
-    variables = instances.get_instance(ctx, case["id"])["variables"]
+    assert case.status == "incident"
+    variables = instances.get_instance(ctx, case.id).variables
     assert variables["limits"] == {"retail": [1]} and variables["ticket"] == {"state": "new"}
-    fixed = instances.retry(ctx, case["id"])
-    assert fixed["status"] == "incident"  # still dividing by zero, and still from the untouched data
-    assert instances.get_instance(ctx, case["id"])["variables"]["limits"] == {"retail": [1]}
+    fixed = instances.retry(ctx, case.id)
+    assert fixed.status == "incident"  # still dividing by zero, and still from the untouched data
+    assert instances.get_instance(ctx, case.id).variables["limits"] == {"retail": [1]}
 
 
 def test_a_script_changes_its_own_copy_never_an_earlier_tasks_data(ctx, staff):
@@ -188,9 +188,9 @@ def test_a_script_changes_its_own_copy_never_an_earlier_tasks_data(ctx, staff):
 <bpmn:sequenceFlow id="f3" sourceRef="look" targetRef="end"/>
 """, key="grow")])
     case = instances.start(ctx, "grow", {"limits": {"retail": [1]}}, user="ann")
-    assert instances.get_instance(ctx, case["id"])["variables"]["limits"] == {"retail": [1, 9]}
-    with unit_of_work(ctx, read_only=True) as session:
-        workflow = restore(ctx, load_case(ctx, session, case["id"])).workflow
+    assert instances.get_instance(ctx, case.id).variables["limits"] == {"retail": [1, 9]}
+    with unit_of_work(ctx, read_only=True) as uow:
+        workflow = restore(ctx, load_case(ctx, uow, case.id)).workflow
     by_element = {t.task_spec.bpmn_id: t.data for t in workflow.get_tasks() if t.task_spec.bpmn_id}
     assert by_element["start"]["limits"] == {"retail": [1]}  # the start's record is what the case began with
     assert by_element["look"]["limits"] == {"retail": [1, 9]}

@@ -102,7 +102,7 @@ def loan_past_the_document_check(database_url: str) -> int:
 
 
 def at_the_bureau(ctx, case_id: int) -> bool:
-    return [w["element_id"] for w in instances.get_instance(ctx, case_id)["waiting"]] == ["credit_bureau"]
+    return [w.element_id for w in instances.get_instance(ctx, case_id).waiting] == ["credit_bureau"]
 
 
 @pytest.mark.slow
@@ -113,10 +113,10 @@ def test_serve_runs_a_worker_that_moves_the_case_past_the_bureau(loans, database
     while at_the_bureau(loans, case_id) and time.monotonic() < deadline:
         time.sleep(0.5)
     detail = instances.get_instance(loans, case_id)
-    served = [e for e in detail["history"] if e["type"] == "service_completed"]
-    assert [e["element_id"] for e in served] == ["credit_bureau"], detail["waiting"]
-    assert served[0]["actor"].startswith("serve:") and detail["variables"]["bureau_score"] == 841
-    assert [t["element_id"] for t in detail["tasks"] if t["status"] == "open"] == ["underwriter_review"]
+    served = [e for e in detail.history if e.type == "service_completed"]
+    assert [e.element_id for e in served] == ["credit_bureau"], detail.waiting
+    assert served[0].actor.startswith("serve:") and detail.variables["bureau_score"] == 841
+    assert [t.element_id for t in detail.tasks if t.status == "open"] == ["underwriter_review"]
 
     server.send_signal(signal.SIGTERM)  # stops like Ctrl-C: the server closes, the worker ends its pass
     assert server.wait(timeout=40) == 0

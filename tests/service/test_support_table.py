@@ -27,10 +27,10 @@ def test_row_holds(ctx, staff, clock, construct):
     assert status.startswith("supported"), status
     deployments.deploy(ctx, files)
     case = instances.start(ctx, "p", variables)
-    for waiting in tasks.list_tasks(ctx, instance_id=case["id"]):
-        tasks.claim(ctx, waiting["id"], "ann")
-        tasks.complete(ctx, waiting["id"], "ann", {"ok": True})
+    for waiting in tasks.list_tasks(ctx, instance_id=case.id):
+        tasks.claim(ctx, waiting.id, "ann")
+        tasks.complete(ctx, waiting.id, "ann", {"ok": True})
     run_connectors(ctx, ctx.connectors, "w")
     clock.advance(hours=2)
     run_due_jobs(ctx)
-    assert instances.get_instance(ctx, case["id"])["status"] == "completed"
+    assert instances.get_instance(ctx, case.id).status == "completed"

@@ -25,28 +25,28 @@ def only_task(ctx, instance_id, **filters):
 def test_manual_path_runs_to_completion_with_history(review, clock):
     ctx = review
     started = instances.start(ctx, "loan_review", business_key="L-1", user="olga")
-    assert started["status"] == "running" and started["version"] == 1
-    capture = only_task(ctx, started["id"])
-    assert capture["element_id"] == "capture"
-    assert capture["lane"] == "credit_officers" and capture["candidate_groups"] == ["credit_officers"]
-    assert [f["id"] for f in capture["form"]] == ["amount", "score", "purpose"]
+    assert started.status == "running" and started.version == 1
+    capture = only_task(ctx, started.id)
+    assert capture.element_id == "capture"
+    assert capture.lane == "credit_officers" and capture.candidate_groups == ("credit_officers",)
+    assert [f["id"] for f in capture.form] == ["amount", "score", "purpose"]
 
     clock.advance(minutes=5)
-    tasks.claim(ctx, capture["id"], "olga")
+    tasks.claim(ctx, capture.id, "olga")
     clock.advance(minutes=10)
-    tasks.complete(ctx, capture["id"], "olga", {"amount": 50000, "score": 700, "purpose": "home"})
+    tasks.complete(ctx, capture.id, "olga", {"amount": 50000, "score": 700, "purpose": "home"})
 
-    approve = only_task(ctx, started["id"])
-    assert approve["element_id"] == "approve" and approve["candidate_groups"] == ["credit_managers"]
-    tasks.claim(ctx, approve["id"], "max")
-    result = tasks.complete(ctx, approve["id"], "max", {"approved": True, "comment": "ok"})
-    assert result["instance"]["status"] == "completed"
+    approve = only_task(ctx, started.id)
+    assert approve.element_id == "approve" and approve.candidate_groups == ("credit_managers",)
+    tasks.claim(ctx, approve.id, "max")
+    result = tasks.complete(ctx, approve.id, "max", {"approved": True, "comment": "ok"})
+    assert result.instance.status == "completed"
 
-    detail = instances.get_instance(ctx, started["id"])
-    assert detail["status"] == "completed"
-    assert detail["variables"] == {"amount": 50000, "score": 700, "purpose": "home", "risk": "low",
+    detail = instances.get_instance(ctx, started.id)
+    assert detail.status == "completed"
+    assert detail.variables == {"amount": 50000, "score": 700, "purpose": "home", "risk": "low",
                                    "approved": True, "comment": "ok"}
-    who_did_what = [(e["type"], e["element_id"], e["actor"]) for e in detail["history"]]
+    who_did_what = [(e.type, e.element_id, e.actor) for e in detail.history]
     assert who_did_what == [
         ("instance_started", None, "olga"),
         ("task_created", "capture", None),
@@ -57,18 +57,18 @@ def test_manual_path_runs_to_completion_with_history(review, clock):
         ("task_completed", "approve", "max"),
         ("instance_completed", None, "max"),
     ]
-    done = {t["element_id"]: t for t in detail["tasks"]}
-    assert done["capture"]["completed_by"] == "olga" and done["approve"]["completed_by"] == "max"
+    done = {t.element_id: t for t in detail.tasks}
+    assert done["capture"].completed_by == "olga" and done["approve"].completed_by == "max"
 
 
 def test_default_flow_skips_approval(review):
     ctx = review
     started = instances.start(ctx, "loan_review", user="olga")
-    capture = only_task(ctx, started["id"])
-    tasks.claim(ctx, capture["id"], "oleg")
-    result = tasks.complete(ctx, capture["id"], "oleg", {"amount": 5000, "score": 720})
-    assert result["instance"]["status"] == "completed"
-    assert instances.get_instance(ctx, started["id"])["variables"]["approved"] is True
+    capture = only_task(ctx, started.id)
+    tasks.claim(ctx, capture.id, "oleg")
+    result = tasks.complete(ctx, capture.id, "oleg", {"amount": 5000, "score": 720})
+    assert result.instance.status == "completed"
+    assert instances.get_instance(ctx, started.id).variables["approved"] is True
 
 
 def test_activity_history_records_each_node(review, clock):
@@ -77,12 +77,12 @@ def test_activity_history_records_each_node(review, clock):
 
     ctx = review
     started = instances.start(ctx, "loan_review", user="olga")
-    capture = only_task(ctx, started["id"])
-    tasks.claim(ctx, capture["id"], "olga")
+    capture = only_task(ctx, started.id)
+    tasks.claim(ctx, capture.id, "olga")
     clock.advance(timedelta(minutes=30))
-    tasks.complete(ctx, capture["id"], "olga", {"amount": 5000, "score": 720})
-    with ctx.session_factory() as session:
-        rows = session.scalars(select(Activity).where(Activity.instance_id == started["id"])
+    tasks.complete(ctx, capture.id, "olga", {"amount": 5000, "score": 720})
+    with ctx.database.session_factory() as session:
+        rows = session.scalars(select(Activity).where(Activity.instance_id == started.id)
                                .order_by(Activity.id)).all()
     by_element = {r.element_id: r for r in rows}
     assert set(by_element) == {"start", "capture", "score", "route", "auto_approve", "join", "end"}
@@ -93,41 +93,41 @@ def test_activity_history_records_each_node(review, clock):
 
 def state_of(ctx, instance_id):
     detail = instances.get_instance(ctx, instance_id)
-    return detail["status"], detail["variables"], [(t["id"], t["status"], t["assignee"]) for t in detail["tasks"]], \
-        len(detail["history"])
+    return detail.status, detail.variables, [(t.id, t.status, t.assignee) for t in detail.tasks], \
+        len(detail.history)
 
 
 def test_non_candidate_cannot_claim_and_nothing_changes(review):
     ctx = review
     started = instances.start(ctx, "loan_review", user="olga")
-    capture = only_task(ctx, started["id"])
-    before = state_of(ctx, started["id"])
+    capture = only_task(ctx, started.id)
+    before = state_of(ctx, started.id)
     with pytest.raises(PermissionDenied, match="max is not a candidate"):
-        tasks.claim(ctx, capture["id"], "max")
-    assert state_of(ctx, started["id"]) == before
+        tasks.claim(ctx, capture.id, "max")
+    assert state_of(ctx, started.id) == before
 
 
 def test_non_assignee_cannot_complete_and_nothing_changes(review):
     ctx = review
     started = instances.start(ctx, "loan_review", user="olga")
-    capture = only_task(ctx, started["id"])
+    capture = only_task(ctx, started.id)
     with pytest.raises(PermissionDenied, match="not claimed"):
-        tasks.complete(ctx, capture["id"], "olga", {"amount": 1, "score": 1})
-    tasks.claim(ctx, capture["id"], "olga")
-    before = state_of(ctx, started["id"])
+        tasks.complete(ctx, capture.id, "olga", {"amount": 1, "score": 1})
+    tasks.claim(ctx, capture.id, "olga")
+    before = state_of(ctx, started.id)
     with pytest.raises(PermissionDenied, match="claimed by olga"):
-        tasks.complete(ctx, capture["id"], "oleg", {"amount": 1, "score": 1})
-    assert state_of(ctx, started["id"]) == before
+        tasks.complete(ctx, capture.id, "oleg", {"amount": 1, "score": 1})
+    assert state_of(ctx, started.id) == before
 
 
 def test_invalid_form_data_names_every_bad_field_and_changes_nothing(review):
     ctx = review
     started = instances.start(ctx, "loan_review", user="olga")
-    capture = only_task(ctx, started["id"])
-    tasks.claim(ctx, capture["id"], "olga")
-    before = state_of(ctx, started["id"])
+    capture = only_task(ctx, started.id)
+    tasks.claim(ctx, capture.id, "olga")
+    before = state_of(ctx, started.id)
     with pytest.raises(InvalidData) as caught:
-        tasks.complete(ctx, capture["id"], "olga", {"amount": 0, "purpose": "boat", "hack": "x"})
+        tasks.complete(ctx, capture.id, "olga", {"amount": 0, "purpose": "boat", "hack": "x"})
     problems = caught.value.problems()
     assert problems == [
         "hack: is not a field of this form (the form has amount, score, purpose)",
@@ -135,44 +135,44 @@ def test_invalid_form_data_names_every_bad_field_and_changes_nothing(review):
         "score: is required",
         "purpose: must be one of home, car",
     ]
-    assert state_of(ctx, started["id"]) == before
+    assert state_of(ctx, started.id) == before
 
 
 def test_claimed_task_cannot_be_claimed_by_another(review):
     ctx = review
     started = instances.start(ctx, "loan_review", user="olga")
-    capture = only_task(ctx, started["id"])
-    tasks.claim(ctx, capture["id"], "olga")
+    capture = only_task(ctx, started.id)
+    tasks.claim(ctx, capture.id, "olga")
     with pytest.raises(Conflict, match="already claimed by olga"):
-        tasks.claim(ctx, capture["id"], "oleg")
+        tasks.claim(ctx, capture.id, "oleg")
 
 
 def test_unclaim_and_assign_rules(review):
     ctx = review
     started = instances.start(ctx, "loan_review", user="olga")
-    capture = only_task(ctx, started["id"])
+    capture = only_task(ctx, started.id)
     with pytest.raises(PermissionDenied, match="only a manager"):
-        tasks.assign(ctx, capture["id"], "oleg", "olga")
+        tasks.assign(ctx, capture.id, "oleg", "olga")
     with pytest.raises(PermissionDenied, match="max is not a candidate"):
-        tasks.assign(ctx, capture["id"], "mia", "max")
-    assigned = tasks.assign(ctx, capture["id"], "mia", "olga")
-    assert assigned["assignee"] == "olga" and assigned["status"] == "claimed"
+        tasks.assign(ctx, capture.id, "mia", "max")
+    assigned = tasks.assign(ctx, capture.id, "mia", "olga")
+    assert assigned.assignee == "olga" and assigned.status == "claimed"
     with pytest.raises(PermissionDenied):
-        tasks.unclaim(ctx, capture["id"], "oleg")
-    reopened = tasks.unclaim(ctx, capture["id"], "olga")
-    assert reopened["status"] == "open" and reopened["assignee"] is None
-    history = [e["type"] for e in instances.get_instance(ctx, started["id"])["history"]]
+        tasks.unclaim(ctx, capture.id, "oleg")
+    reopened = tasks.unclaim(ctx, capture.id, "olga")
+    assert reopened.status == "open" and reopened.assignee is None
+    history = [e.type for e in instances.get_instance(ctx, started.id).history]
     assert history[-2:] == ["task_assigned", "task_unclaimed"]
 
 
 def test_completed_task_cannot_be_completed_again(review):
     ctx = review
     started = instances.start(ctx, "loan_review", user="olga")
-    capture = only_task(ctx, started["id"])
-    tasks.claim(ctx, capture["id"], "olga")
-    tasks.complete(ctx, capture["id"], "olga", {"amount": 50000, "score": 700})
+    capture = only_task(ctx, started.id)
+    tasks.claim(ctx, capture.id, "olga")
+    tasks.complete(ctx, capture.id, "olga", {"amount": 50000, "score": 700})
     with pytest.raises(Conflict, match="already completed by olga"):
-        tasks.complete(ctx, capture["id"], "olga", {"amount": 50000, "score": 700})
+        tasks.complete(ctx, capture.id, "olga", {"amount": 50000, "score": 700})
 
 
 def test_work_lists_by_user_group_and_status(review):
@@ -182,10 +182,10 @@ def test_work_lists_by_user_group_and_status(review):
     assert len(tasks.list_tasks(ctx, user="olga")) == 2
     assert tasks.list_tasks(ctx, user="max") == []
     assert len(tasks.list_tasks(ctx, group="credit_officers")) == 2
-    task = only_task(ctx, first["id"])
-    tasks.claim(ctx, task["id"], "olga")
-    assert [t["id"] for t in tasks.list_tasks(ctx, user="oleg")] == [only_task(ctx, second["id"])["id"]]
-    assert [t["id"] for t in tasks.list_tasks(ctx, status="claimed")] == [task["id"]]
+    task = only_task(ctx, first.id)
+    tasks.claim(ctx, task.id, "olga")
+    assert [t.id for t in tasks.list_tasks(ctx, user="oleg")] == [only_task(ctx, second.id).id]
+    assert [t.id for t in tasks.list_tasks(ctx, status="claimed")] == [task.id]
     assert len(tasks.list_tasks(ctx, limit=1)) == 1
 
 
@@ -230,12 +230,12 @@ def test_decimal_and_date_values_survive_saves(ctx, staff):
 
     deployments.deploy(ctx, [SourceFile("typed.bpmn", TYPED_FORM)])
     case = instances.start(ctx, "typed", user="ann")
-    offer = only_task(ctx, case["id"])
-    tasks.claim(ctx, offer["id"], "ann")
-    tasks.complete(ctx, offer["id"], "ann", {"amount": "1250.10", "valid_until": "2026-01-31"})
-    check = only_task(ctx, case["id"])  # the state with Decimal and date was saved and restored
-    tasks.claim(ctx, check["id"], "ann")
-    tasks.complete(ctx, check["id"], "ann")
-    variables = instances.get_instance(ctx, case["id"])["variables"]
+    offer = only_task(ctx, case.id)
+    tasks.claim(ctx, offer.id, "ann")
+    tasks.complete(ctx, offer.id, "ann", {"amount": "1250.10", "valid_until": "2026-01-31"})
+    check = only_task(ctx, case.id)  # the state with Decimal and date was saved and restored
+    tasks.claim(ctx, check.id, "ann")
+    tasks.complete(ctx, check.id, "ann")
+    variables = instances.get_instance(ctx, case.id).variables
     assert variables["total"] == str(Decimal("2500.20")) and variables["days_left"] == 30
     assert variables["valid_until"] == "2026-01-31" and variables["urgent"] is False

@@ -9,6 +9,7 @@ import pytest
 
 from engine.errors import DatabaseProblem
 from engine.services import calendars, demo_data, external_tasks, health, instances, worker
+from engine.views import health_view, wait_view, worker_status_view
 from tests.helpers.process_library import LIBRARY, MONDAY_10_SHANGHAI, work
 
 INTAKE = {"customer_id": "C-1001", "customer_name": "Li Wei", "applicant_user": "carl", "loan_product": "consumer",
@@ -27,14 +28,15 @@ def bank(ctx, clock):
 
 def loan(ctx, documents_complete=True):
     case = instances.start(ctx, "loan_application", business_key="LOAN-1", user="olga")
-    work(ctx, case["id"], "loan_intake", "olga", INTAKE)
-    work(ctx, case["id"], "document_check", "olga",
+    work(ctx, case.id, "loan_intake", "olga", INTAKE)
+    work(ctx, case.id, "document_check", "olga",
          {"documents_complete": documents_complete, "missing_documents": "" if documents_complete else "payslips"})
-    return case["id"]
+    return case.id
 
 
 def waiting(ctx, case_id):
-    return instances.get_instance(ctx, case_id)["waiting"]
+    """What the case waits for, as `bankflow instance --json` prints it."""
+    return [wait_view(w) for w in instances.get_instance(ctx, case_id).waiting]
 
 
 def test_a_case_at_the_credit_bureau_waits_for_the_service(bank):
@@ -44,11 +46,11 @@ def test_a_case_at_the_credit_bureau_waits_for_the_service(bank):
                     "on_element_id": None, "on_name": None, "topic": "credit_bureau_report",
                     "due_at": "2026-03-02T02:00:00Z", "overdue": False, "answered_here": True, "worker": None,
                     "attempts": 0, "last_error": None, "retry_at": None, "retries_left": None}
-    assert instances.case_overview(bank, case_id, "olga")["waiting"] == [wait]
+    assert [wait_view(w) for w in instances.case_overview(bank, case_id, "olga").case.waiting] == [wait]
 
     [job] = external_tasks.fetch_and_lock(bank, "bureau-worker", ["credit_bureau_report"])
     assert waiting(bank, case_id)[0]["worker"] == "bureau-worker"
-    external_tasks.fail_job(bank, job["id"], "bureau-worker", "bureau down", retries=2)
+    external_tasks.fail_job(bank, job.id, "bureau-worker", "bureau down", retries=2)
     [failed] = waiting(bank, case_id)
     assert (failed["worker"], failed["attempts"], failed["last_error"]) == (None, 1, "bureau down")
     assert (failed["retry_at"], failed["retries_left"]) == ("2026-03-02T02:01:00Z", 2)
@@ -67,28 +69,28 @@ def test_a_customer_task_waits_for_its_timer_and_an_ended_case_for_nothing(bank)
     bank.clock.set(MONDAY_10_SHANGHAI + timedelta(days=15))
     assert waiting(bank, case_id)[0]["overdue"] is True
     worker.run_pass(bank, "w")  # the timer fires: the application is withdrawn
-    assert instances.get_instance(bank, case_id)["status"] == "completed"
+    assert instances.get_instance(bank, case_id).status == "completed"
     assert waiting(bank, case_id) == []
 
 
 def test_the_worker_status_follows_its_heartbeat_and_the_waiting_work(bank):
-    assert health.worker_status(bank) == {"status": "idle", "last_pass_at": None, "waiting_since": None,
-                                          "minutes": None}
+    assert worker_status_view(health.worker_status(bank)) == {"status": "idle", "last_pass_at": None,
+                                                              "waiting_since": None, "minutes": None}
     loan(bank)  # a service job a worker would answer
-    assert health.worker_status(bank)["status"] == "idle"  # it has not waited long yet
+    assert worker_status_view(health.worker_status(bank))["status"] == "idle"  # it has not waited long yet
     bank.clock.advance(minutes=3)
-    assert health.worker_status(bank) == {"status": "overdue", "last_pass_at": None,
-                                          "waiting_since": "2026-03-02T02:00:00Z", "minutes": 3}
-    assert health.check(bank)["worker"] == {"status": "overdue", "last_pass_at": None}
+    assert worker_status_view(health.worker_status(bank)) == {"status": "overdue", "last_pass_at": None,
+                                                              "waiting_since": "2026-03-02T02:00:00Z", "minutes": 3}
+    assert health_view(health.check(bank))["worker"] == {"status": "overdue", "last_pass_at": None}
 
     worker.run_pass(bank, "w", interval=2)
-    assert health.worker_status(bank)["status"] == "ok"
-    assert health.check(bank)["worker"] == {"status": "ok", "last_pass_at": "2026-03-02T02:03:00Z"}
+    assert worker_status_view(health.worker_status(bank))["status"] == "ok"
+    assert health_view(health.check(bank))["worker"] == {"status": "ok", "last_pass_at": "2026-03-02T02:03:00Z"}
     bank.clock.advance(minutes=10)
-    assert health.worker_status(bank)["status"] == "idle"  # no worker, but nothing is due yet
+    assert worker_status_view(health.worker_status(bank))["status"] == "idle"  # no worker, but nothing is due yet
 
     bank.clock.advance(days=3)  # the underwriting SLA checks and its timer are due now
-    status = health.worker_status(bank)
+    status = worker_status_view(health.worker_status(bank))
     assert status["status"] == "overdue" and status["last_pass_at"] == "2026-03-02T02:03:00Z"
     assert status["minutes"] == 3 * 24 * 60 + 10
 
@@ -97,9 +99,9 @@ def test_a_slow_worker_counts_as_running_for_three_of_its_intervals(bank):
     loan(bank)
     worker.record_heartbeat(bank, "slow", interval=300)
     bank.clock.advance(minutes=14)
-    assert health.worker_status(bank)["status"] == "ok"
+    assert worker_status_view(health.worker_status(bank))["status"] == "ok"
     bank.clock.advance(minutes=2)
-    assert health.worker_status(bank)["status"] == "overdue"
+    assert worker_status_view(health.worker_status(bank))["status"] == "overdue"
 
 
 def test_heartbeats_of_workers_gone_for_a_day_are_dropped(bank):
@@ -109,7 +111,7 @@ def test_heartbeats_of_workers_gone_for_a_day_are_dropped(bank):
     worker.record_heartbeat(bank, "old")
     bank.clock.advance(days=2)
     worker.record_heartbeat(bank, "new")
-    with bank.db.connect() as conn:
+    with bank.database.engine.connect() as conn:
         rows = conn.execute(text("SELECT worker_id, passes FROM worker_heartbeat")).all()
     assert [tuple(r) for r in rows] == [("new", 1)]
 

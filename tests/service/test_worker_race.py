@@ -30,7 +30,7 @@ def run_workers(url: str, now: datetime, count: int) -> list[tuple[str, dict]]:
 
 
 def event_counts(ctx, type_: str) -> Counter:
-    with ctx.session_factory() as session:
+    with ctx.database.session_factory() as session:
         return Counter(dict(session.execute(
             select(Event.instance_id, func.count()).where(Event.type == type_).group_by(Event.instance_id)).all()))
 
@@ -39,7 +39,7 @@ def event_counts(ctx, type_: str) -> Counter:
 def test_three_workers_fire_each_of_1000_timers_once(ctx, clock, database_url, fixture_path, is_postgres):
     count = 1000 if is_postgres else 300  # SQLite serialises writers; the property is the same
     deployments.deploy(ctx, deployments.read_sources([fixture_path("timer_flow.bpmn")]))
-    ids = [instances.start(ctx, "timer_flow", {"reminders": 0})["id"] for _ in range(count)]
+    ids = [instances.start(ctx, "timer_flow", {"reminders": 0}).id for _ in range(count)]
 
     outcomes = run_workers(database_url, clock.now() + timedelta(hours=1), 3)
 
@@ -47,7 +47,7 @@ def test_three_workers_fire_each_of_1000_timers_once(ctx, clock, database_url, f
     assert all(o["errors"] == 0 for _, o in outcomes)
     fired = event_counts(ctx, "timer_fired")
     assert set(fired) == set(ids) and set(fired.values()) == {1}
-    with ctx.session_factory() as session:
+    with ctx.database.session_factory() as session:
         decide = session.scalar(select(func.count()).select_from(HumanTask).where(HumanTask.element_id == "decide"))
     assert decide == count
     if is_postgres:  # on PostgreSQL the workers really share the work
@@ -60,7 +60,7 @@ def test_two_workers_record_a_breach_once(ctx, clock, database_url, fixture_path
                                   'fri = "09:00-17:00" }\ndefault = true\n', "office.toml")
     deployments.deploy(ctx, deployments.read_sources([fixture_path("sla_review.bpmn")]))
     clock.set(datetime(2026, 1, 9, 16, 0, tzinfo=timezone.utc))
-    ids = [instances.start(ctx, "sla_review")["id"] for _ in range(20)]
+    ids = [instances.start(ctx, "sla_review").id for _ in range(20)]
 
     due = datetime(2026, 1, 12, 16, 0, tzinfo=timezone.utc)
     run_workers(database_url, due, 2)

@@ -57,7 +57,7 @@ def at(day: date, hour: int, minute: int = 0, tz: timezone | ZoneInfo = UTC) -> 
     return datetime.combine(day, time(hour, minute), tz)
 
 
-# --- DESIGN acceptance cases ---------------------------------------------------------
+# --- acceptance cases (docs/architecture.md §5) ----------------------------------------
 
 
 def test_eight_hour_sla_created_friday_afternoon_is_due_monday_afternoon():

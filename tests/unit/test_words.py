@@ -9,7 +9,7 @@ from flask import Flask, g
 from flask_babel import Babel, force_locale
 
 from engine.services.case_data import CaseDatum
-from engine.store.user_rows import GroupTitles
+from engine.records.users import GroupRecord
 from webui.formatting import local_date, local_time
 from webui import model_words
 from webui.i18n import compile_catalogues
@@ -99,10 +99,10 @@ def test_one_date_time_format_to_the_minute_in_the_users_time_zone(said):
 
 
 @pytest.mark.parametrize("titles, english, chinese", [
-    (GroupTitles("credit_officers", "Credit Officers", "信贷员"), "Credit Officers", "信贷员"),
-    (GroupTitles("credit_officers", "Credit Officers", None), "Credit Officers", "Credit Officers"),
-    (GroupTitles("credit_officers", None, "信贷员"), "信贷员", "信贷员"),
-    (GroupTitles("credit_officers", None, None), "Credit officers", "Credit officers"),
+    (GroupRecord(name="credit_officers", title="Credit Officers", title_zh="信贷员"), "Credit Officers", "信贷员"),
+    (GroupRecord(name="credit_officers", title="Credit Officers", title_zh=None), "Credit Officers", "Credit Officers"),
+    (GroupRecord(name="credit_officers", title=None, title_zh="信贷员"), "信贷员", "信贷员"),
+    (GroupRecord(name="credit_officers", title=None, title_zh=None), "Credit officers", "Credit officers"),
     (None, "Credit officers", "Credit officers"),  # a group the page knows no titles of
 ])
 def test_group_names_in_the_readers_language_with_fallbacks(said, titles, english, chinese):

@@ -26,15 +26,15 @@ def history(bank, clock, cases=4):
     clock.set(BEGIN)
     for n in range(cases):
         case = instances.start(bank, "loan_review", business_key=f"L-{n}", user="olga")
-        [capture] = tasks.list_tasks(bank, instance_id=case["id"])
+        [capture] = tasks.list_tasks(bank, instance_id=case.id)
         clock.advance(hours=1)
-        tasks.claim(bank, capture["id"], "olga")
+        tasks.claim(bank, capture.id, "olga")
         clock.advance(hours=2 + n)
-        tasks.complete(bank, capture["id"], "olga", {"amount": 25000, "score": 610, "purpose": "home"})
-        for follow in tasks.list_tasks(bank, instance_id=case["id"]):
-            tasks.claim(bank, follow["id"], "mona")
+        tasks.complete(bank, capture.id, "olga", {"amount": 25000, "score": 610, "purpose": "home"})
+        for follow in tasks.list_tasks(bank, instance_id=case.id):
+            tasks.claim(bank, follow.id, "mona")
             clock.advance(minutes=30)
-            tasks.complete(bank, follow["id"], "mona", {"approved": True, "comment": "fine"})
+            tasks.complete(bank, follow.id, "mona", {"approved": True, "comment": "fine"})
     open_case = instances.start(bank, "loan_review", business_key="L-open", user="olga")
     clock.advance(hours=1)
     return open_case
@@ -102,21 +102,21 @@ def test_every_table_downloads_as_csv_and_the_log_as_xes(bank, client, sign_in, 
 
 def test_a_late_task_is_on_the_sla_board_and_can_be_reassigned(bank, client, sign_in, clock):
     open_case = history(bank, clock)
-    [late] = tasks.list_tasks(bank, instance_id=open_case["id"])
-    with bank.db.begin() as conn:
-        conn.execute(update(TASK).where(TASK.c.id == late["id"]).values(due_at=clock.now() - timedelta(minutes=5)))
+    [late] = tasks.list_tasks(bank, instance_id=open_case.id)
+    with bank.database.engine.begin() as conn:
+        conn.execute(update(TASK).where(TASK.c.id == late.id).values(due_at=clock.now() - timedelta(minutes=5)))
     sign_in("mona")
     page = client.get("/dashboard/sla").get_data(as_text=True)
-    assert f'data-task="{late["id"]}" data-sla="breached"' in page
-    response = client.post(f"/dashboard/sla/{late['id']}/assign",
+    assert f'data-task="{late.id}" data-sla="breached"' in page
+    response = client.post(f"/dashboard/sla/{late.id}/assign",
                            data={"to": "oleg", "csrf_token": csrf_token(client, "/dashboard/sla")})
     assert response.status_code == 302
-    assert tasks.list_tasks(bank, instance_id=open_case["id"])[0]["assignee"] == "oleg"
-    refused = client.post(f"/dashboard/sla/{late['id']}/assign",
+    assert tasks.list_tasks(bank, instance_id=open_case.id)[0].assignee == "oleg"
+    refused = client.post(f"/dashboard/sla/{late.id}/assign",
                           data={"to": "max", "csrf_token": csrf_token(client, "/dashboard/sla")})
     assert refused.status_code == 302 and refused.location.endswith("/dashboard/sla")  # back to the board
     assert "was not reassigned" in client.get("/dashboard/sla").get_data(as_text=True)
-    assert tasks.list_tasks(bank, instance_id=open_case["id"])[0]["assignee"] == "oleg"
+    assert tasks.list_tasks(bank, instance_id=open_case.id)[0].assignee == "oleg"
 
 
 def sla_history(bank, clock):
@@ -130,18 +130,18 @@ def sla_history(bank, clock):
 
     def case(name, capture_hours, approve_hours=None):
         started = instances.start(bank, "loan_review", business_key=name, user="olga")
-        [capture] = tasks.list_tasks(bank, instance_id=started["id"])
-        tasks.claim(bank, capture["id"], "olga")
+        [capture] = tasks.list_tasks(bank, instance_id=started.id)
+        tasks.claim(bank, capture.id, "olga")
         if capture_hours is None:
             return
         clock.advance(hours=capture_hours)
-        tasks.complete(bank, capture["id"], "olga", {"amount": 25000, "score": 610, "purpose": "home"})
+        tasks.complete(bank, capture.id, "olga", {"amount": 25000, "score": 610, "purpose": "home"})
         if approve_hours is None:
             return
-        [approve] = tasks.list_tasks(bank, instance_id=started["id"])
-        tasks.claim(bank, approve["id"], "mona")
+        [approve] = tasks.list_tasks(bank, instance_id=started.id)
+        tasks.claim(bank, approve.id, "mona")
         clock.advance(hours=approve_hours)
-        tasks.complete(bank, approve["id"], "mona", {"approved": True, "comment": "fine"})
+        tasks.complete(bank, approve.id, "mona", {"approved": True, "comment": "fine"})
 
     case("A", 1.5, 0.5)      # t 0 -> 2: on time
     case("B", 3, 0.5)        # t 2 -> 5.5: capture 3 h > 2 h, case 3.5 h: on time
@@ -183,8 +183,8 @@ def test_case_and_task_sla_figures_agree_on_the_dashboard_the_sla_board_and_metr
             "2 task SLA breaches, 1 open tasks past due") in text
 
     board = dashboard.sla_board(bank, "mona", key="loan_review")
-    breached = [t for t in board["tasks"] if t["sla"] == "breached"]
-    assert len(breached) == sum(c["breached"] for c in board["counts"]) == sla["tasks"]["open_breached"]
+    breached = [t for t in board.tasks if t.sla == "breached"]
+    assert len(breached) == sum(c.breached for c in board.counts) == sla["tasks"]["open_breached"]
 
     sign_in("mona")
     page = client.get("/dashboard/loan_review?days=30").get_data(as_text=True)

@@ -18,8 +18,8 @@ def loan_task(bank):
     deployments.deploy(bank, deployments.read_sources([LIBRARY / "loan_application.bpmn",
                                                        LIBRARY / "credit_decision.dmn"]))
     case = instances.start(bank, "loan_application", user="olga")
-    [intake] = tasks.list_tasks(bank, instance_id=case["id"])
-    return intake["id"]
+    [intake] = tasks.list_tasks(bank, instance_id=case.id)
+    return intake.id
 
 
 @pytest.mark.parametrize("language, shown, hidden", [("en", ENGLISH, CHINESE), ("zh-CN,zh;q=0.9", CHINESE, ENGLISH)],

@@ -12,7 +12,7 @@ from tests.web.conftest import csrf_token
 
 def started_case(bank, user="olga"):
     case = instances.start(bank, "loan_review", business_key="L-1", user=user)
-    [task] = tasks.list_tasks(bank, instance_id=case["id"])
+    [task] = tasks.list_tasks(bank, instance_id=case.id)
     return case, task
 
 
@@ -26,10 +26,10 @@ def test_staff_may_not_open_designer_or_admin(bank, client, sign_in):
 def test_a_task_of_another_group_is_forbidden(bank, client, sign_in):
     _case, task = started_case(bank)
     sign_in("max")  # credit_managers; the capture task is for credit_officers
-    response = client.get(f"/tasks/{task['id']}")
+    response = client.get(f"/tasks/{task.id}")
     assert response.status_code == 403
-    assert client.post(f"/tasks/{task['id']}/claim", data={"csrf_token": csrf_token(client, "/tasks")}).status_code == 403
-    assert tasks.list_tasks(bank, instance_id=task["instance_id"])[0]["status"] == "open"
+    assert client.post(f"/tasks/{task.id}/claim", data={"csrf_token": csrf_token(client, "/tasks")}).status_code == 403
+    assert tasks.list_tasks(bank, instance_id=task.instance_id)[0].status == "open"
 
 
 def test_inbox_shows_my_tasks_and_group_tasks(bank, client, sign_in):
@@ -37,39 +37,39 @@ def test_inbox_shows_my_tasks_and_group_tasks(bank, client, sign_in):
     sign_in("oleg")
     page = client.get("/tasks").get_data(as_text=True)
     assert "You hold no task right now." in page
-    assert f'href="/tasks/{task["id"]}"' in page and "L-1" in page  # the group's task on the same page
-    client.post(f"/tasks/{task['id']}/claim", data={"csrf_token": csrf_token(client)})
+    assert f'href="/tasks/{task.id}"' in page and "L-1" in page  # the group's task on the same page
+    client.post(f"/tasks/{task.id}/claim", data={"csrf_token": csrf_token(client)})
     page = client.get("/tasks?view=group").get_data(as_text=True)  # the old addresses still answer
     mine = page[page.index('data-testid="mine-tasks"'):]
-    assert f'href="/tasks/{task["id"]}"' in mine
+    assert f'href="/tasks/{task.id}"' in mine
     assert "No task is waiting to be claimed." in page
 
 
 def test_a_bad_form_value_is_shown_beside_its_field_with_the_input_kept(bank, client, sign_in):
     _case, task = started_case(bank)
     sign_in("olga")
-    client.post(f"/tasks/{task['id']}/claim", data={"csrf_token": csrf_token(client)})
-    page = client.get(f"/tasks/{task['id']}").get_data(as_text=True)
+    client.post(f"/tasks/{task.id}/claim", data={"csrf_token": csrf_token(client)})
+    page = client.get(f"/tasks/{task.id}").get_data(as_text=True)
     assert 'name="amount"' in page and 'name="score"' in page
-    response = client.post(f"/tasks/{task['id']}/complete",
+    response = client.post(f"/tasks/{task.id}/complete",
                            data={"amount": "lots", "score": "610", "csrf_token": csrf_token(client)})
     page = response.get_data(as_text=True)
     assert response.status_code == 400
     assert re.search(r'id="amount-problem">must be a whole number<', page)
     assert 'value="lots"' in page and 'value="610"' in page
-    assert tasks.list_tasks(bank, instance_id=task["instance_id"])[0]["status"] == "claimed"
-    response = client.post(f"/tasks/{task['id']}/complete",
+    assert tasks.list_tasks(bank, instance_id=task.instance_id)[0].status == "claimed"
+    response = client.post(f"/tasks/{task.id}/complete",
                            data={"amount": "25000", "score": "610", "csrf_token": csrf_token(client)})
     assert response.status_code == 302
-    [approve] = tasks.list_tasks(bank, instance_id=task["instance_id"])
-    assert approve["element_id"] == "approve" and approve["candidate_groups"] == ["credit_managers"]
+    [approve] = tasks.list_tasks(bank, instance_id=task.instance_id)
+    assert approve.element_id == "approve" and approve.candidate_groups == ("credit_managers",)
 
 
 def test_four_eyes_and_permission_refusals_are_messages(bank, client, sign_in):
     _case, task = started_case(bank)
-    tasks.claim(bank, task["id"], "olga")
+    tasks.claim(bank, task.id, "olga")
     sign_in("oleg")
-    response = client.post(f"/tasks/{task['id']}/claim", data={"csrf_token": csrf_token(client)})
+    response = client.post(f"/tasks/{task.id}/claim", data={"csrf_token": csrf_token(client)})
     assert response.status_code == 409 and "already claimed by olga" in response.get_data(as_text=True)
 
 
@@ -86,26 +86,26 @@ def test_documentation_is_sanitised_never_raw_html(app):
 def test_cases_are_need_to_know(bank, client, sign_in):
     case, task = started_case(bank)
     sign_in("max")  # neither started nor worked on it
-    assert client.get(f"/cases/{case['id']}").status_code == 404
-    assert client.get(f"/cases/{case['id']}/diagram.bpmn").status_code == 404
+    assert client.get(f"/cases/{case.id}").status_code == 404
+    assert client.get(f"/cases/{case.id}/diagram.bpmn").status_code == 404
     assert "You have not started or worked on a case yet." in client.get("/cases").get_data(as_text=True)
     client.post("/logout", data={"csrf_token": csrf_token(client, "/tasks")})
     sign_in("mona")  # a manager sees every case
-    page = client.get(f"/cases/{case['id']}").get_data(as_text=True)
+    page = client.get(f"/cases/{case.id}").get_data(as_text=True)
     assert "L-1" in page and 'data-current=\'["capture"]\'' in page
 
 
 def test_case_page_shows_history_comments_and_retry_for_managers(bank, client, sign_in):
     case, _task = started_case(bank)
-    comments.add_comment(bank, case["id"], "olga", "<b>called the customer</b>")
+    comments.add_comment(bank, case.id, "olga", "<b>called the customer</b>")
     sign_in("olga")
-    page = client.get(f"/cases/{case['id']}").get_data(as_text=True)
+    page = client.get(f"/cases/{case.id}").get_data(as_text=True)
     assert "&lt;b&gt;called the customer&lt;/b&gt;" in page and "instance_started" not in page
     assert "Case started" in page and "task_created" not in page  # event types shown as words
-    response = client.post(f"/cases/{case['id']}/comments", data={"body": "Documents checked.",
+    response = client.post(f"/cases/{case.id}/comments", data={"body": "Documents checked.",
                                                                    "csrf_token": csrf_token(client)})
     assert response.status_code == 302
-    assert [c["body"] for c in comments.list_comments(bank, case["id"])][-1] == "Documents checked."
+    assert [c.body for c in comments.list_comments(bank, case.id)][-1] == "Documents checked."
 
 
 def test_designer_upload_shows_file_element_and_line_and_stores_nothing(bank, client, sign_in):
@@ -174,7 +174,7 @@ def test_designer_upload_deploys_and_shows_the_warnings(bank, client, sign_in):
     assert response.status_code == 200 and "Deployed with warnings" in page and "zoe_review v1 (new)" in page
     assert table_rows(page, "deploy-warnings") == [["zoe.bpmn", "review", "5", ZOE_WARNING]]
     assert "deploy-problems" not in page
-    assert [d["key"] for d in deployments.list_definitions(bank)] == ["loan_review", "zoe_review"]
+    assert [d.key for d in deployments.list_definitions(bank)] == ["loan_review", "zoe_review"]
     assert "Deployed with warnings" not in client.get("/designer").get_data(as_text=True)  # shown once
 
 
@@ -210,7 +210,7 @@ def test_designer_definition_says_who_a_task_is_assigned_to(bank, client, sign_i
 def test_designer_switches_a_version_off(bank, client, sign_in):
     sign_in("dana")
     client.post("/designer/definitions/loan_review/1/active", data={"csrf_token": csrf_token(client, "/designer")})
-    assert deployments.list_definitions(bank)[0]["active"] is False
+    assert deployments.list_definitions(bank)[0].active is False
 
 
 def test_admin_adds_and_disables_users(bank, client, sign_in):
@@ -229,7 +229,7 @@ def test_admin_adds_and_disables_users(bank, client, sign_in):
     assert "nina" in page and "tellers" in page
     from engine.services import users
 
-    assert users.get_user(bank, "nina")["disabled"] is True
+    assert users.get_user(bank, "nina").disabled is True
 
 
 def test_inbox_and_case_page_statements_stay_constant(bank, client, sign_in):
@@ -240,13 +240,13 @@ def test_inbox_and_case_page_statements_stay_constant(bank, client, sign_in):
 
     sign_in("mona")
     first, _task = started_case(bank)
-    small = (measure("/tasks?view=group"), measure(f"/cases/{first['id']}"))
+    small = (measure("/tasks?view=group"), measure(f"/cases/{first.id}"))
     for _ in range(6):
         case, task = started_case(bank)
-        tasks.claim(bank, task["id"], "olga")
-        tasks.complete(bank, task["id"], "olga", {"amount": 5000, "score": 700})
-        comments.add_comment(bank, first["id"], "olga", "more history")
-    big = (measure("/tasks?view=group"), measure(f"/cases/{first['id']}"))
+        tasks.claim(bank, task.id, "olga")
+        tasks.complete(bank, task.id, "olga", {"amount": 5000, "score": 700})
+        comments.add_comment(bank, first.id, "olga", "more history")
+    big = (measure("/tasks?view=group"), measure(f"/cases/{first.id}"))
     assert big == small
 
 
@@ -254,8 +254,8 @@ def test_form_problems_are_in_the_users_language(bank, client, sign_in):
     _case, task = started_case(bank)
     sign_in("olga")
     client.post("/language", data={"locale": "zh_Hans", "next": "/tasks", "csrf_token": csrf_token(client)})
-    client.post(f"/tasks/{task['id']}/claim", data={"csrf_token": csrf_token(client)})
-    page = client.post(f"/tasks/{task['id']}/complete", data={"amount": "0", "csrf_token": csrf_token(client)},
+    client.post(f"/tasks/{task.id}/claim", data={"csrf_token": csrf_token(client)})
+    page = client.post(f"/tasks/{task.id}/complete", data={"amount": "0", "csrf_token": csrf_token(client)},
                        ).get_data(as_text=True)
     assert 'id="amount-problem">不能小于 1<' in page and 'id="score-problem">必填<' in page
     assert "完成任务" in page

@@ -82,7 +82,7 @@ def post(client, path: str, data: dict | None = None, origin: str = "/tasks"):
 
 def capture_task(bank, user: str = "olga") -> dict:
     case = instances.start(bank, "loan_review", business_key="L-1", user=user)
-    [task] = tasks.list_tasks(bank, instance_id=case["id"])
+    [task] = tasks.list_tasks(bank, instance_id=case.id)
     return task
 
 
@@ -93,59 +93,59 @@ def test_not_a_candidate(bank, chinese, sign_in):
     task = capture_task(bank)
     users.set_group_titles(bank, "credit_officers", "Credit officers", "信贷员", user="ada")
     sign_in("mona")  # a manager sees every task but is not one of its candidates
-    response = post(chinese, f"/tasks/{task['id']}/claim")
-    said(response, f"mona 不是任务 {task['id']} 的候选人（用户组：信贷员）", "is not a candidate", 403)
+    response = post(chinese, f"/tasks/{task.id}/claim")
+    said(response, f"mona 不是任务 {task.id} 的候选人（用户组：信贷员）", "is not a candidate", 403)
 
 
 def test_four_eyes(bank, chinese, sign_in):
     deployments.deploy(bank, [SourceFile("account_check.bpmn", FOUR_EYES)])
     case = instances.start(bank, "account_check", user="olga")
-    [prepare] = tasks.list_tasks(bank, instance_id=case["id"])
-    tasks.claim(bank, prepare["id"], "olga")
-    tasks.complete(bank, prepare["id"], "olga", {})
-    [check] = [t for t in tasks.list_tasks(bank, instance_id=case["id"]) if t["status"] == "open"]
+    [prepare] = tasks.list_tasks(bank, instance_id=case.id)
+    tasks.claim(bank, prepare.id, "olga")
+    tasks.complete(bank, prepare.id, "olga", {})
+    [check] = [t for t in tasks.list_tasks(bank, instance_id=case.id) if t.status == "open"]
     sign_in("olga")
     words = "四眼原则：olga 已在此案件中完成“Prepare”，不能再处理“Check”"
-    said(chinese.get(f"/tasks/{check['id']}"), words, "four-eyes rule", 200)  # said before she tries
-    said(post(chinese, f"/tasks/{check['id']}/claim"), words, "four-eyes rule", 403)
+    said(chinese.get(f"/tasks/{check.id}"), words, "four-eyes rule", 200)  # said before she tries
+    said(post(chinese, f"/tasks/{check.id}/claim"), words, "four-eyes rule", 403)
 
 
 def test_claimed_by_someone_else(bank, chinese, sign_in):
     task = capture_task(bank)
-    tasks.claim(bank, task["id"], "olga")
+    tasks.claim(bank, task.id, "olga")
     sign_in("oleg")
-    said(post(chinese, f"/tasks/{task['id']}/claim"), f"任务 {task['id']} 已被 olga 认领", "already claimed", 409)
+    said(post(chinese, f"/tasks/{task.id}/claim"), f"任务 {task.id} 已被 olga 认领", "already claimed", 409)
 
 
 def test_already_completed(bank, chinese, sign_in):
     task = capture_task(bank)
-    tasks.claim(bank, task["id"], "olga")
-    tasks.complete(bank, task["id"], "olga", {"amount": 500, "score": 700})
+    tasks.claim(bank, task.id, "olga")
+    tasks.complete(bank, task.id, "olga", {"amount": 500, "score": 700})
     sign_in("olga")
-    said(post(chinese, f"/tasks/{task['id']}/claim"), f"任务 {task['id']} 已由 olga 完成", "already completed", 409)
+    said(post(chinese, f"/tasks/{task.id}/claim"), f"任务 {task.id} 已由 olga 完成", "already completed", 409)
 
 
 def test_releasing_someone_elses_task(bank, chinese, sign_in):
     task = capture_task(bank)
-    tasks.claim(bank, task["id"], "olga")
+    tasks.claim(bank, task.id, "olga")
     sign_in("oleg")
-    said(post(chinese, f"/tasks/{task['id']}/unclaim"), f"只有 olga 或经理可以释放任务 {task['id']}",
+    said(post(chinese, f"/tasks/{task.id}/unclaim"), f"只有 olga 或经理可以释放任务 {task.id}",
          "or a manager can release", 403)
 
 
 def test_assigning_without_the_right(bank, chinese, sign_in):
     task = capture_task(bank)
-    tasks.claim(bank, task["id"], "olga")
+    tasks.claim(bank, task.id, "olga")
     sign_in("oleg")
-    said(post(chinese, f"/tasks/{task['id']}/assign", {"to": "oleg"}),
-         f"oleg 无权指派任务 {task['id']}：只有经理、管理员或当前处理人可以指派", "may not assign", 403)
+    said(post(chinese, f"/tasks/{task.id}/assign", {"to": "oleg"}),
+         f"oleg 无权指派任务 {task.id}：只有经理、管理员或当前处理人可以指派", "may not assign", 403)
 
 
 def test_a_form_field_refused(bank, chinese, sign_in):
     task = capture_task(bank)
-    tasks.claim(bank, task["id"], "olga")
+    tasks.claim(bank, task.id, "olga")
     sign_in("olga")
-    response = post(chinese, f"/tasks/{task['id']}/complete", {"amount": "lots", "score": "0", "purpose": "boat"})
+    response = post(chinese, f"/tasks/{task.id}/complete", {"amount": "lots", "score": "0", "purpose": "boat"})
     page = said(response, 'id="amount-problem">必须是整数<', "must be a whole number", 400)
     assert 'id="purpose-problem">必须是以下之一：home、car<' in page
 
@@ -153,7 +153,7 @@ def test_a_form_field_refused(bank, chinese, sign_in):
 def test_a_task_that_is_not_for_you(bank, chinese, sign_in):
     task = capture_task(bank)
     sign_in("max")  # credit_managers; the task is for credit_officers, a group without titles (its id in words)
-    said(chinese.get(f"/tasks/{task['id']}"), f"max 无权查看任务 {task['id']}（用户组：Credit officers）",
+    said(chinese.get(f"/tasks/{task.id}"), f"max 无权查看任务 {task.id}（用户组：Credit officers）",
          "may not see task", 403)
 
 
@@ -163,20 +163,20 @@ def test_a_task_that_is_not_for_you(bank, chinese, sign_in):
 def test_a_case_that_is_not_yours(bank, chinese, sign_in):
     task = capture_task(bank)
     sign_in("max")
-    said(chinese.get(f"/cases/{task['instance_id']}"), f"案件 {task['instance_id']} 不存在", "does not exist", 404)
+    said(chinese.get(f"/cases/{task.instance_id}"), f"案件 {task.instance_id} 不存在", "does not exist", 404)
 
 
 def test_retrying_a_running_case_names_its_status_in_chinese(bank, chinese, sign_in):
     task = capture_task(bank)
     sign_in("mona")
-    response = post(chinese, f"/cases/{task['instance_id']}/retry", {"variables": ""})
-    said(response, f"案件 {task['instance_id']} 的状态是“进行中”，不是异常", "not in incident", 409)
+    response = post(chinese, f"/cases/{task.instance_id}/retry", {"variables": ""})
+    said(response, f"案件 {task.instance_id} 的状态是“进行中”，不是异常", "not in incident", 409)
 
 
 def test_a_comment_too_long(bank, chinese, sign_in):
     task = capture_task(bank)
     sign_in("olga")
-    response = post(chinese, f"/cases/{task['instance_id']}/comments", {"body": "x" * 4001})
+    response = post(chinese, f"/cases/{task.instance_id}/comments", {"body": "x" * 4001})
     said(response, "无法添加备注：body：须为 1 到 4000 个字符", "must be 1 to", 400)
 
 

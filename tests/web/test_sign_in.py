@@ -66,11 +66,11 @@ def test_a_post_without_csrf_token_is_refused_and_changes_nothing(bank, client, 
     from engine.services import instances, tasks
 
     case = instances.start(bank, "loan_review", user="olga")
-    [task] = tasks.list_tasks(bank, instance_id=case["id"])
+    [task] = tasks.list_tasks(bank, instance_id=case.id)
     sign_in("olga")
-    response = client.post(f"/tasks/{task['id']}/claim")
+    response = client.post(f"/tasks/{task.id}/claim")
     assert response.status_code == 400
-    assert tasks.list_tasks(bank, instance_id=case["id"])[0]["status"] == "open"
+    assert tasks.list_tasks(bank, instance_id=case.id)[0].status == "open"
     response = client.post("/login", data={"name": "olga", "password": PASSWORD})
     assert response.status_code == 400
 

@@ -8,6 +8,7 @@ import re
 import pytest
 
 from engine.services import deployments, instances, tasks, users
+from engine.views import iso
 from tests.web.conftest import csrf_token
 
 FORM_ORDER = ["customer_name", "amount", "wants_insurance", "first_payment", "decision", "rate_pct", "checked"]
@@ -18,13 +19,13 @@ def worded_case(bank, fixture_path):
     """A case of loan_words past its review: start-form data, a task's answers and a script's variable."""
     deployments.deploy(bank, deployments.read_sources([fixture_path("case_words.bpmn")]))
     case = instances.start(bank, "loan_words", user="olga", business_key="W-1",
-                           form_values={"customer_name": "Li Wei", "amount": "80000", "wants_insurance": "true",
+                           form={"customer_name": "Li Wei", "amount": "80000", "wants_insurance": "true",
                                         "first_payment": "2027-01-15"})
-    [review] = tasks.list_tasks(bank, instance_id=case["id"])
-    tasks.claim(bank, review["id"], "olga")
-    tasks.complete(bank, review["id"], "olga", {"decision": "approve", "rate_pct": "3.85"})
-    [sign_off] = [t for t in tasks.list_tasks(bank, instance_id=case["id"]) if t["element_id"] == "sign_off"]
-    return case["id"], sign_off["id"]
+    [review] = tasks.list_tasks(bank, instance_id=case.id)
+    tasks.claim(bank, review.id, "olga")
+    tasks.complete(bank, review.id, "olga", {"decision": "approve", "rate_pct": "3.85"})
+    [sign_off] = [t for t in tasks.list_tasks(bank, instance_id=case.id) if t.element_id == "sign_off"]
+    return case.id, sign_off.id
 
 
 def data_rows(page: str, heading_id: str) -> list[tuple[str, str, str]]:
@@ -124,11 +125,11 @@ def test_a_breach_notification_is_in_the_readers_language_and_time_zone(worded_c
     from engine.services.due_jobs import run_due_jobs
 
     case_id, task_id = worded_case
-    due = tasks.list_tasks(bank, instance_id=case_id, status="open")[0]["due_at"]
+    due = iso(tasks.list_tasks(bank, instance_id=case_id, status="open")[0].due_at)
     clock.advance(hours=5)  # past the sign-off's four hours
     run_due_jobs(bank)
     [stored] = notifications.list_for(bank, "mona")
-    assert stored["message"].endswith(" UTC") and stored["params"]["due_at"] == due  # the mail's text stays English
+    assert stored.message.endswith(" UTC") and stored.params["due_at"] == due  # the mail's text stays English
     sign_in("mona")
     if chinese:
         in_chinese(client)

@@ -19,12 +19,12 @@ def start_cases(bank, count: int) -> list[dict]:
     found = []
     for n in range(count):
         case = instances.start(bank, "loan_review", business_key=f"L-{n}", user="olga")
-        found += tasks.list_tasks(bank, instance_id=case["id"])
+        found += tasks.list_tasks(bank, instance_id=case.id)
     return found
 
 
 def set_sla(bank, task_id: int, due_at, status: str) -> None:
-    with bank.db.begin() as conn:
+    with bank.database.engine.begin() as conn:
         conn.execute(update(TASK).where(TASK.c.id == task_id).values(due_at=due_at, sla_status=status))
 
 
@@ -39,14 +39,14 @@ def section(page: str, list_name: str) -> str:
 
 def test_the_inbox_shows_my_tasks_and_my_groups_tasks_on_one_page_with_their_counts(bank, client, sign_in):
     held, *waiting = start_cases(bank, 3)
-    tasks.claim(bank, held["id"], "oleg")
+    tasks.claim(bank, held.id, "oleg")
     sign_in("oleg")
     for path in ("/tasks", "/tasks?view=mine", "/tasks?view=group"):
         page = client.get(path).get_data(as_text=True)
         assert (tally(page, "mine"), tally(page, "group")) == (1, 2), path
-        assert f'href="/tasks/{held["id"]}"' in section(page, "mine")
-        assert all(f'href="/tasks/{t["id"]}"' in section(page, "group") for t in waiting)
-        assert f'href="/tasks/{held["id"]}"' not in section(page, "group")
+        assert f'href="/tasks/{held.id}"' in section(page, "mine")
+        assert all(f'href="/tasks/{t.id}"' in section(page, "group") for t in waiting)
+        assert f'href="/tasks/{held.id}"' not in section(page, "group")
     assert "Credit officers" in section(page, "group")  # offered to the group by its display name
     assert "credit_officers" not in section(page, "group")
 
@@ -66,13 +66,13 @@ def test_an_empty_inbox_says_why_in_words_that_match_the_filter(bank, client, si
         assert words in page, query
         assert 'href="/tasks">Clear the filters</a>' in page
         assert "Well done" not in page and "SLA board" not in page  # staff have no board
-    set_sla(bank, task["id"], clock.now() - timedelta(hours=1), "breached")
+    set_sla(bank, task.id, clock.now() - timedelta(hours=1), "breached")
     page = client.get("/tasks?sla=breached").get_data(as_text=True)
     assert "You hold no breached task." in section(page, "mine")
-    assert f'href="/tasks/{task["id"]}"' in section(page, "group")
-    tasks.claim(bank, task["id"], "oleg")
+    assert f'href="/tasks/{task.id}"' in section(page, "group")
+    tasks.claim(bank, task.id, "oleg")
     page = client.get("/tasks?sla=breached").get_data(as_text=True)
-    assert f'href="/tasks/{task["id"]}"' in section(page, "mine")
+    assert f'href="/tasks/{task.id}"' in section(page, "mine")
     assert "No breached task is waiting to be claimed." in section(page, "group")
 
 
@@ -105,24 +105,24 @@ def test_an_empty_case_search_says_why_for_the_filter_and_the_role(bank, client,
 def test_the_sla_board_puts_breached_first_says_how_late_and_offers_the_candidates(bank, client, sign_in, clock):
     at_risk, late, later, held = start_cases(bank, 4)
     now = clock.now()
-    set_sla(bank, at_risk["id"], now + timedelta(hours=3), "at_risk")
-    set_sla(bank, late["id"], now - timedelta(hours=2), "breached")
-    set_sla(bank, later["id"], now - timedelta(hours=5), "breached")
-    set_sla(bank, held["id"], now - timedelta(minutes=30), "breached")
-    tasks.claim(bank, held["id"], "olga")
+    set_sla(bank, at_risk.id, now + timedelta(hours=3), "at_risk")
+    set_sla(bank, late.id, now - timedelta(hours=2), "breached")
+    set_sla(bank, later.id, now - timedelta(hours=5), "breached")
+    set_sla(bank, held.id, now - timedelta(minutes=30), "breached")
+    tasks.claim(bank, held.id, "olga")
     users.add_user(bank, "sim_credit_officers_2", PASSWORD, ["credit_officers"], simulated=True)
     users.add_user(bank, "otto", PASSWORD, ["credit_officers"])
     users.update_user(bank, "otto", None, disabled=True)
     sign_in("mona")
     page = client.get("/dashboard/sla").get_data(as_text=True)
     order = [int(n) for n in re.findall(r'<tr data-task="(\d+)"', page)]
-    assert order == [later["id"], late["id"], held["id"], at_risk["id"]]
+    assert order == [later.id, late.id, held.id, at_risk.id]
     row = {t: page[page.index(f'<tr data-task="{t}"'):].split("</tr>")[0] for t in order}
-    assert "overdue by 5 h" in row[later["id"]] and "overdue by 2 h" in row[late["id"]]
-    assert "overdue by 30 min" in row[held["id"]] and "due in 3 h" in row[at_risk["id"]]
-    options = re.findall(r'<option value="([^"]+)">([^<]+)</option>', row[late["id"]])
+    assert "overdue by 5 h" in row[later.id] and "overdue by 2 h" in row[late.id]
+    assert "overdue by 30 min" in row[held.id] and "due in 3 h" in row[at_risk.id]
+    options = re.findall(r'<option value="([^"]+)">([^<]+)</option>', row[late.id])
     assert options == [("oleg", "oleg (0 open tasks)"), ("olga", "olga (1 open task)")]
-    assert [name for name, _ in re.findall(r'<option value="([^"]+)">([^<]+)</option>', row[held["id"]])] == ["oleg"]
+    assert [name for name, _ in re.findall(r'<option value="([^"]+)">([^<]+)</option>', row[held.id])] == ["oleg"]
     assert "sim_" not in page and "otto" not in page
     assert '<option value="loan_review" >Loan review</option>' in page.replace("  ", " ")
     counts = page[page.index('id="sla-counts"'):page.index("</table>", page.index('id="sla-counts"'))]
@@ -131,21 +131,21 @@ def test_the_sla_board_puts_breached_first_says_how_late_and_offers_the_candidat
 
 def test_a_refused_reassignment_returns_to_the_board_with_its_filters_and_the_reason(bank, client, sign_in, clock):
     [task] = start_cases(bank, 1)
-    set_sla(bank, task["id"], clock.now() - timedelta(hours=1), "breached")
+    set_sla(bank, task.id, clock.now() - timedelta(hours=1), "breached")
     sign_in("mona")
     token = csrf_token(client, "/dashboard/sla")
-    response = client.post(f"/dashboard/sla/{task['id']}/assign?process=loan_review&group=credit_officers",
+    response = client.post(f"/dashboard/sla/{task.id}/assign?process=loan_review&group=credit_officers",
                            data={"to": "max", "csrf_token": token})
     assert response.status_code == 302
     assert response.location.endswith("/dashboard/sla?process=loan_review&group=credit_officers")
     page = client.get(response.location).get_data(as_text=True)
-    assert re.search(rf'class="flash error"[^>]*>Task {task["id"]} was not reassigned: [^<]*max', page)
-    assert tasks.list_tasks(bank, instance_id=task["instance_id"])[0]["assignee"] is None
-    response = client.post(f"/dashboard/sla/{task['id']}/assign?process=loan_review",
+    assert re.search(rf'class="flash error"[^>]*>Task {task.id} was not reassigned: [^<]*max', page)
+    assert tasks.list_tasks(bank, instance_id=task.instance_id)[0].assignee is None
+    response = client.post(f"/dashboard/sla/{task.id}/assign?process=loan_review",
                            data={"to": "oleg", "csrf_token": token})
     assert response.location.endswith("/dashboard/sla?process=loan_review")
     page = client.get(response.location).get_data(as_text=True)
-    assert f"“{task['name']}” (case {task['instance_id']}) is now with oleg." in page
+    assert f"“{task.name}” (case {task.instance_id}) is now with oleg." in page
 
 
 def test_adding_a_user_has_its_own_page_with_problems_beside_the_fields_and_the_input_kept(bank, client, sign_in):
@@ -184,7 +184,7 @@ def test_groups_are_chosen_on_the_user_pages_and_added_with_their_names(bank, cl
     assert 'value="credit_officers" checked' in page and 'value="credit_managers" checked' not in page
     client.post("/admin/users/olga", data={"groups": ["credit_officers", "credit_managers"], "roles": ["staff"],
                                            "csrf_token": csrf_token(client, "/admin")})
-    assert users.get_user(bank, "olga")["groups"] == ["credit_managers", "credit_officers"]
+    assert users.get_user(bank, "olga").groups == ("credit_managers", "credit_officers")
     response = client.post("/admin/groups", data={"name": "bad name!", "title": "Tellers", "title_zh": "柜员",
                                                   "csrf_token": csrf_token(client, "/admin")})
     page = response.get_data(as_text=True)
@@ -201,15 +201,15 @@ def test_groups_are_chosen_on_the_user_pages_and_added_with_their_names(bank, cl
 def test_simulated_staff_are_in_no_list_of_people_and_cannot_sign_in(bank, client, sign_in):
     [task] = start_cases(bank, 1)
     users.add_user(bank, "sim_credit_officers_3", PASSWORD, ["credit_officers"], simulated=True)
-    assert "sim_credit_officers_3" not in {u["name"] for u in users.list_users(bank)}
-    assert "sim_credit_officers_3" in {u["name"] for u in users.list_users(bank, include_simulated=True)}
+    assert "sim_credit_officers_3" not in {u.name for u in users.list_users(bank)}
+    assert "sim_credit_officers_3" in {u.name for u in users.list_users(bank, include_simulated=True)}
     assert users.authenticate(bank, "sim_credit_officers_3", PASSWORD) is None
     sign_in("ada")
     page = client.get("/admin").get_data(as_text=True)
     assert "sim_credit_officers_3" not in page and "1 simulated person worked the demo history" in page
     members = re.search(r"<code>credit_officers</code>.*?<td>(\d+)</td></tr>", page).group(1)
     assert members == "2"  # olga and oleg
-    assert "sim_credit_officers_3" not in client.get(f"/tasks/{task['id']}").get_data(as_text=True)
+    assert "sim_credit_officers_3" not in client.get(f"/tasks/{task.id}").get_data(as_text=True)
 
 
 def test_the_designer_says_which_version_new_cases_start_and_what_each_action_changes(bank, client, sign_in):
@@ -225,7 +225,7 @@ def test_the_designer_says_which_version_new_cases_start_and_what_each_action_ch
     assert "Deactivate: v1 can no longer be started" in page and "new cases still start on v2" in page
     client.post("/designer/definitions/loan_review/2/active", data={"csrf_token": csrf_token(client, "/designer")})
     case = instances.start(bank, "loan_review", user="olga")
-    assert case["version"] == 1  # the page said so
+    assert case.version == 1  # the page said so
     page = client.get("/designer/definitions/loan_review?version=2").get_data(as_text=True)
     assert "New cases start on v1, the newest active version." in page
     assert "Activate: v2 can be started again" not in page
@@ -240,11 +240,11 @@ def test_the_designer_says_which_version_new_cases_start_and_what_each_action_ch
 
 def test_the_task_page_offers_a_hand_over_only_to_someone_else(bank, client, sign_in):
     [task] = start_cases(bank, 1)
-    tasks.claim(bank, task["id"], "olga")
+    tasks.claim(bank, task.id, "olga")
     sign_in("olga")
-    page = client.get(f"/tasks/{task['id']}").get_data(as_text=True)
+    page = client.get(f"/tasks/{task.id}").get_data(as_text=True)
     options = re.findall(r"<option>([^<]+)</option>", page[page.index('id="assign-to"'):])
     assert "oleg" in options and "olga" not in options  # the holder is not offered her own task
     users.update_user(bank, "oleg", "ada", disabled=True)
-    page = client.get(f"/tasks/{task['id']}").get_data(as_text=True)
+    page = client.get(f"/tasks/{task.id}").get_data(as_text=True)
     assert 'id="assign-to"' not in page  # nobody else may take it: no form that could only hand it to herself

@@ -33,10 +33,10 @@ def loans(ctx, clock):
 
 def loan(ctx, documents_complete=True) -> int:
     case = instances.start(ctx, "loan_application", business_key="LOAN-1", user="olga")
-    work(ctx, case["id"], "loan_intake", "olga", INTAKE)
-    work(ctx, case["id"], "document_check", "olga",
+    work(ctx, case.id, "loan_intake", "olga", INTAKE)
+    work(ctx, case.id, "document_check", "olga",
          {"documents_complete": documents_complete, "missing_documents": "" if documents_complete else "payslips"})
-    return case["id"]
+    return case.id
 
 
 def text_of(html: str) -> str:
@@ -59,7 +59,7 @@ def test_a_case_at_the_credit_bureau_says_it_waits_for_the_service(loans, client
     from engine.services import external_tasks
 
     [job] = external_tasks.fetch_and_lock(loans, "bureau-worker", ["credit_bureau_report"])
-    external_tasks.fail_job(loans, job["id"], "bureau-worker", "bureau <down>", retries=2)
+    external_tasks.fail_job(loans, job.id, "bureau-worker", "bureau <down>", retries=2)
     html = client.get(f"/cases/{case_id}").get_data(as_text=True)
     assert "bureau &lt;down&gt;" in html and "bureau <down>" not in html
     section = waiting_section(html)
@@ -93,7 +93,7 @@ def test_the_customer_task_shows_its_timer_in_the_users_time_zone_and_language(l
 def test_a_case_waiting_only_for_people_names_them(bank, client, sign_in):
     case = instances.start(bank, "loan_review", business_key="L-1", user="olga")
     sign_in("olga")
-    page = client.get(f"/cases/{case['id']}").get_data(as_text=True)
+    page = client.get(f"/cases/{case.id}").get_data(as_text=True)
     assert [text_of(line).strip() for line in re.findall(r'<li data-wait="person"[^>]*>(.*?)</li>', page, re.S)] == [
         "“Capture application” waits to be claimed by Credit officers"]
     assert 'data-wait="timer"' not in page and 'data-wait="service"' not in page
@@ -120,7 +120,7 @@ def test_managers_and_admins_see_when_no_worker_runs_staff_never(loans, client, 
     worker.run_pass(loans, "w", interval=2)
     assert WARNING not in client.get("/tasks").get_data(as_text=True)
     [underwrite] = tasks.list_tasks(loans, user="uwe")
-    assert underwrite["element_id"] == "underwriter_review"
+    assert underwrite.element_id == "underwriter_review"
 
 
 def test_the_warning_in_chinese(loans, client, sign_in):

@@ -11,7 +11,7 @@ query string or form is read with `whole_number`/`int_arg`, which answer 400 wit
 from __future__ import annotations
 
 import re
-from typing import Any, Callable
+from typing import Any, Callable, Mapping
 
 from flask import abort, current_app, redirect, render_template, request
 from flask_babel import gettext as _
@@ -19,7 +19,9 @@ from flask_login import current_user
 from werkzeug.routing import IntegerConverter, ValidationError
 
 from engine.errors import Conflict, InvalidData, PermissionDenied
+from engine.records.instances import CaseSummary
 from engine.services.context import EngineContext
+from engine.services.instances import StartForm
 from engine.services.limits import MAX_INTEGER, MIN_INTEGER
 from webui.errors import status_of
 from webui.messages import say
@@ -71,33 +73,20 @@ def int_arg(name: str, default: int | None = None, low: int = MIN_INTEGER, high:
 
 
 def page_number() -> int:
-    return int_arg("page", 1, low=1)
+    return int_arg("page", 1, low=1) or 1
 
 
-def form_values(fields: list[dict]) -> dict[str, str]:
-    """The submitted values of a task or start form, by field id, as the user typed them."""
-    values = {}
-    for field in fields:
-        if field.get("readonly"):
-            continue
-        raw = request.form.get(field["id"], "")
-        if field["type"] == "boolean" and not raw:
-            continue  # neither yes nor no chosen: the form says whether that is allowed
-        values[field["id"]] = raw
-    return values
-
-
-def start_page(process: dict[str, Any], begin: Callable[[str | None, dict[str, str]], dict[str, Any]],
-               after: Callable[[dict[str, Any]], str], values: dict[str, str] | None = None) -> Any:
+def start_page(process: StartForm, begin: Callable[[str | None, Mapping[str, str]], CaseSummary],
+               after: Callable[[CaseSummary], str], values: Mapping[str, str] | None = None) -> Any:
     """A process's start form (cases/start.html: a business key and the start event's fields). On POST,
-    `begin(business_key, form values)` starts the case and the user goes where `after(case)` says; a
+    `begin(business_key, submitted form)` starts the case and the user goes where `after(case)` says; a
     refused value is shown beside its field with what was typed kept. `values` fills the form first."""
-    values, problems, message, status = dict(values or {}), {}, None, 200
+    shown, problems, message, status = dict(values or {}), {}, None, 200
     if request.method == "POST":
-        values = form_values(process["form"])
+        shown = request.form.to_dict()
         business_key = request.form.get("business_key", "").strip() or None
         try:
-            case = begin(business_key, values)
+            case = begin(business_key, request.form)
         except InvalidData as exc:
             problems = {p.field: p.message for p in exc.field_problems}
             message, status = _("Some fields need your attention."), status_of(exc)
@@ -105,6 +94,6 @@ def start_page(process: dict[str, Any], begin: Callable[[str | None, dict[str, s
             message, status = say(exc), status_of(exc)
         else:
             return redirect(after(case))
-        values["business_key"] = business_key or ""
-    return render_template("cases/start.html", process=process, values=values, problems=problems,
+        shown["business_key"] = business_key or ""
+    return render_template("cases/start.html", process=process, values=shown, problems=problems,
                            message=message), status

@@ -1,19 +1,26 @@
 """Administration: users (create, disable, reset password, roles, groups) and groups. Admins only."""
 from __future__ import annotations
 
+from typing import Any
+
 from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_login import current_user
 
 from engine.errors import Conflict, InvalidData
+from engine.policy.roles import Role
+from engine.records.users import UserRecord
 from engine.services import users
 from webui.blueprints import engine, me
+from webui.errors import status_of
 from webui.messages import say
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
 
-def _page(problems: dict | None = None, values: dict | None = None, status: int = 200):
+def _page(problems: dict[str, str] | None = None, values: dict[str, Any] | None = None,
+          status: int = 200) -> ResponseReturnValue:
     return render_template("admin/index.html", admin=users.administration(engine(), me()), problems=problems or {},
                            values=values or {}), status
 
@@ -24,61 +31,65 @@ def _groups() -> list[str]:
 
 
 @bp.get("")
-def index():
+def index() -> ResponseReturnValue:
     return _page()
 
 
-def _new_user_page(problems: dict | None = None, values: dict | None = None, status: int = 200):
+def _new_user_page(problems: dict[str, str] | None = None, values: dict[str, Any] | None = None,
+                   status: int = 200) -> ResponseReturnValue:
     return render_template("admin/new_user.html", admin=users.administration(engine(), me()),
-                           problems=problems or {}, values=values or {"roles": ["staff"], "groups": []}), status
+                           problems=problems or {}, values=values or {"roles": [Role.STAFF], "groups": []}), status
 
 
 @bp.get("/users/new")
-def new_user():
+def new_user() -> ResponseReturnValue:
     return _new_user_page()
 
 
 @bp.post("/users")
-def add_user():
+def add_user() -> ResponseReturnValue:
     """Add the user and go back to the list; a refusal shows the form again, each problem beside its
     field, with what was typed kept (but the password)."""
-    values = {"name": request.form.get("name", "").strip(), "email": request.form.get("email", "").strip(),
-              "groups": _groups(), "roles": request.form.getlist("roles")}
+    name, email = request.form.get("name", "").strip(), request.form.get("email", "").strip()
+    groups, roles = _groups(), request.form.getlist("roles")
+    values = {"name": name, "email": email, "groups": groups, "roles": roles}
     try:
-        users.add_user(engine(), values["name"], request.form.get("password", ""), values["groups"],
-                       values["roles"], values["email"] or None, user=me())
+        users.add_user(engine(), name, request.form.get("password", ""), groups, roles, email or None, user=me())
     except InvalidData as exc:
-        return _new_user_page({p.field: p.message for p in exc.field_problems}, values, 400)
+        return _new_user_page({p.field: p.message for p in exc.field_problems}, values, status_of(exc))
     except Conflict as exc:
-        return _new_user_page({"name": say(exc)}, values, 409)
-    flash(_("User %(name)s added.", name=values["name"]), "success")
+        return _new_user_page({"name": say(exc)}, values, status_of(exc))
+    flash(_("User %(name)s added.", name=name), "success")
     return redirect(url_for("admin.index"))
 
 
 @bp.route("/users/<name>", methods=["GET", "POST"])
-def edit_user(name: str):
+def edit_user(name: str) -> ResponseReturnValue:
     """The user's form; a refused change shows it again with each problem beside its field and what was
     chosen kept (but the password)."""
     found = users.get_user(engine(), name)
-    values, problems = found, {}
+    values: UserRecord | dict[str, Any] = found
+    problems: dict[str, str] = {}
+    status = 200
     if request.method == "POST":
-        values = {"email": request.form.get("email", "").strip(), "groups": _groups(),
-                  "roles": request.form.getlist("roles"), "disabled": request.form.get("disabled") == "on"}
+        email, groups, roles = request.form.get("email", "").strip(), _groups(), request.form.getlist("roles")
+        disabled = request.form.get("disabled") == "on"
+        values = {"email": email, "groups": groups, "roles": roles, "disabled": disabled}
         password = request.form.get("password", "")
         try:
-            users.update_user(engine(), name, me(), roles=values["roles"], groups=values["groups"],
-                              disabled=values["disabled"], email=values["email"], password=password or None,
-                              from_session=current_user.get_id())
+            users.update_user(engine(), name, me(), roles=roles, groups=groups, disabled=disabled, email=email,
+                              password=password or None, from_session=current_user.get_id())
         except InvalidData as exc:
-            problems = {p.field: p.message for p in exc.field_problems}
+            problems, status = {p.field: p.message for p in exc.field_problems}, status_of(exc)
         else:
             flash(_("User %(name)s saved.", name=name), "success")
             return redirect(url_for("admin.edit_user", name=name))
     return render_template("admin/user.html", user=found, values=values, admin=users.administration(engine(), me()),
-                           problems=problems), 400 if problems else 200
+                           problems=problems), status
 
 
-def _new_group_page(problems: dict | None = None, values: dict | None = None, status: int = 200):
+def _new_group_page(problems: dict[str, str] | None = None, values: dict[str, str] | None = None,
+                    status: int = 200) -> ResponseReturnValue:
     users.administration(engine(), me())  # admins only, like every page here
     return render_template("admin/new_group.html", problems=problems or {}, values=values or {},
                            back=_back()), status
@@ -91,12 +102,12 @@ def _back() -> str | None:
 
 
 @bp.get("/groups/new")
-def new_group():
+def new_group() -> ResponseReturnValue:
     return _new_group_page()
 
 
 @bp.post("/groups")
-def add_group():
+def add_group() -> ResponseReturnValue:
     """Add a group with its display names; a refusal shows the form again, each problem beside its field."""
     values = {"group": request.form.get("name", ""), "title": request.form.get("title", ""),
               "title_zh": request.form.get("title_zh", "")}
@@ -104,8 +115,8 @@ def add_group():
         users.add_group(engine(), values["group"], user=me(), title=values["title"], title_zh=values["title_zh"])
     except InvalidData as exc:
         problems = {"group" if p.field == "name" else p.field: p.message for p in exc.field_problems}
-        return _new_group_page(problems, values, 400)
+        return _new_group_page(problems, values, status_of(exc))
     except Conflict as exc:
-        return _new_group_page({"group": say(exc)}, values, 409)
+        return _new_group_page({"group": say(exc)}, values, status_of(exc))
     flash(_("Group %(name)s added.", name=values["group"].strip()), "success")
     return redirect(url_for("admin.new_user") if _back() else url_for("admin.index", _anchor="groups"))

@@ -4,6 +4,7 @@ from __future__ import annotations
 from urllib.parse import urlsplit
 
 from flask import Blueprint, flash, redirect, render_template, request, session, url_for
+from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_user, logout_user
@@ -14,6 +15,7 @@ from wtforms.validators import DataRequired, Length
 from engine.errors import InvalidData, PermissionDenied
 from engine.services import users
 from webui.blueprints import engine, me
+from webui.errors import status_of
 from webui.i18n import LANGUAGES
 from webui.sign_in import SignedInUser
 
@@ -34,7 +36,7 @@ def _safe_next(target: str | None) -> str:
 
 
 @bp.route("/login", methods=["GET", "POST"])
-def login():
+def login() -> ResponseReturnValue:
     if current_user.is_authenticated:
         return redirect(url_for("tasks.inbox"))
     form = SignInForm()
@@ -50,14 +52,14 @@ def login():
             else:
                 session.clear()
                 session.permanent = True
-                login_user(SignedInUser.from_view(signed_in["user"], signed_in["session"]))
+                login_user(SignedInUser.signed_in(signed_in.user, signed_in.token))
                 return redirect(_safe_next(request.args.get("next")))
-    status = 401 if error else 200
+    status = 401 if error else 200  # a refused sign-in, the lock-out too, is 401: the page says why
     return render_template("auth/login.html", form=form, error=error), status
 
 
 @bp.post("/logout")
-def logout():
+def logout() -> ResponseReturnValue:
     """End this session on the server too, so a copy of the cookie stops working."""
     users.sign_out(engine(), current_user.get_id())
     logout_user()
@@ -67,7 +69,7 @@ def logout():
 
 
 @bp.post("/profile/sign-out-everywhere")
-def sign_out_everywhere():
+def sign_out_everywhere() -> ResponseReturnValue:
     users.sign_out_everywhere(engine(), me())
     logout_user()
     session.clear()
@@ -76,7 +78,7 @@ def sign_out_everywhere():
 
 
 @bp.post("/language")
-def language():
+def language() -> ResponseReturnValue:
     chosen = request.form.get("locale")
     if chosen in LANGUAGES:
         session["locale"] = chosen
@@ -91,16 +93,18 @@ class ProfileForm(FlaskForm):
 
 
 @bp.route("/profile", methods=["GET", "POST"])
-def profile():
+def profile() -> ResponseReturnValue:
     form = ProfileForm(data={"locale": current_user.locale or "", "timezone": current_user.timezone or ""})
-    problems = {}
+    problems: dict[str, str] = {}
+    status = 200
     if form.validate_on_submit():
         try:
             users.set_profile(engine(), me(), form.locale.data or None, (form.timezone.data or "").strip() or None)
         except InvalidData as exc:
             problems = {p.field: p.message for p in exc.field_problems}  # said through the `say` filter
+            status = status_of(exc)
         else:
             session.pop("locale", None)
             flash(_("Your profile is saved."), "success")
             return redirect(url_for("auth.profile"))
-    return render_template("auth/profile.html", form=form, problems=problems), 400 if problems else 200
+    return render_template("auth/profile.html", form=form, problems=problems), status

@@ -9,6 +9,7 @@ from flask import Blueprint, Response, flash, redirect, render_template, request
 from flask_babel import gettext as _
 
 from engine.errors import Conflict, InvalidData, NotFound, PermissionDenied
+from engine.records.dashboard import DayFlow, HistogramBar, ProcessPage, WeekPoint
 from engine.services import dashboard, tasks, users
 from webui.blueprints import engine, int_arg, me
 from webui.formatting import local_time
@@ -79,14 +80,14 @@ def _csv(text: str, name: str) -> Response:
 
 
 @bp.get("/dashboard")
-def index():
+def index() -> str:
     chosen = window()
     found = dashboard.overview(engine(), me(), since=chosen["since"], until=chosen["until"], version=_version())
     return render_template("dashboard/index.html", found=found, chosen=chosen, windows=WINDOWS, query=_query)
 
 
 @bp.get("/dashboard/processes.csv")
-def index_csv():
+def index_csv() -> Response:
     chosen = window()
     return _csv(dashboard.overview_csv(engine(), me(), since=chosen["since"], until=chosen["until"],
                                        version=_version()), "processes.csv")
@@ -99,13 +100,13 @@ def _filters() -> dict[str, Any]:
 
 
 @bp.get("/dashboard/<key>")
-def process(key: str):
+def process(key: str) -> str:
     chosen = window()
     element = request.args.get("element") or None
     page = dashboard.process_page(engine(), me(), key, element=element, **_filters())
     measure = request.args.get("measure")
     measure = measure if measure in dashboard.MEASURES else "share"
-    return render_template("dashboard/process.html", page=page, doc=page["metrics"], chosen=chosen,
+    return render_template("dashboard/process.html", page=page, doc=page.metrics, chosen=chosen,
                            windows=WINDOWS, query=_query, measure=measure, measures=dashboard.MEASURES,
                            charts=charts(page), figures=diagram_figures(page), verdict_word=verdict_word,
                            measure_names=measure_names(), histogram_rows=histogram_rows, trend_rows=trend_rows,
@@ -113,13 +114,13 @@ def process(key: str):
 
 
 @bp.get("/dashboard/<key>/diagram.bpmn")
-def diagram(key: str):
+def diagram(key: str) -> Response:
     return Response(dashboard.diagram(engine(), me(), key, _version()), mimetype="application/octet-stream",
                     headers={"Content-Disposition": "attachment"})
 
 
 @bp.get("/dashboard/<key>/<table>.csv")
-def process_csv(key: str, table: str):
+def process_csv(key: str, table: str) -> Response:
     element = request.args.get("element") or None
     if table == "slowest" and element is None:
         raise NotFound(_("Choose an activity first."))
@@ -128,7 +129,7 @@ def process_csv(key: str, table: str):
 
 
 @bp.get("/dashboard/<key>/log.xes")
-def process_xes(key: str):
+def process_xes(key: str) -> Response:
     text = dashboard.process_xes(engine(), me(), key, since=window()["since"])
     return Response(text, mimetype="application/xml",
                     headers={"Content-Disposition": f'attachment; filename="{key}.xes"'})
@@ -139,17 +140,17 @@ def _board_filters() -> dict[str, Any]:
 
 
 @bp.get("/dashboard/sla")
-def sla_page():
+def sla_page() -> str:
     board = dashboard.sla_board(engine(), me(), **_board_filters())
     return render_template("dashboard/sla.html", board=board, groups=users.list_groups(engine()))
 
 
-def _board_filters_query() -> dict[str, str]:
+def _board_filters_query() -> dict[str, Any]:
     return {k: v for k, v in request.args.items() if k in ("process", "group") and v}
 
 
 @bp.get("/dashboard/sla.csv")
-def sla_csv():
+def sla_csv() -> Response:
     return _csv(dashboard.sla_csv(engine(), me(), **_board_filters()), "sla.csv")
 
 
@@ -157,15 +158,14 @@ def sla_csv():
 def reassign(task_id: int):
     """Hand the task to the chosen candidate; either way back to the board with its filters, saying
     what happened (a refusal in the engine's words, in the user's language)."""
-    dashboard.check_access(engine(), me())
     to = request.form.get("to", "").strip()
     try:
         task = tasks.assign(engine(), task_id, me(), to)
     except (InvalidData, Conflict, PermissionDenied, NotFound) as exc:
         flash(_("Task %(id)s was not reassigned: %(reason)s", id=task_id, reason=say(exc)), "error")
     else:
-        flash(_("“%(task)s” (case %(case)s) is now with %(name)s.", task=model_text(task["name"]),
-                case=task["instance_id"], name=to), "success")
+        flash(_("“%(task)s” (case %(case)s) is now with %(name)s.", task=model_text(task.name),
+                case=task.instance_id, name=to), "success")
     return redirect(url_for("dashboard.sla_page", **_board_filters_query()))
 
 
@@ -198,46 +198,46 @@ def _hours(seconds: float | None) -> float | None:
     return None if seconds is None else round(seconds / 3600, 2)
 
 
-def charts(page: dict[str, Any]) -> dict[str, dict[str, Any]]:
+def charts(page: ProcessPage) -> dict[str, dict[str, Any]]:
     """What dashboard.js draws with chart.js: one spec per chart (the tables beside them say the same)."""
     return {
-        "histogram": {"type": "bar", "labels": [f"{duration(b['from_seconds'])}–{duration(b['to_seconds'])}"
-                                                for b in page["histogram"]],
-                      "datasets": [{"label": _("Cases"), "data": [b["count"] for b in page["histogram"]]}],
+        "histogram": {"type": "bar", "labels": [f"{duration(b.from_seconds)}–{duration(b.to_seconds)}"
+                                                for b in page.histogram],
+                      "datasets": [{"label": _("Cases"), "data": [b.count for b in page.histogram]}],
                       "y": _("Cases")},
-        "trend": {"type": "line", "labels": [w["week"] for w in page["trend"]],
-                  "datasets": [{"label": _("Median (hours)"), "data": [_hours(w["median"]) for w in page["trend"]]},
-                               {"label": _("p90 (hours)"), "data": [_hours(w["p90"]) for w in page["trend"]]}],
+        "trend": {"type": "line", "labels": [w.week for w in page.trend],
+                  "datasets": [{"label": _("Median (hours)"), "data": [_hours(w.median) for w in page.trend]},
+                               {"label": _("p90 (hours)"), "data": [_hours(w.p90) for w in page.trend]}],
                   "y": _("Hours")},
-        "flow": {"type": "bar", "labels": [d["day"] for d in page["flow"]],
-                 "datasets": [{"label": _("Arrivals"), "data": [d["arrivals"] for d in page["flow"]]},
-                              {"label": _("Completions"), "data": [d["completions"] for d in page["flow"]]}],
+        "flow": {"type": "bar", "labels": [d.day for d in page.flow],
+                 "datasets": [{"label": _("Arrivals"), "data": [d.arrivals for d in page.flow]},
+                              {"label": _("Completions"), "data": [d.completions for d in page.flow]}],
                  "y": _("Cases")},
-        "groups": {"type": "bar", "labels": [group_name(g["group"]) for g in page["groups"]],
-                   "datasets": [{"label": _("Open tasks"), "data": [g["backlog"] for g in page["groups"]]}],
+        "groups": {"type": "bar", "labels": [group_name(g.group) for g in page.groups],
+                   "datasets": [{"label": _("Open tasks"), "data": [g.backlog for g in page.groups]}],
                    "y": _("Open tasks"), "horizontal": True},
     }
 
 
-def diagram_figures(page: dict[str, Any]) -> dict[str, Any]:
+def diagram_figures(page: ProcessPage) -> dict[str, Any]:
     """Per drawn activity: its name, heat per measure, whether the customer does it and the figures
     shown for it (a customer's step has no wait or work figures: nobody at the bank waits on it)."""
-    activities = {a["element_id"]: a for a in page["metrics"]["activities"]}
+    activities = {a["element_id"]: a for a in page.metrics["activities"]}
     result = {}
-    for element_id, measures in page["heat"].items():
+    for element_id, measures in page.heat.items():
         a = activities[element_id]
         by_customer = a["verdict"] == "customer"
         staff = [] if by_customer else [[_("Wait share"), percent(a["wait_share"])],
                                         [_("Median wait"), duration(a["wait"]["median"])],
                                         [_("Median work"), duration(a["work"]["median"])]]
         result[element_id] = {
-            "name": model_text(a["name"]), "heat": {m: v["heat"] for m, v in measures.items()}, "customer": by_customer,
+            "name": model_text(a["name"]), "heat": {m: v.heat for m, v in measures.items()}, "customer": by_customer,
             "figures": [[_("Median duration"), duration(a["duration"]["median"])],
                         [_("Share of cycle time"), percent(a["share"])],
                         *staff,
                         [_("Open"), str(a["open"])],
                         [_("Verdict"), verdict_word(a["verdict"])]],
-            "values": {m: v["value"] for m, v in measures.items()},
+            "values": {m: v.value for m, v in measures.items()},
         }
     return result
 
@@ -248,16 +248,16 @@ def verdict_word(verdict: str) -> str:
             "customer": _("done by the customer")}.get(verdict, verdict)
 
 
-def histogram_rows(bins: list[dict[str, Any]]) -> list[list[Any]]:
-    return [[duration(b["from_seconds"]), duration(b["to_seconds"]), b["count"]] for b in bins]
+def histogram_rows(bins: tuple[HistogramBar, ...]) -> list[list[Any]]:
+    return [[duration(b.from_seconds), duration(b.to_seconds), b.count] for b in bins]
 
 
-def trend_rows(weeks: list[dict[str, Any]]) -> list[list[Any]]:
-    return [[w["week"], w["count"], duration(w["median"]), duration(w["p90"])] for w in weeks]
+def trend_rows(weeks: tuple[WeekPoint, ...]) -> list[list[Any]]:
+    return [[w.week, w.count, duration(w.median), duration(w.p90)] for w in weeks]
 
 
-def flow_rows(days: list[dict[str, Any]]) -> list[list[Any]]:
-    return [[d["day"], d["arrivals"], d["completions"]] for d in days]
+def flow_rows(days: tuple[DayFlow, ...]) -> list[list[Any]]:
+    return [[d.day, d.arrivals, d.completions] for d in days]
 
 
 def group_rows(groups: list[dict[str, Any]]) -> list[list[Any]]:

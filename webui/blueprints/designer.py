@@ -2,49 +2,58 @@
 test case of a version through its start form."""
 from __future__ import annotations
 
+from typing import Mapping
+
 from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from werkzeug.utils import secure_filename
 
 from engine.errors import DeployError
+from engine.records.instances import CaseSummary
 from engine.services import deployments, instances
-from engine.views import deploy_problem_view
+from engine.views import definition_detail_view, deploy_problem_view, deployment_view, process_versions_view
 from webui.blueprints import engine, int_arg, me, start_page
+from webui.errors import status_of
 from webui.labels import label
 
 bp = Blueprint("designer", __name__, url_prefix="/designer")
 MAX_FILES = 50
 
 
+def _overview() -> list[dict[str, object]]:
+    """Every process with its versions (refuses those who may not see the workspace)."""
+    return [process_versions_view(p) for p in deployments.designer_overview(engine(), me())]
+
+
 @bp.get("")
-def index():
-    return render_template("designer/index.html", processes=deployments.designer_overview(engine(), me()),
-                           problems=[], warnings=[], deployed=None)
+def index() -> ResponseReturnValue:
+    return render_template("designer/index.html", processes=_overview(), problems=[], warnings=[], deployed=None)
 
 
 @bp.post("/upload")
-def upload():
-    processes = deployments.designer_overview(engine(), me())  # refuses those who may not see the workspace
+def upload() -> ResponseReturnValue:
+    processes = _overview()
     files = [f for f in request.files.getlist("files") if f.filename][:MAX_FILES]
-    problems, deployed = [], None
     if not files:
-        problems = [{"file": "", "element": None, "line": None, "message": _("Choose one or more .bpmn or .dmn files.")}]
-    else:
-        try:
-            deployed = deployments.deploy_uploads(engine(), [(f.filename, f.read()) for f in files], user=me())
-        except DeployError as exc:
-            problems = [deploy_problem_view(p) for p in exc.deploy_problems]
-        else:
-            flash(_("Deployed: %(what)s", what=", ".join(f"{d['key']} v{d['version']} ({label(d['status'])})"
-                                                         for d in deployed["definitions"]) or _("nothing new")),
-                  "success")
-            if not deployed["warnings"]:
-                return redirect(url_for("designer.index"))
-            # Shown once, with the upload: the warnings are about the files just deployed.
-            return render_template("designer/index.html", processes=deployments.designer_overview(engine(), me()),
-                                   problems=[], warnings=deployed["warnings"], deployed=deployed)
-    return render_template("designer/index.html", processes=processes, problems=problems, warnings=[],
-                           deployed=deployed, uploaded=[f.filename for f in files]), 400
+        problems = [{"file": "", "element": None, "line": None,
+                     "message": _("Choose one or more .bpmn or .dmn files.")}]
+        return render_template("designer/index.html", processes=processes, problems=problems, warnings=[],
+                               deployed=None, uploaded=[]), 400
+    try:
+        deployed = deployments.deploy_uploads(engine(), [(f.filename or "", f.read()) for f in files], user=me())
+    except DeployError as exc:
+        return render_template("designer/index.html", processes=processes,
+                               problems=[deploy_problem_view(p) for p in exc.deploy_problems], warnings=[],
+                               deployed=None, uploaded=[f.filename for f in files]), status_of(exc)
+    flash(_("Deployed: %(what)s", what=", ".join(f"{d.key} v{d.version} ({label(d.status)})"
+                                                 for d in deployed.definitions) or _("nothing new")), "success")
+    if not deployed.warnings:
+        return redirect(url_for("designer.index"))
+    # Shown once, with the upload: the warnings are about the files just deployed.
+    shown = deployment_view(deployed)
+    return render_template("designer/index.html", processes=_overview(), problems=[], warnings=shown["warnings"],
+                           deployed=shown)
 
 
 def _version() -> int | None:
@@ -52,26 +61,28 @@ def _version() -> int | None:
 
 
 @bp.get("/definitions/<key>")
-def definition(key: str):
+def definition(key: str) -> ResponseReturnValue:
     return render_template("designer/definition.html",
-                           definition=deployments.definition_detail(engine(), key, _version(), me()))
+                           definition=definition_detail_view(deployments.definition_detail(engine(), key, _version(),
+                                                                                           me())))
 
 
 @bp.get("/definitions/<key>/diagram.bpmn")
-def diagram(key: str):
+def diagram(key: str) -> ResponseReturnValue:
     _name, content = deployments.definition_source(engine(), key, _version(), me())
     return Response(content, mimetype="application/octet-stream", headers={"Content-Disposition": "attachment"})
 
 
 @bp.get("/definitions/<key>/source")
-def source(key: str):
+def source(key: str) -> ResponseReturnValue:
     name, content = deployments.definition_source(engine(), key, _version(), me())
+    filename = secure_filename(name) or "process.bpmn"
     return Response(content, mimetype="application/octet-stream",
-                    headers={"Content-Disposition": f"attachment; filename=\"{secure_filename(name) or 'process.bpmn'}\""})
+                    headers={"Content-Disposition": f"attachment; filename=\"{filename}\""})
 
 
 @bp.post("/definitions/<key>/<int:version>/active")
-def set_active(key: str, version: int):
+def set_active(key: str, version: int) -> ResponseReturnValue:
     active = request.form.get("active") == "on"
     deployments.set_active(engine(), key, version, active, me())
     flash(_("%(key)s v%(version)s is now %(state)s.", key=key, version=version,
@@ -80,16 +91,15 @@ def set_active(key: str, version: int):
 
 
 @bp.route("/definitions/<key>/<int:version>/test-case", methods=["GET", "POST"])
-def test_case(key: str, version: int):
+def test_case(key: str, version: int) -> ResponseReturnValue:
     """A test case of the version the page shows, through its start form (designers and admins)."""
     process = instances.form_for_test_case(engine(), key, version, me())
 
-    def begin(business_key: str | None, values: dict[str, str]) -> dict:
-        return instances.start_test_case(engine(), key, version, me(), business_key=business_key,
-                                         form_values=values)
+    def begin(business_key: str | None, form: Mapping[str, str]) -> CaseSummary:
+        return instances.start_test_case(engine(), key, version, me(), business_key=business_key, form=form)
 
-    def after(case: dict) -> str:
-        flash(_("Test case %(id)s started.", id=case["id"]), "success")
-        return url_for("cases.show", instance_id=case["id"])
+    def after(case: CaseSummary) -> str:
+        flash(_("Test case %(id)s started.", id=case.id), "success")
+        return url_for("cases.show", instance_id=case.id)
 
-    return start_page(process, begin, after, values={"business_key": process["business_key"]})
+    return start_page(process, begin, after, values={"business_key": process.business_key})

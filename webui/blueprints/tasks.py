@@ -1,12 +1,15 @@
 """The staff inbox and the task page: claim, unclaim, assign and complete through the task's form."""
 from __future__ import annotations
 
+from typing import Mapping
+
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
 from engine.errors import Conflict, InvalidData, PermissionDenied
 from engine.services import deployments, tasks
-from webui.blueprints import engine, form_values, int_arg, me, page_number
+from engine.statuses import SLA_STATUSES
+from webui.blueprints import engine, int_arg, me, page_number
 from webui.errors import status_of
 from webui.labels import label
 from webui.messages import say
@@ -26,7 +29,7 @@ def inbox():
     view = request.args.get("view", "mine")
     view = view if view in tasks.INBOX_VIEWS else "mine"
     sla = request.args.get("sla") or None
-    sla = sla if sla in tasks.SLA_STATUSES else None
+    sla = sla if sla in SLA_STATUSES else None
     process = request.args.get("process") or None
     priority = int_arg("priority")
     found = tasks.inbox(engine(), me(), view, process=process, priority=priority, sla_status=sla,
@@ -43,8 +46,9 @@ def _filter_kind(sla: str | None, process: str | None, priority: int | None) -> 
     return sla
 
 
-def _task_page(task_id: int, values: dict | None = None, problems: dict | None = None, message: str | None = None,
-               status: int = 200):
+def _task_page(task_id: int, values: Mapping[str, str] | None = None, problems: dict | None = None,
+               message: str | None = None, status: int = 200):
+    """The task page; after a refused action, with what was typed (`values`), the refused fields and why."""
     detail = tasks.task_detail(engine(), task_id, me())
     return render_template("tasks/task.html", detail=detail, values=values or {}, problems=problems or {},
                            message=message), status
@@ -84,20 +88,16 @@ def assign(task_id: int):
 
 @bp.post("/tasks/<int:task_id>/complete")
 def complete(task_id: int):
-    detail = tasks.task_detail(engine(), task_id, me())
-    values = form_values(detail["task"]["form"])
+    """Complete the task with its submitted form; the user goes on to their next task in the case (or
+    their inbox). A refusal shows the page again with what was typed kept."""
+    submitted = request.form.to_dict()
     try:
-        result = tasks.complete(engine(), task_id, me(), values)
+        result = tasks.complete(engine(), task_id, me(), form=submitted)
     except InvalidData as exc:
-        return _task_page(task_id, values, {p.field: p.message for p in exc.field_problems},
-                          _("Some fields need your attention."), 400)
+        return _task_page(task_id, submitted, {p.field: p.message for p in exc.field_problems},
+                          _("Some fields need your attention."), status_of(exc))
     except (Conflict, PermissionDenied) as exc:
-        return _task_page(task_id, values, message=say(exc), status=status_of(exc))
-    flash(_("Task completed. The case is %(status)s.", status=label(result["instance"]["status"])), "success")
-    return redirect(next_step(result["instance"]["id"]))
-
-
-def next_step(instance_id: int) -> str:
-    """Where a user goes after moving a case on: their next task in it, else their inbox."""
-    task_id = tasks.next_task_for(engine(), instance_id, me())
-    return url_for("tasks.show", task_id=task_id) if task_id else url_for("tasks.inbox")
+        return _task_page(task_id, submitted, message=say(exc), status=status_of(exc))
+    flash(_("Task completed. The case is %(status)s.", status=label(result.instance.status)), "success")
+    next_id = result.next_task_id
+    return redirect(url_for("tasks.show", task_id=next_id) if next_id else url_for("tasks.inbox"))

@@ -21,7 +21,7 @@ from decimal import Decimal
 from functools import partial
 from typing import Any, Callable, Mapping
 
-import _string
+import _string  # type: ignore[import-not-found]  # typeshed has no stub for this private stdlib module
 from RestrictedPython.transformer import INSPECT_ATTRIBUTES
 
 from .safe_builtins import StandIn

@@ -92,7 +92,8 @@ def prepare() -> None:
             _template = _base_filter()
         except Exception:  # noqa: BLE001 - confine() tries again and reports why
             _template = None
-    import _strptime  # noqa: F401 - datetime.strptime imports it on first use
+    # datetime.strptime imports _strptime on first use; typeshed has no stub for this private module
+    import _strptime  # type: ignore[import-not-found]  # noqa: F401
     import time  # noqa: F401
     time.localtime()  # reads the time zone (/etc/localtime) once
 

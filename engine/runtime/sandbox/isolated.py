@@ -2,7 +2,7 @@
 
 `IsolatedEnvironment` has the semantics of `SandboxedEnvironment` (task data as names, a script's
 changes written back when it finishes, expressions that cannot change data) but sends each
-script, expression and decision table to the evaluator pool (see `pool`, `worker`) as one
+script, expression and decision table to the evaluator pool (see `pool`, `evaluator_process`) as one
 request, and applies what comes back. Errors come back by name and are raised again here as the
 same exception types, with the script line SpiffWorkflow reports.
 
@@ -33,7 +33,7 @@ _LITERAL_TEXT = re.compile(r"\s*(?:'([^'\\\n]{0,200})'|\"([^\"\\\n]{0,200})\")\s
 _LITERAL_INT = re.compile(r"\s*(-?\d{1,18})\s*")
 _NOT_LITERAL = object()
 
-_KNOWN_ERRORS: dict[str, type[BaseException]] = {
+_KNOWN_ERRORS: dict[str, type[Exception]] = {
     name: value for name, value in vars(builtins).items()
     if isinstance(value, type) and issubclass(value, Exception)
 }
@@ -122,7 +122,8 @@ class IsolatedEnvironment(BasePythonScriptEngineEnvironment):
     def _request(self, message: tuple[Any, ...], evaluations: int = 1) -> Any:
         return self.pool.request(message, self.limits, evaluations)
 
-    def evaluate(self, expression: str, context: dict[str, Any], external_context: Mapping[str, Any] | None = None) -> Any:
+    def evaluate(self, expression: str, context: dict[str, Any],
+                 external_context: Mapping[str, Any] | None = None) -> Any:
         literal = _literal(expression)
         if literal is not _NOT_LITERAL:
             return literal
@@ -140,7 +141,8 @@ class IsolatedEnvironment(BasePythonScriptEngineEnvironment):
         reply = self._request(("chain", scripts, conditions, context), len(scripts) + len(conditions))
         answers, results = _answer(reply, 2)
         if not (isinstance(answers, list) and isinstance(results, list) and 0 < len(answers) <= len(scripts)
-                and all(isinstance(answer, tuple) and answer[:1] in (("ok",), ("error",)) for answer in answers + results)):
+                and all(isinstance(answer, tuple) and answer[:1] in (("ok",), ("error",))
+                        for answer in answers + results)):
             raise ScriptLimitExceeded("the script runner gave an answer that cannot be read")
         return answers, results
 
@@ -160,7 +162,7 @@ class IsolatedEnvironment(BasePythonScriptEngineEnvironment):
         return True
 
     def decide(self, rules: list[Any], policy: str, context: dict[str, Any]) -> list[tuple[int, list[tuple[str, Any]]]]:
-        """Evaluate a whole decision table (see `worker.Evaluator._decide`) in one request."""
+        """Evaluate a whole decision table (see `evaluator_process.Evaluator._decide`) in one request."""
         reply = self._request(("decide", rules, policy, context))
         (matches,) = _answer(reply, 1)
         if not isinstance(matches, list):

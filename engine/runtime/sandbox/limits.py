@@ -95,6 +95,11 @@ class _Watchdog:
     """The thread that enforces the limits of all running evaluations."""
 
     def __init__(self) -> None:
+        self.reset_after_fork()
+
+    def reset_after_fork(self) -> None:
+        """No runs and no thread: a new watchdog's state, and a forked child's (the watchdog thread does
+        not survive fork(); the child starts its own when needed)."""
         self._lock = threading.Lock()
         self._runs: set[_Run] = set()
         self._wake = threading.Event()
@@ -137,18 +142,14 @@ class _Watchdog:
             run.rss_start = rss
             return
         if run.reason is None:
-            run.reason = _exceeded(run, rss)
+            run.reason = _exceeded(run, run.clock, rss)
         if run.reason is not None and run.active:
             _set_async_exc(run.ident, id(_LimitSignal))
 
-    def reset_after_fork(self) -> None:
-        """The watchdog thread does not survive fork(); the child starts its own when needed."""
-        self.__init__()
 
-
-def _exceeded(run: _Run, rss: int) -> str | None:
+def _exceeded(run: _Run, clock: int, rss: int) -> str | None:
     limits = run.limits
-    if time.clock_gettime(run.clock) - run.cpu_start > limits.cpu_seconds:
+    if time.clock_gettime(clock) - run.cpu_start > limits.cpu_seconds:
         return cpu_message(limits)
     if rss and rss - run.rss_start > limits.memory_mb * 2**20:
         return memory_message(limits)
@@ -167,14 +168,13 @@ def run_limited(limits: ScriptLimits, action: Callable[[], _T]) -> _T:
     except _LimitSignal:
         if run.reason is None:
             raise  # an enclosing evaluation's signal
-        result = None  # reported below, outside this handler (see the module docstring)
     except Exception:
         if run.reason is None:
-            raise
-        result = None  # e.g. a MemoryError while over the memory limit: report the limit
-    if run.reason is not None:
-        raise ScriptLimitExceeded(run.reason)
-    return result
+            raise  # else e.g. a MemoryError while over the memory limit: the limit is reported
+    else:
+        if run.reason is None:
+            return result
+    raise ScriptLimitExceeded(run.reason)  # outside the handlers (see the module docstring)
 
 
 def _call_watched(run: _Run, action: Callable[[], _T]) -> _T:

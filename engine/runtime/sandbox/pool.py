@@ -1,7 +1,7 @@
 """The evaluator processes of this server process: started on demand, reused, replaced when they die.
 
 Every script, condition, timer expression and decision table from an uploaded file is evaluated
-in one of these (see `worker`), never in the server itself, so that no diagram can crash, hang
+in one of these (see `evaluator_process`), never in the server itself, so that no diagram can crash, hang
 or exhaust the web process or the worker:
 
 - a request that does not come back before its wall-clock deadline gets its evaluator killed
@@ -37,7 +37,7 @@ from .confine import is_confined
 from .errors import ScriptLimitExceeded
 from .limits import ScriptLimits, cpu_message, memory_message
 from .wire import FrameReader, PeerGone, Timeout, WireError, decode, encode, write_frame
-from .worker import cpu_grace
+from .evaluator_process import cpu_grace
 from .zygote import Zygote, ZygoteError
 
 START_SECONDS = 60.0          # the first start also starts the fork server (a new interpreter)

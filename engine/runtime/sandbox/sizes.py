@@ -7,6 +7,7 @@ is noticed. The guards call these checks *before* such a call, from cheap estima
 """
 from __future__ import annotations
 
+from collections.abc import Collection, Mapping
 from datetime import date, datetime, time, timedelta, timezone
 from decimal import Decimal
 import math
@@ -25,7 +26,9 @@ MAX_NESTING = 100            # nesting depth of task data
 _SHORT_TEXT_TYPES = frozenset(
     {type(None), bool, int, float, complex, str, Decimal, date, datetime, time, timedelta, timezone}
 )
-_CONTAINERS = (list, tuple, set, frozenset, type({}.keys()), type({}.values()), type({}.items()))
+_CONTAINERS: tuple[type[Collection[object]], ...] = (
+    list, tuple, set, frozenset, type({}.keys()), type({}.values()), type({}.items())
+)
 _DATA_LEAVES = (type(None), bool, int, float, str, Decimal, date, time, timedelta)
 _DATA_CONTAINERS = (list, tuple, dict)
 _NUMBER = re.compile(r"\d+")
@@ -86,7 +89,7 @@ def logical_size(value: object, limit: int) -> int:
     return total
 
 
-def _parts(item: object) -> object:
+def _parts(item: object) -> Collection[object] | None:
     if isinstance(item, dict):
         return (item.keys(), item.values())
     if isinstance(item, _CONTAINERS):
@@ -153,10 +156,17 @@ def plain_data(value: object) -> object:
     if kind in _PLAIN_LEAVES:
         return value
     if isinstance(value, dict):
-        return {str(key): plain_data(item) for key, item in value.items()}
+        return plain_variables(value)
     if isinstance(value, (list, tuple)):
         return [plain_data(item) for item in value]
-    for base in (bool, int, float, str, Decimal, datetime, date, time, timedelta):
+    for base in (bool, int, float, str, Decimal):
         if isinstance(value, base):
-            return base(value) if base in (bool, int, float, str, Decimal) else value
+            return base(value)
+    if isinstance(value, (datetime, date, time, timedelta)):
+        return value
     raise TypeError(f"a {kind.__name__} is not data")
+
+
+def plain_variables(values: Mapping[str, object]) -> dict[str, object]:
+    """Task data variables as a save gives them back (see `plain_data`)."""
+    return {str(key): plain_data(item) for key, item in values.items()}

@@ -10,7 +10,7 @@ the filter's rules, the unprivileged user's ids, modules the C code imports lazi
 
 Protocol, over a Unix stream socket (`Zygote` is the server's side):
 - "spawn" with one file descriptor attached (the evaluator's end of its socket pair): the
-  zygote forks; the child serves requests on that descriptor (`worker.serve`) and the zygote
+  zygote forks; the child serves requests on that descriptor (`evaluator_process.serve`) and the zygote
   answers the child's pid;
 - "reap PID": the zygote waits for that child and answers its wait status, so the server can
   tell a crash (SIGSEGV) from a CPU overrun (SIGPROF) or a kill.
@@ -126,7 +126,7 @@ def _environment() -> dict[str, str]:
 
 def _serve_child(fd: int, control: socket.socket) -> None:
     control.close()
-    from .worker import serve_fd
+    from .evaluator_process import serve_fd
     serve_fd(fd)
 
 
@@ -134,7 +134,7 @@ def main(fd: int) -> None:
     """The zygote's loop (run in a fresh interpreter by `Zygote`)."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     control = socket.socket(fileno=fd)
-    from . import confine, worker  # noqa: F401 - imported once here, inherited by every evaluator
+    from . import confine, evaluator_process  # noqa: F401 - imported once here, inherited by every evaluator
     confine.prepare()  # what evaluators would load lazily, before they drop to an unprivileged user
 
     control.sendall(b"ready\n")

@@ -51,7 +51,7 @@ def build_history(claims, clock) -> Callable[..., datetime]:
             later = when + timedelta(seconds=rng.randint(120, 6 * 3600))
             if action == "start":
                 case_ids[number] = instances.start(claims, "claim_review", {"applicant": "appl"},
-                                                   business_key=f"CLM-{number}")["id"]
+                                                   business_key=f"CLM-{number}").id
                 order += 1
                 heapq.heappush(queue, (later, order, "claim", number))
                 continue
@@ -62,16 +62,16 @@ def build_history(claims, clock) -> Callable[..., datetime]:
                 heapq.heappush(queue, (when + timedelta(minutes=30), order, "claim", number))
                 continue
             worker = {"register": rng.choice(["clara", "cliff"]), "review": "rex", "confirm": "appl"}[
-                task["element_id"]]
-            if action == "claim" and task["assignee"] is None:
-                tasks.claim(claims, task["id"], worker)
+                task.element_id]
+            if action == "claim" and task.assignee is None:
+                tasks.claim(claims, task.id, worker)
                 order += 1
                 heapq.heappush(queue, (later, order, "complete", number))
                 continue
             data = {"register": {"amount": rng.randint(100, 9000)},
                     "review": {"verdict": rng.choices(["approve", "rework", "reject"], [6, 3, 2])[0]},
-                    "confirm": {"iban": "DE00 1234"}}[task["element_id"]]
-            tasks.complete(claims, task["id"], task["assignee"] or worker, data)
+                    "confirm": {"iban": "DE00 1234"}}[task.element_id]
+            tasks.complete(claims, task.id, task.assignee or worker, data)
             order += 1
             heapq.heappush(queue, (when + timedelta(seconds=rng.randint(60, 4 * 3600)), order, "claim", number))
         clock.set(end)
@@ -83,7 +83,7 @@ def build_history(claims, clock) -> Callable[..., datetime]:
 
 def unclaim_one_completed(ctx, element_id: str) -> None:
     """Make one completed task look completed without a claim (as rows written before claims were kept)."""
-    with ctx.db.begin() as conn:
+    with ctx.database.engine.begin() as conn:
         first = conn.execute(TASK.select().where(TASK.c.element_id == element_id, TASK.c.status == "completed")
                              .order_by(TASK.c.id).limit(1)).first()
         conn.execute(update(TASK).where(TASK.c.id == first.id).values(claimed_at=None))

@@ -8,7 +8,7 @@ import warnings
 import numpy as np
 import pytest
 
-from engine.analytics import tables
+from engine.analytics import csv_tables
 from engine.errors import NotFound
 from engine.services import exports, metrics
 from engine.store.tables import INSTANCE
@@ -29,8 +29,8 @@ def test_pm4py_reads_the_log_and_its_case_durations_are_the_cycle_times(claims, 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         log = pm4py.read_xes(str(path), return_legacy_log_object=False, show_progress_bar=False)
-    assert log["case:concept:name"].nunique() == written["traces"] == 10
-    assert len(log) == written["events"]
+    assert log["case:concept:name"].nunique() == written.traces == 10
+    assert len(log) == written.events
     assert set(log["lifecycle:transition"]) <= {"schedule", "start", "complete", "ate_abort"}
     assert {"case:business_key", "case:definition_key", "case:definition_version", "org:resource"} <= set(log.columns)
     assert set(log.loc[log["element_id"] == "review", "org:resource"].dropna()) == {"rex"}
@@ -47,7 +47,7 @@ def test_pm4py_reads_the_log_and_its_case_durations_are_the_cycle_times(claims, 
 
 def test_xes_escapes_text_and_filters_by_process_and_start(claims, build_history, tmp_path, read_xes):
     build_history(cases=4)
-    with claims.db.begin() as conn:
+    with claims.database.engine.begin() as conn:
         conn.execute(INSTANCE.update().where(INSTANCE.c.id == 1).values(business_key='a<b & "c"\x01'))
     buffer = io.StringIO()
     exports.export_xes(claims, buffer)
@@ -58,7 +58,7 @@ def test_xes_escapes_text_and_filters_by_process_and_start(claims, build_history
     assert traces[0]["attributes"]["business_key"] == 'a<b & "c"'
     started = sorted(t["events"][0]["time:timestamp"] for t in traces)
     since_third = exports.export_xes(claims, io.StringIO(), since=started[2])
-    assert since_third["traces"] == 2
+    assert since_third.traces == 2
     with pytest.raises(NotFound):
         exports.export_xes(claims, io.StringIO(), key="nope")
 
@@ -66,9 +66,9 @@ def test_xes_escapes_text_and_filters_by_process_and_start(claims, build_history
 def test_csv_export_writes_every_metrics_table(claims, build_history, tmp_path):
     end = build_history(cases=5)
     result = exports.export_csv(claims, tmp_path / "out", until=end)
-    assert result["processes"] == ["claim_review"]
+    assert result.processes == ("claim_review",)
     found = metrics.process_metrics(claims, "claim_review", until=end)
-    for name, columns in tables.TABLES.items():
+    for name, columns in csv_tables.TABLES.items():
         with open(tmp_path / "out" / f"{name}.csv", newline="", encoding="utf-8") as stream:
             rows = list(csv.DictReader(stream))
         assert rows and list(rows[0]) == columns, name

@@ -149,9 +149,9 @@ def expected_metrics(traces, since, until, breaches):
 def breaches_from_history(ctx, case_ids):
     found = Counter()
     for case_id in case_ids:
-        for e in instances.get_instance(ctx, case_id)["history"]:
-            if e["type"] == "sla_breached":
-                found[e["element_id"]] += 1
+        for e in instances.get_instance(ctx, case_id).history:
+            if e.type == "sla_breached":
+                found[e.element_id] += 1
     return found
 
 
@@ -207,7 +207,7 @@ def check(actual, expected):
 
 def check_sla(ctx, actual, breaches_in_window, until):
     """The task SLA figures from the breach events and the task rows, counted in Python."""
-    with ctx.db.connect() as conn:
+    with ctx.database.engine.connect() as conn:
         rows = conn.execute(select(TASK.c.created_at, TASK.c.completed_at, TASK.c.status, TASK.c.due_at)).all()
 
     def aware(t):
@@ -227,10 +227,10 @@ def test_every_statistic_matches_numpy_over_the_exported_log(claims, build_histo
     path = tmp_path / "log.xes"
     exported = exports.export_xes(claims, path, key="claim_review")
     traces = read_xes(path)
-    assert exported["traces"] == len(traces) == 14
-    breaches = [(e["element_id"], datetime.fromisoformat(e["at"].replace("Z", "+00:00")))
-                for t in traces for e in instances.get_instance(claims, int(t["attributes"]["concept:name"]))["history"]
-                if e["type"] == "sla_breached"]
+    assert exported.traces == len(traces) == 14
+    breaches = [(e.element_id, e.at)
+                for t in traces for e in instances.get_instance(claims, int(t["attributes"]["concept:name"])).history
+                if e.type == "sla_breached"]
     assert breaches, "the history has SLA breaches to count"
     for since, until in ((None, end), (end - timedelta(days=5), end - timedelta(days=1))):
         actual = metrics.process_metrics(claims, "claim_review", since=since, until=until)

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from engine.analytics import scenario as scenarios
-from engine.services import metrics, simulation, tasks, users
+from engine.services import demo_data, metrics, simulation, tasks, users, what_if
 
 START = datetime(2026, 3, 2, tzinfo=timezone.utc)  # a Monday
 LIBRARY = Path(__file__).resolve().parents[3] / "processes"
@@ -51,7 +51,7 @@ def planted(tmp_path):
 
 def run(path: Path, days: int = 6, seed: int = 3) -> dict:
     plan = simulation.load_scenarios([path], LIBRARY)
-    return simulation.simulate(None, plan, days, seed, START, library=LIBRARY)
+    return what_if.simulate(None, plan, days, seed, START, library=LIBRARY)
 
 
 def underwriting(result: dict) -> dict:
@@ -83,7 +83,7 @@ def test_every_default_scenario_runs_its_model_through_the_engine():
     plan = simulation.default_scenarios(None, LIBRARY)
     assert sorted(s.process for s in plan) == sorted(p.stem for p in LIBRARY.glob("*.bpmn"))
     busy = [dataclasses.replace(s, arrivals_per_day=max(s.arrivals_per_day, 2.0)) for s in plan]
-    result = simulation.simulate(None, busy, 3, 11, START, library=LIBRARY)
+    result = what_if.simulate(None, busy, 3, 11, START, library=LIBRARY)
     for figures in result["processes"]:
         found = figures["metrics"]
         assert figures["started"] >= 1, figures["process"]
@@ -93,15 +93,16 @@ def test_every_default_scenario_runs_its_model_through_the_engine():
 
 def test_simulated_history_lands_in_an_existing_database(ctx, clock):
     clock.set(datetime(2026, 3, 9, 12, 0, tzinfo=timezone.utc))
+    demo_data.load_demo(ctx, LIBRARY)  # what `bankflow demo --history` does first
     report = simulation.simulate_history(ctx, days=3, seed=2, library=LIBRARY, processes=["customer_enquiry"])
     assert report["counters"]["cases_started"] > 0
     assert report["end"] == "2026-03-09T12:00:00Z" and ctx.clock.now() == clock.now()
     found = metrics.process_metrics(ctx, "customer_enquiry")
     assert found["instances"]["started"] == report["counters"]["cases_started"]
-    made_up = {u["name"] for u in users.list_users(ctx, include_simulated=True)} - \
-        {u["name"] for u in users.list_users(ctx)}
+    made_up = {u.name for u in users.list_users(ctx, include_simulated=True)} - \
+        {u.name for u in users.list_users(ctx)}
     assert made_up, "the scenario wants more contact-centre staff than the demo users"
-    held = {t["assignee"] for t in tasks.list_tasks(ctx, status="claimed")}
+    held = {t.assignee for t in tasks.list_tasks(ctx, status="claimed")}
     assert not held & made_up  # the made-up staff handed their work back
 
 

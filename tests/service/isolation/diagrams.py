@@ -5,6 +5,7 @@ from xml.sax.saxutils import escape, quoteattr
 
 from engine.bpmn.intake import SourceFile
 from engine.errors import DeployError
+from engine.records.instances import CaseDetail
 from engine.services import deployments, instances
 
 BPMN_NS = ('xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL" '
@@ -144,11 +145,11 @@ def refusal(ctx, *files: tuple[str, bytes]) -> str:
     raise AssertionError("the files deployed")
 
 
-def run(ctx, content: bytes, data: dict | None = None, key: str = "iso", extra: tuple = ()) -> dict:
+def run(ctx, content: bytes, data: dict | None = None, key: str = "iso", extra: tuple = ()) -> CaseDetail:
     """Deploy `content` (and `extra` files) and start a case; the instance as `get_instance` shows it."""
     deploy(ctx, ("iso.bpmn", content), *extra)
     started = instances.start(ctx, key, data or {})
-    return instances.get_instance(ctx, started["id"])
+    return instances.get_instance(ctx, started.id)
 
 
 def script_then_task_then_script(first: str, second: str, form: str = "") -> bytes:
@@ -158,13 +159,13 @@ def script_then_task_then_script(first: str, second: str, form: str = "") -> byt
                    + flow("f2", "first", "review") + flow("f3", "review", "second") + flow("f4", "second", "end"))
 
 
-def complete_review(ctx, instance_id: int, data: dict | None = None) -> dict:
+def complete_review(ctx, instance_id: int, data: dict | None = None) -> CaseDetail:
     """Claim and complete the case's open user task as a clerk (created on first use)."""
     from engine.services import tasks, users
 
     if "clerk" not in users.existing_user_names(ctx):
         users.add_user(ctx, "clerk", "secret-password", groups=["clerks"])
     task = tasks.list_tasks(ctx, instance_id=instance_id)[0]
-    tasks.claim(ctx, task["id"], "clerk")
-    tasks.complete(ctx, task["id"], "clerk", data or {})
+    tasks.claim(ctx, task.id, "clerk")
+    tasks.complete(ctx, task.id, "clerk", data or {})
     return instances.get_instance(ctx, instance_id)

@@ -89,7 +89,7 @@ def test_form_fields_whose_values_do_not_fit_their_type_are_refused(ctx, form, s
 def test_a_fitting_form_deploys_and_its_default_applies(ctx):
     form = _field(default="12", constraints=_constraint("min", "10") + _constraint("max", "20"))
     case = d.run(ctx, _form_process(form))
-    assert d.complete_review(ctx, case["id"])["variables"]["amount"] == 12
+    assert d.complete_review(ctx, case.id).variables["amount"] == 12
 
 
 def test_the_command_line_prints_no_traceback_for_any_refusal(database_url, tmp_path):

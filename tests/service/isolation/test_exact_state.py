@@ -9,16 +9,17 @@ from decimal import Decimal
 import pytest
 
 from engine.errors import InvalidData
+from engine.records.instances import CaseDetail
 from engine.services import instances
 from tests.service.isolation import diagrams as d
 
 
-def _round_trip(ctx, first: str, second: str = "seen = True") -> dict:
+def _round_trip(ctx, first: str, second: str = "seen = True") -> CaseDetail:
     """Run `first`, save and restore at a user task, then run `second`; the finished case."""
     case = d.run(ctx, d.script_then_task_then_script(first, second))
-    assert case["status"] == "running", case
-    done = d.complete_review(ctx, case["id"])
-    assert done["status"] == "completed", done
+    assert case.status == "running", case
+    done = d.complete_review(ctx, case.id)
+    assert done.status == "completed", done
     return done
 
 
@@ -26,16 +27,16 @@ def test_a_dict_with_a_typename_key_comes_back_as_that_dict(ctx):
     done = _round_trip(ctx, "x = {'typename': 'nope'}\ny = {'typename': 'Decimal', 'value': 'NaN'}\n"
                             "z = {'typename': 'bankflow.dict', 'items': {'typename': 'date'}}\ntypename = 'plain'",
                        "kinds = [isinstance(x, dict), isinstance(y, dict), y['value'], z['items']['typename'], typename]")
-    assert done["variables"]["x"] == {"typename": "nope"}
-    assert done["variables"]["y"] == {"typename": "Decimal", "value": "NaN"}
-    assert done["variables"]["kinds"] == [True, True, "NaN", "date", "plain"]
+    assert done.variables["x"] == {"typename": "nope"}
+    assert done.variables["y"] == {"typename": "Decimal", "value": "NaN"}
+    assert done.variables["kinds"] == [True, True, "NaN", "date", "plain"]
 
 
 def test_tuple_subclasses_become_lists_at_once(ctx):
     done = _round_trip(ctx, "t = Decimal('1.5').as_tuple()\nc = date(2024, 1, 1).isocalendar()\n"
                             "s = datetime(2024, 1, 1).timetuple()",
                        "second_kind = isinstance(c, list)")
-    variables = done["variables"]
+    variables = done.variables
     assert variables["t"] == [0, [1, 5], -1]
     assert variables["c"] == [2024, 1, 1]
     assert variables["s"][:3] == [2024, 1, 1]
@@ -48,14 +49,14 @@ def test_the_next_script_in_the_same_call_already_sees_a_list(ctx):
     content = d.process(d.start() + d.script("one", "t = (1, 2)", "f1", "f2")
                         + d.script("two", "kind = isinstance(t, list)", "f2", "f3") + d.end("f3")
                         + d.flow("f1", "start", "one") + d.flow("f2", "one", "two") + d.flow("f3", "two", "end"))
-    assert d.run(ctx, content)["variables"]["kind"] is True
+    assert d.run(ctx, content).variables["kind"] is True
 
 
 def test_typed_values_round_trip_exactly(ctx):
     done = _round_trip(ctx, "d = Decimal('-0.000')\nw = timedelta(days=1, microseconds=5)\n"
                             "deep = [[[[1]]]]",
                        "same = d == Decimal('-0.000') and str(d) == '-0.000' and w == timedelta(days=1, microseconds=5)")
-    assert done["variables"]["same"] is True
+    assert done.variables["same"] is True
 
 
 @pytest.mark.parametrize(("code", "says"), [
@@ -68,8 +69,8 @@ def test_typed_values_round_trip_exactly(ctx):
 ], ids=["decimal_nan", "decimal_snan", "infinity", "deep", "number_key", "set"])
 def test_values_a_save_would_not_keep_are_an_incident_at_the_script(ctx, code, says):
     case = d.run(ctx, d.script_process(code))
-    assert case["status"] == "incident" and case["incident"]["element_id"] == "work"
-    assert says in case["incident"]["message"], case["incident"]["message"]
+    assert case.status == "incident" and case.incident_element == "work"
+    assert says in case.incident_message, case.incident_message
 
 
 def _nested(depth: int) -> dict:
@@ -88,8 +89,8 @@ def test_start_data_nested_400_deep_is_refused_clearly(ctx):
 def test_retry_data_is_checked_too(ctx):
     case = d.run(ctx, d.script_process("x = 1 / zero"), {"zero": 0})
     with pytest.raises(InvalidData, match="nested more than 100 levels"):
-        instances.retry(ctx, case["id"], {"zero": _nested(400)})
-    assert instances.retry(ctx, case["id"], {"zero": 2})["status"] == "completed"
+        instances.retry(ctx, case.id, {"zero": _nested(400)})
+    assert instances.retry(ctx, case.id, {"zero": 2}).status == "completed"
 
 
 def test_start_data_with_values_json_cannot_hold_is_refused(ctx):
@@ -109,11 +110,11 @@ def test_a_dmn_output_name_with_thousands_of_dots_is_refused_at_deploy(ctx):
 def test_a_dotted_dmn_output_name_nests_the_value(ctx):
     table = d.decision_table([(">= 0", "'low'")], output_name="applicant.risk.level")
     case = d.run(ctx, d.decision_process(), {"score": 5}, extra=(("risk.dmn", table),))
-    assert case["status"] == "completed", case
-    assert case["variables"]["applicant"] == {"risk": {"level": "low"}}
+    assert case.status == "completed", case
+    assert case.variables["applicant"] == {"risk": {"level": "low"}}
 
 
 def test_a_timedelta_in_start_data_survives(ctx):
     case = d.run(ctx, d.script_then_task_then_script("a = 1", "same = wait == timedelta(microseconds=7)"),
                  {"wait": timedelta(microseconds=7)})
-    assert d.complete_review(ctx, case["id"])["variables"]["same"] is True
+    assert d.complete_review(ctx, case.id).variables["same"] is True

@@ -45,21 +45,21 @@ def requests(monkeypatch):
 def _ended_at(ctx, case_id: int) -> set[str]:
     from engine.services import instances
 
-    return {event["element_id"] for event in instances.get_instance(ctx, case_id)["history"] if event["element_id"]}
+    return {event.element_id for event in instances.get_instance(ctx, case_id).history if event.element_id}
 
 
 def test_a_straight_run_and_its_gateway_take_one_request(ctx, requests):
     case = d.run(ctx, _chain("a = 1", "b = a + 1", "c = (a, b)", condition="c == [1, 2]"))
-    assert case["status"] == "completed", case
-    assert case["variables"]["c"] == [1, 2]
+    assert case.status == "completed", case
+    assert case.variables["c"] == [1, 2]
     assert requests == ["chain"]
 
 
 def test_an_error_is_reported_at_its_own_step(ctx):
     case = d.run(ctx, _chain("a = 1", "b = a / 0", "c = 3"))
-    assert case["status"] == "incident" and case["incident"]["element_id"] == "s2"
-    assert "division by zero" in case["incident"]["message"] and "(line 1)" in case["incident"]["message"]
-    assert "c" not in case["variables"]
+    assert case.status == "incident" and case.incident_element == "s2"
+    assert "division by zero" in case.incident_message and "(line 1)" in case.incident_message
+    assert "c" not in case.variables
 
 
 def test_a_crash_is_reported_at_the_step_that_crashed(ctx):
@@ -70,19 +70,19 @@ def test_a_crash_is_reported_at_the_step_that_crashed(ctx):
     ctx.script_engine = BankflowScriptEngine(ScriptLimits(cpu_seconds=6, memory_mb=256), ctx.clock, ctx.calendars,
                                              ctx.budget)
     case = d.run(ctx, _chain("a = 1", crash, "c = 3"))
-    assert case["status"] == "incident" and case["incident"]["element_id"] == "s2"
-    assert "crashed the script runner" in case["incident"]["message"]
-    assert case["variables"]["a"] == 1
+    assert case.status == "incident" and case.incident_element == "s2"
+    assert "crashed the script runner" in case.incident_message
+    assert case.variables["a"] == 1
 
 
 def test_a_condition_error_is_raised_only_if_the_gateway_asks(ctx):
     case = d.run(ctx, _chain("a = 1", condition="missing > 1"))
-    assert case["status"] == "incident" and case["incident"]["element_id"] == "route"
-    assert "missing" in case["incident"]["message"]
+    assert case.status == "incident" and case.incident_element == "route"
+    assert "missing" in case.incident_message
 
 
 def test_answers_assumed_for_other_data_are_not_used(ctx):
     """A loop comes back to the same scripts with new data: each round is evaluated afresh."""
     case = d.run(ctx, d.loop_process("count += 1\nlast = count * 10", "count < 5"))
-    assert case["status"] == "completed"
-    assert case["variables"]["count"] == 5 and case["variables"]["last"] == 50
+    assert case.status == "completed"
+    assert case.variables["count"] == 5 and case.variables["last"] == 50

@@ -42,15 +42,15 @@ def _rss_mb() -> float:
 
 
 def _incident(case: dict, element: str, says: str | tuple[str, ...]) -> None:
-    assert case["status"] == "incident", case
-    assert case["incident"]["element_id"] == element
-    message = case["incident"]["message"]
+    assert case.status == "incident", case
+    assert case.incident_element == element
+    message = case.incident_message
     assert any(text in message for text in ((says,) if isinstance(says, str) else says)), message
 
 
 def _still_serving(ctx) -> None:
     case = d.run(ctx, d.script_process("total = sum([1, 2, 3])"), key="iso")
-    assert case["status"] == "completed" and case["variables"]["total"] == 6
+    assert case.status == "completed" and case.variables["total"] == 6
 
 
 @pytest.mark.parametrize("code", [DEEP_MAP, DEEP_FILTER, DEEP_ZIP, DEEP_TUPLE], ids=["map", "filter", "zip", "tuple"])
@@ -111,9 +111,9 @@ def test_the_failed_step_can_be_retried_once_the_data_is_fixed(ctx):
     code = "n = len(format(Decimal(size), 'f'))"
     case = d.run(ctx, d.script_process(code), {"size": "1e2000000000"})
     _incident(case, "work", MEMORY)
-    retried = instances.retry(ctx, case["id"], {"size": "1e3"})
-    assert retried["status"] == "completed"
-    assert instances.get_instance(ctx, case["id"])["variables"]["n"] == 4
+    retried = instances.retry(ctx, case.id, {"size": "1e3"})
+    assert retried.status == "completed"
+    assert instances.get_instance(ctx, case.id).variables["n"] == 4
 
 
 @pytest.mark.parametrize("code", [
@@ -124,9 +124,9 @@ def test_the_failed_step_can_be_retried_once_the_data_is_fixed(ctx):
 ], ids=["repr", "containers_and_fstrings", "str_format", "error_text"])
 def test_no_memory_address_reaches_case_data(ctx, code):
     case = d.run(ctx, d.script_process(code))
-    assert case["status"] == "completed", case
-    assert "0x" not in case["variables"]["shown"], case["variables"]["shown"]
-    assert "<map object>" in case["variables"]["shown"] or "object>" in case["variables"]["shown"]
+    assert case.status == "completed", case
+    assert "0x" not in case.variables["shown"], case.variables["shown"]
+    assert "<map object>" in case.variables["shown"] or "object>" in case.variables["shown"]
 
 
 @pytest.mark.parametrize("code", [
@@ -136,5 +136,5 @@ def test_no_memory_address_reaches_case_data(ctx, code):
 ], ids=["object", "text", "list"])
 def test_no_memory_address_reaches_incident_messages(ctx, code):
     case = d.run(ctx, d.script_process(code))
-    assert case["status"] == "incident"
-    assert "0x" not in case["incident"]["message"], case["incident"]["message"]
+    assert case.status == "incident"
+    assert "0x" not in case.incident_message, case.incident_message

@@ -45,22 +45,22 @@ def test_unbounded_literal_timers_are_refused_at_deploy(ctx, content, says):
 ], ids=["duration", "not_text", "zero_cycle", "sub_second_cycle", "date"])
 def test_unbounded_computed_timers_are_incidents_at_the_timer(ctx, content, data):
     case = _quick(lambda: d.run(ctx, content, data))
-    assert case["status"] == "incident", case
-    assert case["incident"]["element_id"] in ("work", "remind")
-    assert "timer" in case["incident"]["message"]
+    assert case.status == "incident", case
+    assert case.incident_element in ("work", "remind")
+    assert "timer" in case.incident_message
 
 
 def test_a_computed_timer_runs_on_after_retry_with_a_usable_value(ctx, clock):
     case = d.run(ctx, d.timer_process("timeDuration", "wait"), {"wait": "P999999999Y"})
-    assert case["status"] == "incident"
-    assert instances.retry(ctx, case["id"], {"wait": "PT1H"})["status"] == "running"
+    assert case.status == "incident"
+    assert instances.retry(ctx, case.id, {"wait": "PT1H"}).status == "running"
     clock.advance(hours=2)
     due_jobs.run_due_jobs(ctx)
-    assert instances.get_instance(ctx, case["id"])["status"] == "completed"
+    assert instances.get_instance(ctx, case.id).status == "completed"
 
 
 def _timer_start_due(ctx) -> datetime:
-    with ctx.session_factory() as session:
+    with ctx.database.session_factory() as session:
         return session.scalars(select(Job.due_at).where(Job.kind == "timer_start")).one()
 
 
@@ -77,10 +77,10 @@ def test_a_start_cycle_from_1970_is_scheduled_on_its_grid_after_now(ctx, clock):
 
 def test_a_boundary_cycle_from_1970_fires_once_per_look_at_the_clock(ctx, clock):
     case = _quick(lambda: d.run(ctx, d.boundary_cycle_process("R/1970-01-01T00:00:00Z/PT1S")))
-    assert case["status"] == "running"
+    assert case.status == "running"
     for _ in range(3):
         clock.advance(hours=1)
         _quick(lambda: due_jobs.run_due_jobs(ctx))
-    history = instances.get_instance(ctx, case["id"])["history"]
-    fired = [event for event in history if event["type"] == "timer_fired"]
+    history = instances.get_instance(ctx, case.id).history
+    fired = [event for event in history if event.type == "timer_fired"]
     assert 1 <= len(fired) <= 4, "once per pass, not once per missed second"

@@ -41,11 +41,11 @@ def test_the_web_app_answers_while_a_script_crashes_its_evaluator(ctx, is_postgr
         assert time.monotonic() - started < 2, "a request waited for the crashing script"
         answered += 1
         if is_postgres and ordinary < 3:
-            assert instances.start(ctx, "ok")["status"] == "completed"
+            assert instances.start(ctx, "ok").status == "completed"
             ordinary += 1
         time.sleep(0.05)
     worker.join()
     assert answered >= 2 and (ordinary >= 1 or not is_postgres)
-    case = instances.get_instance(ctx, outcome["case"]["id"])
-    assert case["status"] == "incident" and "crashed the script runner" in case["incident"]["message"]
+    case = instances.get_instance(ctx, outcome["case"].id)
+    assert case.status == "incident" and "crashed the script runner" in case.incident_message
     assert client.get("/health").status_code == 200

@@ -11,17 +11,17 @@ PLAN = {"study_title": "Retail needs 2026", "segment": "retail", "target_sample_
 
 def needs_research(ctx, top_need_focus="digital_self_service", churn="low", researcher="maya"):
     case = instances.start(ctx, "customer_needs_identification", business_key="NEEDS-1", user=researcher)
-    work(ctx, case["id"], "plan_study", researcher, PLAN)
-    assert set(open_tasks(ctx, case["id"])) == {"questionnaire_survey", "focus_group"}
-    work(ctx, case["id"], "questionnaire_survey", researcher,
+    work(ctx, case.id, "plan_study", researcher, PLAN)
+    assert set(open_tasks(ctx, case.id)) == {"questionnaire_survey", "focus_group"}
+    work(ctx, case.id, "questionnaire_survey", researcher,
          {"responses_received": 300, "survey_channel": "online", "top_need_survey": "digital_self_service",
           "survey_satisfaction": 7.5})
-    work(ctx, case["id"], "focus_group", researcher,
+    work(ctx, case.id, "focus_group", researcher,
          {"participants": 24, "top_need_focus_group": top_need_focus, "focus_group_notes": "App is too slow."})
     assert serve(ctx)["completed"] == 1
-    work(ctx, case["id"], "interpret_analytics", "dora",
+    work(ctx, case.id, "interpret_analytics", "dora",
          {"digital_share_pct": 68.0, "churn_risk": churn, "analytics_summary": "Digital share rising."})
-    return case["id"]
+    return case.id
 
 
 DRAFT = {"report_summary": "Retail customers want faster digital self-service.", "priority_need":
@@ -30,16 +30,16 @@ DRAFT = {"report_summary": "Retail customers want faster digital self-service.",
 
 def test_needs_study_approved_updates_crm_and_briefs_relationship_managers(bank):
     case_id = needs_research(bank)
-    assert open_tasks(bank, case_id)["draft_needs_report"]["candidate_groups"] == ["market_research"]
+    assert open_tasks(bank, case_id)["draft_needs_report"].candidate_groups == ("market_research",)
     work(bank, case_id, "draft_needs_report", "maya", DRAFT)
     approval = open_tasks(bank, case_id)["approve_needs_report"]
-    assert approval["candidate_groups"] == ["retail_management"]
+    assert approval.candidate_groups == ("retail_management",)
     work(bank, case_id, "approve_needs_report", "hugo", {"report_decision": "approve", "approval_comment": "Go."})
     assert serve(bank)["completed"] == 1
     work(bank, case_id, "brief_relationship_managers", "rita",
          {"briefing_date": "2026-02-02", "branches_briefed": 42, "follow_up_campaign": True})
     detail = finished(bank, case_id)
-    v = detail["variables"]
+    v = detail.variables
     assert v["primary_need"] == "digital_self_service" and v["needs_aligned"] is True
     assert v["response_rate_pct"] == 75.0 and v["history_analysed"] is True
     assert v["crm_updated"] is True and v["crm_contacts_logged"] == 324 and v["crm_interaction_id"].startswith("CRM-")
@@ -62,7 +62,7 @@ def test_needs_report_sent_back_for_rework_then_approved(bank):
     work(bank, case_id, "brief_relationship_managers", "rita",
          {"briefing_date": "2026-02-02", "branches_briefed": 5, "follow_up_campaign": False})
     detail = finished(bank, case_id)
-    assert detail["variables"]["report_summary"] == redraft["report_summary"]
+    assert detail.variables["report_summary"] == redraft["report_summary"]
     assert [e for e, _ in performed(detail)].count("draft_needs_report") == 2
     assert [e for e, _ in performed(detail)].count("approve_needs_report") == 2
 
@@ -72,7 +72,7 @@ def test_needs_report_rejected_closes_the_study_without_crm_update(bank):
     work(bank, case_id, "draft_needs_report", "maya", DRAFT)
     work(bank, case_id, "approve_needs_report", "hugo", {"report_decision": "reject", "approval_comment": "Too thin."})
     detail = finished(bank, case_id)
-    v = detail["variables"]
+    v = detail.variables
     # survey and focus groups disagree and churn risk is high: the focus group's need leads
     assert v["needs_aligned"] is False and v["primary_need"] == "lower_fees"
     assert "crm_updated" not in v
@@ -85,4 +85,4 @@ def test_needs_report_author_cannot_approve_it(bank):
     work(bank, case_id, "draft_needs_report", both, DRAFT)
     refused(bank, case_id, "approve_needs_report", both)
     work(bank, case_id, "approve_needs_report", "hugo", {"report_decision": "reject"})
-    assert finished(bank, case_id)["variables"]["report_decision"] == "reject"
+    assert finished(bank, case_id).variables["report_decision"] == "reject"

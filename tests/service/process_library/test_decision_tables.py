@@ -27,9 +27,9 @@ def decide(ctx, decision, inputs):
     source = SourceFile(f"probe_{decision}.bpmn", PROBE.replace("DECISION", decision).encode())
     deployments.deploy(ctx, [source, *deployments.read_sources([LIBRARY / f"{decision}.dmn"])])
     case = instances.start(ctx, f"probe_{decision}", inputs)
-    detail = instances.get_instance(ctx, case["id"])
-    assert detail["status"] == "completed", detail["incident"]
-    return detail["variables"]
+    detail = instances.get_instance(ctx, case.id)
+    assert detail.status == "completed", detail.incident_message
+    return detail.variables
 
 
 @pytest.mark.parametrize("inputs, rating, monitoring", [

@@ -12,16 +12,16 @@ CONCEPT = {"product_name": "Green Saver", "product_type": "deposit", "target_seg
 
 def product_designed(ctx, concept=CONCEPT, owner="pam"):
     case = instances.start(ctx, "product_design", business_key="PRD-1", user=owner)
-    work(ctx, case["id"], "define_product_concept", owner, concept)
-    assert set(open_tasks(ctx, case["id"])) == {"marketing_brief", "rd_design", "risk_review"}
-    work(ctx, case["id"], "marketing_brief", "mia",
+    work(ctx, case.id, "define_product_concept", owner, concept)
+    assert set(open_tasks(ctx, case.id)) == {"marketing_brief", "rd_design", "risk_review"}
+    work(ctx, case.id, "marketing_brief", "mia",
          {"price_positioning": "value", "key_message": "Your first flat, sooner.", "expected_customers_year1": 20000})
-    work(ctx, case["id"], "rd_design", "ravi",
+    work(ctx, case.id, "rd_design", "ravi",
          {"design_summary": "Goal-based savings pots.", "feature_count": 6, "development_cost": 1200000,
           "development_weeks": 16})
-    work(ctx, case["id"], "risk_review", "rosa",
+    work(ctx, case.id, "risk_review", "rosa",
          {"product_risk_level": "low", "risk_conditions": "", "regulatory_approval_needed": False})
-    return case["id"]
+    return case.id
 
 
 def codesign(ctx, case_id, verdict):
@@ -36,7 +36,7 @@ def test_product_accepted_by_customers_and_approved_by_committee(bank):
     work(bank, case_id, "committee_approval", "pia",
          {"committee_decision": "approve", "committee_comment": "Launch in Q3.", "launch_quarter": "2026-Q3"})
     detail = finished(bank, case_id)
-    v = detail["variables"]
+    v = detail.variables
     assert v["product_status"] == "approved" and v["product_code"] == "PRD-DEPOSIT-1" and v["codesign_round"] == 1
     assert performed(detail) == [("define_product_concept", "pam"), ("marketing_brief", "mia"), ("rd_design", "ravi"),
                                  ("risk_review", "rosa"), ("run_codesign", "pam"), ("committee_approval", "pia")]
@@ -51,7 +51,7 @@ def test_ai_product_reworked_after_a_rejected_round_then_technology_review(bank)
          {"architecture_approved": True, "model_explainability": "documented", "security_findings": "none"})
     work(bank, case_id, "committee_approval", "pia", {"committee_decision": "approve", "committee_comment": "OK"})
     detail = finished(bank, case_id)
-    v = detail["variables"]
+    v = detail.variables
     assert v["codesign_round"] == 2 and v["product_code"] == "PRD-DEPOSIT-2" and v["architecture_approved"] is True
     assert [e for e, _ in performed(detail)][4:] == ["run_codesign", "revise_design", "run_codesign",
                                                      "technology_review", "committee_approval"]
@@ -64,7 +64,7 @@ def test_product_shelved_when_customers_reject_every_co_design_round(bank):
         work(bank, case_id, "revise_design", "ravi", {"revision_summary": "Changed fees.", "features_changed": 2})
     codesign(bank, case_id, "rejected")
     detail = finished(bank, case_id)
-    v = detail["variables"]
+    v = detail.variables
     assert v["product_status"] == "shelved" and v["codesign_round"] == 3
     assert v["shelved_reason"] == "customers rejected the design in 3 co-design rounds"
     assert "technology_review" not in [e for e, _ in performed(detail)]
@@ -77,7 +77,7 @@ def test_product_rejected_by_committee_records_lessons_learned(bank):
          {"committee_decision": "reject", "committee_comment": "Margin too thin."})
     work(bank, case_id, "record_rejection", "pam", {"lessons_learned": "Price the product before co-design."})
     detail = finished(bank, case_id)
-    assert detail["variables"]["committee_decision"] == "reject" and "product_status" not in detail["variables"]
+    assert detail.variables["committee_decision"] == "reject" and "product_status" not in detail.variables
     assert performed(detail)[-2:] == [("committee_approval", "pia"), ("record_rejection", "pam")]
 
 
@@ -88,4 +88,4 @@ def test_product_owner_cannot_approve_their_own_product(bank):
          {"panel_size": 5, "customer_verdict": "accepted", "customer_feedback": "Fine."})
     refused(bank, case_id, "committee_approval", both)
     work(bank, case_id, "committee_approval", "pia", {"committee_decision": "approve", "committee_comment": "OK"})
-    assert finished(bank, case_id)["variables"]["product_status"] == "approved"
+    assert finished(bank, case_id).variables["product_status"] == "approved"

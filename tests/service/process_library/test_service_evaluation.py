@@ -9,15 +9,15 @@ from tests.helpers.process_library import (MONDAY_10_SHANGHAI, extra_user, finis
 
 def evaluation_analysed(ctx, improvement_needed, nps=12, csat=3.6):
     case = instances.start(ctx, "service_evaluation", business_key="EVAL-2026-03", user="edna")
-    work(ctx, case["id"], "prepare_survey", "eve",
+    work(ctx, case.id, "prepare_survey", "eve",
          {"survey_period": "2026-03", "sample_size": 2000, "channels": "mixed", "questionnaire_version": "v7"})
-    work(ctx, case["id"], "collect_responses", "eve",
+    work(ctx, case.id, "collect_responses", "eve",
          {"responses": 500, "nps": nps, "csat": csat, "top_issue": "waiting_time"})
     assert serve(ctx)["completed"] == 1
-    work(ctx, case["id"], "interpret_feedback", "dora",
+    work(ctx, case.id, "interpret_feedback", "dora",
          {"key_findings": "Queues at peak hours.", "improvement_needed": improvement_needed,
           "priority_area": "waiting_time"})
-    return case["id"]
+    return case.id
 
 
 REPORT = {"report_title": "Customer satisfaction March 2026", "report_summary": "NPS 12, CSAT 3.6; queues."}
@@ -28,7 +28,7 @@ def test_ad_hoc_evaluation_without_improvements_is_reported_and_accepted(bank):
     work(bank, case_id, "management_report", "eve", REPORT)
     work(bank, case_id, "review_report", "edna", {"report_decision": "accepted"})
     detail = finished(bank, case_id)
-    v = detail["variables"]
+    v = detail.variables
     assert v["response_rate_pct"] == 25.0 and v["satisfaction_band"] == "good" and v["report_decision"] == "accepted"
     assert performed(detail) == [("prepare_survey", "eve"), ("collect_responses", "eve"),
                                  ("feedback_analytics", "test-worker"), ("interpret_feedback", "dora"),
@@ -45,7 +45,7 @@ def test_evaluation_with_improvement_actions_and_a_revised_report(bank):
     work(bank, case_id, "management_report", "eve", {**REPORT, "report_summary": "NPS 12; queues; cost CNY 2m."})
     work(bank, case_id, "review_report", "edna", {"report_decision": "accepted"})
     detail = finished(bank, case_id)
-    v = detail["variables"]
+    v = detail.variables
     assert v["satisfaction_band"] == "fair" and v["actions_count"] == 2
     assert v["report_summary"] == "NPS 12; queues; cost CNY 2m."
     assert [e for e, _ in performed(detail)].count("review_report") == 2
@@ -57,7 +57,7 @@ def test_evaluation_report_author_cannot_accept_it(bank):
     work(bank, case_id, "management_report", both, REPORT)
     refused(bank, case_id, "review_report", both)
     work(bank, case_id, "review_report", "edna", {"report_decision": "accepted"})
-    assert finished(bank, case_id)["variables"]["report_decision"] == "accepted"
+    assert finished(bank, case_id).variables["report_decision"] == "accepted"
 
 
 # --- timer and SLA paths (the clock starts on Monday 2 March 2026, 10:00 in Shanghai) ---------
@@ -70,9 +70,9 @@ def test_monthly_timer_starts_a_service_evaluation(open_bank, clock):
     clock.set(utc(2026, 4, 2, 2, 0))  # one month after the library was deployed
     assert run_due_jobs(bank)["starts"] == 1
     [survey] = tasks.list_tasks(bank, group="customer_experience")
-    assert survey["element_id"] == "prepare_survey"
-    case_id = survey["instance_id"]
-    assert instances.get_instance(bank, case_id)["definition_key"] == "service_evaluation"
+    assert survey.element_id == "prepare_survey"
+    case_id = survey.instance_id
+    assert instances.get_instance(bank, case_id).definition_key == "service_evaluation"
     work(bank, case_id, "prepare_survey", "eve",
          {"survey_period": "2026-03", "sample_size": 1000, "channels": "online", "questionnaire_version": "v7"})
     work(bank, case_id, "collect_responses", "eve", {"responses": 400, "nps": -5, "csat": 2.9,
@@ -86,7 +86,7 @@ def test_monthly_timer_starts_a_service_evaluation(open_bank, clock):
          {"report_title": "Satisfaction March 2026", "report_summary": "NPS -5; fees are the main issue."})
     work(bank, case_id, "review_report", "edna", {"report_decision": "accepted"})
     detail = finished(bank, case_id)
-    assert detail["variables"]["satisfaction_band"] == "poor" and detail["variables"]["response_rate_pct"] == 40.0
+    assert detail.variables["satisfaction_band"] == "poor" and detail.variables["response_rate_pct"] == 40.0
     clock.set(utc(2026, 5, 2, 2, 0))  # and again a month later
     assert run_due_jobs(bank)["starts"] == 1
-    assert [t["element_id"] for t in tasks.list_tasks(bank, group="customer_experience")] == ["prepare_survey"]
+    assert [t.element_id for t in tasks.list_tasks(bank, group="customer_experience")] == ["prepare_survey"]

@@ -4,7 +4,7 @@ from __future__ import annotations
 import random
 from datetime import datetime, timedelta, timezone
 
-from engine.analytics.simulation import (EventQueue, Person, WorkItem, WorkQueues, arrival_times, is_working,
+from engine.analytics.queueing import (EventQueue, Person, WorkItem, WorkQueues, arrival_times, is_working,
                                          next_opening, poisson)
 from engine.sla.business_calendar import builtin_24x7, default_calendars
 

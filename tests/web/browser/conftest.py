@@ -122,7 +122,7 @@ def quick_start_bank(database_template, tmp_path_factory):
     ctx = EngineContext.from_url(url)
     ctx.password_method = "pbkdf2:sha256:1000"
     report = demo_data.load_demo(ctx, history_days=HISTORY_DAYS)
-    assert report["history"]["counters"]["cases_started"] > 100, report["history"]
+    assert report.history["counters"]["cases_started"] > 100, report.history
     ctx.close()
     with gunicorn(url, workdir) as base:
         yield base

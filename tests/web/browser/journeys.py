@@ -28,6 +28,7 @@ from engine.services import instances, tasks
 from engine.services.context import EngineContext
 from engine.services.unit_of_work import unit_of_work
 from engine.store.tables import JOB
+from engine.views import instance_detail
 
 LIBRARY = Path(__file__).resolve().parents[3] / "processes"
 SETTLE_SECONDS = 30  # how long a case may take to reach its next wait with the worker running
@@ -109,7 +110,7 @@ def starter(ctx: EngineContext, key: str, people: dict[str, DemoUser], preferred
     """A demo user who may start `key` (the scenario's starter when they may), staff before managers."""
     ordered = sorted(people.values(), key=lambda u: (u.name != preferred, "staff" not in u.roles, u.name))
     for person in ordered:
-        if any(p["key"] == key for p in instances.startable(ctx, person.name)):
+        if any(p.key == key for p in instances.startable(ctx, person.name)):
             return person.name
     raise AssertionError(f"no demo user may start {key}")
 
@@ -127,7 +128,7 @@ def performer(ctx: EngineContext, task: dict[str, Any], people: dict[str, DemoUs
     if task["assignee"]:
         return task["assignee"]
     for name in candidates(task, people):
-        if tasks.task_detail(ctx, task["id"], name)["may_claim"]:
+        if tasks.task_detail(ctx, task["id"], name).may_claim:
             return name
     raise AssertionError(f"nobody among the demo users may claim task {task['id']} ({task['element_id']}): "
                          f"candidates {task['candidate_groups'] + task['candidate_users']}")
@@ -135,7 +136,7 @@ def performer(ctx: EngineContext, task: dict[str, Any], people: dict[str, DemoUs
 
 def held_back(ctx: EngineContext, task: dict[str, Any], people: dict[str, DemoUser]) -> list[str]:
     """Candidates the four-eyes rule keeps from the task (they did a step it names)."""
-    return [name for name in candidates(task, people) if tasks.task_detail(ctx, task["id"], name)["four_eyes"]]
+    return [name for name in candidates(task, people) if tasks.task_detail(ctx, task["id"], name).four_eyes]
 
 
 # --- waiting for the engine ---------------------------------------------------------------------
@@ -155,7 +156,7 @@ def settle(ctx: EngineContext, instance_id: int) -> tuple[dict[str, Any], list[d
     timers). Fails when the case is in incident or the worker does not move it on in time."""
     deadline = time.monotonic() + SETTLE_SECONDS
     while True:
-        case = instances.get_instance(ctx, instance_id)
+        case = instance_detail(instances.get_instance(ctx, instance_id))  # as `bankflow instance --json`
         assert case["status"] != "incident", f"case {instance_id} is in incident: {case['incident']}"
         waiting = [t for t in case["tasks"] if t["status"] in ("open", "claimed")]
         if case["status"] != "running" or waiting:
@@ -254,17 +255,17 @@ class Journey:
     def start(self) -> int:
         user = starter(self.ctx, self.key, self.people, self.scenario.starter if self.scenario else None)
         visitor = self.browser_for(user)
-        process = next(p for p in instances.startable(self.ctx, user) if p["key"] == self.key)
+        process = next(p for p in instances.startable(self.ctx, user) if p.key == self.key)
         visitor.go("/start", f"{self.key}-start-list")
         follow(visitor.page, visitor.page.locator(f'a[href="/start/{self.key}"]'))
         visitor.page.locator("#business-key").fill(self.business_key)
-        self._fill_form(visitor, process["form"], self._plan(None), 0, "form.task-form")
+        self._fill_form(visitor, process.form, self._plan(None), 0, "form.task-form")
         visitor.shot(f"{self.key}-start-form")
         status = submit(visitor.page, "form.task-form")
         assert status < 400, f"starting {self.key} answered HTTP {status}: {shown(visitor.page)}"
-        found = instances.search(self.ctx, business_key=self.business_key)["cases"]
+        found = instances.search(self.ctx, business_key=self.business_key).cases
         assert len(found) == 1, found
-        return found[0]["id"]
+        return found[0].id
 
     def check_four_eyes(self, task: dict[str, Any]) -> None:
         """A candidate the four-eyes rule holds back sees why on the task page, and no way to claim it."""

@@ -13,7 +13,7 @@ import pytest
 from playwright.sync_api import expect
 
 from engine.clock import ManualClock
-from engine.services import simulation
+from engine.services import demo_data, simulation
 from tests.service.analytics.test_simulation import LIBRARY, PLANTED, START
 from tests.web.browser.conftest import Visitor
 
@@ -27,7 +27,7 @@ def planted(people, tmp_path):
     scenario = tmp_path / "planted.toml"
     scenario.write_text(PLANTED, encoding="utf-8")
     sim = dataclasses.replace(people, clock=ManualClock(START), script_engine=None, mailer=None)
-    simulation.load_demo(sim, LIBRARY)
+    demo_data.load_demo(sim, LIBRARY)
     simulation.Simulation(sim, simulation.load_scenarios([scenario], LIBRARY), 6, 3).run()
     return people
 

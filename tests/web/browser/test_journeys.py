@@ -1,4 +1,4 @@
-"""What designers, staff and managers do in a real browser (DESIGN §1, the Web app issue)."""
+"""What designers, staff and managers do in a real browser (docs/architecture.md §1.2, the Web app issue)."""
 from __future__ import annotations
 
 import re
@@ -35,7 +35,7 @@ def test_designer_uploads_a_process_and_an_invalid_file_shows_its_errors(visit, 
     expect(problems).to_contain_text("broken.bpmn")
     expect(problems.locator("tbody tr").first.locator("td").nth(2)).to_have_text(re.compile(r"\d+"))
     dana.shot("upload-refused")
-    assert [d["key"] for d in deployments.list_definitions(people)] == ["loan_review"]  # nothing stored
+    assert [d.key for d in deployments.list_definitions(people)] == ["loan_review"]  # nothing stored
 
     dana.page.get_by_label("Files exported from Camunda Modeler or bpmn.io").set_input_files(str(ENQUIRY))
     dana.page.get_by_role("button", name="Deploy").click()
@@ -44,7 +44,7 @@ def test_designer_uploads_a_process_and_an_invalid_file_shows_its_errors(visit, 
     dana.page.get_by_role("link", name="Customer enquiry").click()
     diagram = dana.page.locator(".diagram[data-ready=true]")
     expect(diagram).to_be_visible()
-    flow_nodes = [e["id"] for e in deployments.definition_detail(people, "customer_enquiry")["elements"]]
+    flow_nodes = [e.id for e in deployments.definition_detail(people, "customer_enquiry").elements]
     assert len(flow_nodes) > 5
     for element_id in flow_nodes:
         expect(diagram.locator(f'[data-element-id="{element_id}"]')).to_have_count(1)
@@ -79,8 +79,8 @@ def test_staff_fix_a_bad_value_and_the_next_task_goes_to_the_other_group(visit, 
     max_.sign_in("max")
     max_.go("/tasks?view=group", "max-group-tasks")
     expect(max_.page.get_by_role("link", name="Approve loan")).to_be_visible()
-    [approve] = tasks.list_tasks(people, instance_id=case["id"])
-    assert approve["element_id"] == "approve"
+    [approve] = tasks.list_tasks(people, instance_id=case.id)
+    assert approve.element_id == "approve"
     assert olga.csp_violations == [] and max_.csp_violations == []
 
 
@@ -91,7 +91,7 @@ def test_manager_sees_the_history_and_the_current_activity_on_the_diagram(visit,
     worker.run_pass(people, "test-worker")  # the chatbot cannot answer: the contact centre must
     mona = visit()
     mona.sign_in("mona")
-    mona.go(f"/cases/{case['id']}", "case")
+    mona.go(f"/cases/{case.id}", "case")
     expect(mona.page.locator(".history")).to_contain_text("Service answered")
     expect(mona.page.locator(".history")).to_contain_text("olga")
     diagram = mona.page.locator(".diagram[data-ready=true]")

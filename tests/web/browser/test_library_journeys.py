@@ -13,6 +13,7 @@ from playwright.sync_api import expect
 
 from engine.services import demo_data, deployments, users
 from engine.services.context import EngineContext
+from engine.views import definition_detail_view
 from tests.conftest import fresh_database
 from tests.helpers.process_library import MODELS
 from tests.web.browser.conftest import CHROMIUM, SCREENSHOTS, Visitor, background_worker, gunicorn
@@ -75,7 +76,7 @@ def browsers(chromium, library, request):
 
 def test_the_library_is_what_the_journeys_walk(library):
     ctx, _ = library
-    assert sorted(d["key"] for d in deployments.list_definitions(ctx, latest_only=True)) == sorted(MODELS)
+    assert sorted(d.key for d in deployments.list_definitions(ctx, latest_only=True)) == sorted(MODELS)
 
 
 @pytest.mark.slow
@@ -115,7 +116,7 @@ def test_the_designer_sees_every_model_drawn_with_its_people(library, browsers, 
     dana.page.locator(f'a[href="/designer/definitions/{key}"]').click()
     diagram = dana.page.locator(".diagram[data-ready=true]")
     expect(diagram).to_be_visible()
-    elements = deployments.definition_detail(ctx, key)["elements"]
+    elements = definition_detail_view(deployments.definition_detail(ctx, key))["elements"]
     for element in elements:
         expect(diagram.locator(f'[data-element-id="{element["id"]}"]')).to_have_count(1)
     first_task = next(e for e in elements if e["type"] == "userTask")

@@ -7,7 +7,7 @@ there is. Percentiles interpolate linearly between the two nearest ranks, as num
 does by default: PostgreSQL's `percentile_cont`, and on SQLite the same formula
 over `row_number()` / `count()` windows.
 
-Which rows count (DESIGN §6, and docs/metrics-json.md):
+Which rows count (docs/metrics-json.md, "Which rows count"):
 
 * human tasks (`human_task`, status completed): wait = claimed_at - created_at (the
   whole duration when completed without a claim), work = completed_at - claimed_at
@@ -23,7 +23,6 @@ Which rows count (DESIGN §6, and docs/metrics-json.md):
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -44,28 +43,18 @@ from sqlalchemy import (
     union_all,
 )
 from sqlalchemy import table as sql_table
+from sqlalchemy.orm import Session
 from sqlalchemy.sql import ColumnElement
 
 from engine.analytics.business_time import DAY_SECONDS, DayTable
-from engine.analytics.sql import Dialect
+from engine.analytics.report import HUMAN_TYPES
+from engine.records.analytics import Scope
+from engine.statuses import ACTIVE_TASK_STATUSES, ActivityState, InstanceStatus, TaskStatus
+from engine.store.read_models.dialect import Dialect
 from engine.store.tables import ACTIVITY, CANDIDATE, EVENT, INSTANCE, TASK
 
-HUMAN_TYPES = ("userTask", "manualTask")
-OPEN_INSTANCE = ("running", "incident")
+OPEN_INSTANCE = (InstanceStatus.RUNNING, InstanceStatus.INCIDENT)
 PERCENTILES = (0.5, 0.9, 0.95)
-
-
-@dataclass(frozen=True)
-class Scope:
-    """What one metrics call looks at."""
-
-    definition_ids: tuple[int, ...]
-    since: datetime | None
-    until: datetime
-    elements: tuple[str, ...] | None = None  # --group: only these elements (None: all)
-    group: str | None = None
-    # calendar of each definition's cycle time and non-human activities (business time only)
-    definition_calendars: dict[int, str | None] | None = None
 
 
 def past_due(due_at: Any, moment: datetime) -> ColumnElement:
@@ -76,26 +65,26 @@ def past_due(due_at: Any, moment: datetime) -> ColumnElement:
 
 # --- measuring durations ------------------------------------------------------------------
 
-class _From:
+class FromClause:
     """A FROM clause that business-time measures add joins to."""
 
-    def __init__(self, base: Any):
+    def __init__(self, base: Any) -> None:
         self.clause = base
 
 
 class ElapsedTime:
     """Durations in plain elapsed seconds."""
 
-    def __init__(self, dialect: Dialect):
+    def __init__(self, dialect: Dialect) -> None:
         self.d = dialect
 
-    def prepare(self, session: Any) -> None:
+    def prepare(self, session: Session) -> None:
         pass
 
-    def finish(self, session: Any) -> None:
+    def finish(self, session: Session) -> None:
         pass
 
-    def between(self, frm: _From, start: Any, end: Any, calendar: Any) -> ColumnElement:
+    def between(self, frm: FromClause, start: Any, end: Any, calendar: Any) -> ColumnElement:
         return self.d.seconds_between(start, end)
 
     def ctes(self) -> list[Any]:
@@ -113,14 +102,14 @@ class BusinessTime:
 
     TEMP_NAME = "bankflow_bt_days"
 
-    def __init__(self, dialect: Dialect, table: DayTable):
+    def __init__(self, dialect: Dialect, table: DayTable) -> None:
         self.d = dialect
         self.table = table
         self.names = ["cal", "dn", "cum"] + [f"{p}{k}" for k in range(table.width) for p in ("s", "e")]
         self.days = sql_table(self.TEMP_NAME, *[column(n) for n in self.names])
         self.qualified = f"{'temp' if dialect.is_sqlite else 'pg_temp'}.{self.TEMP_NAME}"
 
-    def prepare(self, session: Any) -> None:
+    def prepare(self, session: Session) -> None:
         real = "REAL" if self.d.is_sqlite else "double precision"
         columns = ", ".join(f"{n} {'INTEGER' if n in ('cal', 'dn') else real}" for n in self.names)
         rowid = " WITHOUT ROWID" if self.d.is_sqlite else ""
@@ -132,13 +121,13 @@ class BusinessTime:
         if not self.d.is_sqlite:
             session.execute(text(f"ANALYZE {self.qualified}"))
 
-    def finish(self, session: Any) -> None:
+    def finish(self, session: Session) -> None:
         session.execute(text(f"DROP TABLE IF EXISTS {self.qualified}"))
 
     def ctes(self) -> list[Any]:
         return []
 
-    def point(self, frm: _From, instant: Any, calendar: Any) -> ColumnElement:
+    def point(self, frm: FromClause, instant: Any, calendar: Any) -> ColumnElement:
         """W(instant) on `calendar` (an SQL expression giving the calendar's id); joins one day row."""
         day = self.days.alias()
         seconds = self.d.epoch(instant)
@@ -151,7 +140,7 @@ class BusinessTime:
             total = total + case((since_midnight > start, self.d.least(since_midnight, end) - start), else_=0.0)
         return total
 
-    def between(self, frm: _From, start: Any, end: Any, calendar: Any) -> ColumnElement:
+    def between(self, frm: FromClause, start: Any, end: Any, calendar: Any) -> ColumnElement:
         return self.point(frm, end, calendar) - self.point(frm, start, calendar)
 
     def calendar_of_task(self) -> ColumnElement:
@@ -170,9 +159,9 @@ Measure = ElapsedTime | BusinessTime
 # --- the statements ------------------------------------------------------------------------
 
 class MetricsQueries:
-    """Builds the statements for one scope; `run` executes them (one each) in a session."""
+    """Builds the statements for one scope (engine/store/read_models/metrics.py runs them, one each)."""
 
-    def __init__(self, dialect: Dialect, scope: Scope, measure: Measure):
+    def __init__(self, dialect: Dialect, scope: Scope, measure: Measure) -> None:
         self.d = dialect
         self.scope = scope
         self.m = measure
@@ -206,14 +195,14 @@ class MetricsQueries:
         return [ACTIVITY.c.element_type.notin_(HUMAN_TYPES), not_(ACTIVITY.c.element_type.like("%Gateway"))]
 
     def completed_instance_in_window(self) -> ColumnElement:
-        return and_(INSTANCE.c.status == "completed", self.in_window(INSTANCE.c.ended_at))
+        return and_(INSTANCE.c.status == InstanceStatus.COMPLETED, self.in_window(INSTANCE.c.ended_at))
 
     def task_open_at_until(self) -> ColumnElement:
         """Human tasks open at `until`: created before it, not completed by it."""
         until = self.scope.until
         return and_(TASK.c.created_at < until,
-                    or_(TASK.c.status.in_(("open", "claimed")),
-                        and_(TASK.c.status == "completed", TASK.c.completed_at >= until)))
+                    or_(TASK.c.status.in_(ACTIVE_TASK_STATUSES),
+                        and_(TASK.c.status == TaskStatus.COMPLETED, TASK.c.completed_at >= until)))
 
     def _activity_open_at(self, moment: datetime) -> ColumnElement:
         """Executions open at `moment` (a boundary event waits with its task: it is not work)."""
@@ -221,15 +210,15 @@ class MetricsQueries:
                     or_(ACTIVITY.c.ended_at.is_(None), ACTIVITY.c.ended_at >= moment),
                     ACTIVITY.c.element_type != "boundaryEvent")
 
-    def _task_calendar(self) -> Any:
+    def task_calendar(self) -> Any:
         return self.m.calendar_of_task() if isinstance(self.m, BusinessTime) else None
 
-    def _definition_calendar(self) -> Any:
+    def definition_calendar(self) -> Any:
         if isinstance(self.m, BusinessTime):
             return self.m.calendar_of_definition(self.scope.definition_calendars or {})
         return None
 
-    def _with(self, statement: Select) -> Select:
+    def with_ctes(self, statement: Select) -> Select:
         for cte in self.m.ctes():
             statement = statement.add_cte(cte)
         return statement
@@ -260,33 +249,34 @@ class MetricsQueries:
         return union_all(*parts).subquery("samples")
 
     def _cycle_samples(self) -> Select:
-        frm = _From(INSTANCE)
-        value = self.m.between(frm, INSTANCE.c.started_at, INSTANCE.c.ended_at, self._definition_calendar())
+        frm = FromClause(INSTANCE)
+        value = self.m.between(frm, INSTANCE.c.started_at, INSTANCE.c.ended_at, self.definition_calendar())
         return (select(literal_column("''").label("g"), literal_column("'cycle'").label("m"), value.label("v"))
                 .select_from(frm.clause).where(self.of_process(), self.completed_instance_in_window()))
 
     def _human_samples(self) -> list[Select]:
-        calendar = self._task_calendar()
+        calendar = self.task_calendar()
         claimed_or_done = func.coalesce(TASK.c.claimed_at, TASK.c.completed_at)
         selects = []
         for metric, (start, end) in (("wait", (TASK.c.created_at, claimed_or_done)),
                                      ("work", (claimed_or_done, TASK.c.completed_at)),
                                      ("duration", (TASK.c.created_at, TASK.c.completed_at))):
-            frm = _From(TASK.join(INSTANCE, TASK.c.instance_id == INSTANCE.c.id))
+            frm = FromClause(TASK.join(INSTANCE, TASK.c.instance_id == INSTANCE.c.id))
             value = self.m.between(frm, start, end, calendar)
             selects.append(
                 select(TASK.c.element_id.label("g"), literal_column(f"'{metric}'").label("m"), value.label("v"))
                 .select_from(frm.clause)
-                .where(self.of_process(), TASK.c.status == "completed", self.in_window(TASK.c.completed_at),
+                .where(self.of_process(), TASK.c.status == TaskStatus.COMPLETED, self.in_window(TASK.c.completed_at),
                        *self.element_filter(TASK.c.element_id)))
         return selects
 
     def _activity_samples(self) -> Select:
-        frm = _From(ACTIVITY.join(INSTANCE, ACTIVITY.c.instance_id == INSTANCE.c.id))
-        value = self.m.between(frm, ACTIVITY.c.started_at, ACTIVITY.c.ended_at, self._definition_calendar())
+        frm = FromClause(ACTIVITY.join(INSTANCE, ACTIVITY.c.instance_id == INSTANCE.c.id))
+        value = self.m.between(frm, ACTIVITY.c.started_at, ACTIVITY.c.ended_at, self.definition_calendar())
         return (select(ACTIVITY.c.element_id.label("g"), literal_column("'duration'").label("m"), value.label("v"))
                 .select_from(frm.clause)
-                .where(self.of_process(), ACTIVITY.c.state == "completed", self.in_window(ACTIVITY.c.ended_at),
+                .where(self.of_process(), ACTIVITY.c.state == ActivityState.COMPLETED,
+                       self.in_window(ACTIVITY.c.ended_at),
                        *self.other_activity(), *self.element_filter(ACTIVITY.c.element_id)))
 
     def statistics(self, samples: Any, order_by_count: bool = False, limit: int | None = None) -> Select:
@@ -299,7 +289,7 @@ class MetricsQueries:
             statement = statement.order_by(literal_column("n").desc(), literal_column("g"))
         if limit is not None:
             statement = statement.limit(limit)
-        return self._with(statement)
+        return self.with_ctes(statement)
 
     def _sqlite_statistics(self, samples: Any) -> Select:
         keys = [samples.c.g, samples.c.m]
@@ -332,7 +322,7 @@ class MetricsQueries:
         is_open = self._activity_open_at(until)
         was_open = self._activity_open_at(self.scope.since) if self.scope.since is not None else literal(False)
         arrived = self.in_window(ACTIVITY.c.started_at)
-        completed = and_(ACTIVITY.c.state == "completed", self.in_window(ACTIVITY.c.ended_at))
+        completed = and_(ACTIVITY.c.state == ActivityState.COMPLETED, self.in_window(ACTIVITY.c.ended_at))
         per_case = (
             select(ACTIVITY.c.element_id.label("element_id"),
                    func.sum(case((is_open, 1), else_=0)).label("open"),
@@ -341,7 +331,7 @@ class MetricsQueries:
                    func.sum(case((completed, 1), else_=0)).label("completions"))
             .select_from(ACTIVITY.join(INSTANCE, ACTIVITY.c.instance_id == INSTANCE.c.id))
             .where(self.of_process(), not_(ACTIVITY.c.element_type.like("%Gateway")),
-                   not_(and_(ACTIVITY.c.state == "cancelled", ACTIVITY.c.element_type == "boundaryEvent")),
+                   not_(and_(ACTIVITY.c.state == ActivityState.CANCELLED, ACTIVITY.c.element_type == "boundaryEvent")),
                    *self.element_filter(ACTIVITY.c.element_id), *self.touching_window(ACTIVITY.c.started_at,
                                                                                      ACTIVITY.c.ended_at))
             .group_by(ACTIVITY.c.instance_id, ACTIVITY.c.element_id)
@@ -355,29 +345,29 @@ class MetricsQueries:
 
     # 4. shares: time spent per activity in the instances completed in the window
     def share_totals(self) -> Select:
-        calendar = self._task_calendar()
-        human = _From(TASK.join(INSTANCE, TASK.c.instance_id == INSTANCE.c.id))
+        calendar = self.task_calendar()
+        human = FromClause(TASK.join(INSTANCE, TASK.c.instance_id == INSTANCE.c.id))
         human_value = self.m.between(human, TASK.c.created_at, TASK.c.completed_at, calendar)
-        other = _From(ACTIVITY.join(INSTANCE, ACTIVITY.c.instance_id == INSTANCE.c.id))
+        other = FromClause(ACTIVITY.join(INSTANCE, ACTIVITY.c.instance_id == INSTANCE.c.id))
         other_value = self.m.between(other, ACTIVITY.c.started_at, ACTIVITY.c.ended_at,
-                                     self._definition_calendar())
-        cycle = _From(INSTANCE)
-        cycle_value = self.m.between(cycle, INSTANCE.c.started_at, INSTANCE.c.ended_at, self._definition_calendar())
+                                     self.definition_calendar())
+        cycle = FromClause(INSTANCE)
+        cycle_value = self.m.between(cycle, INSTANCE.c.started_at, INSTANCE.c.ended_at, self.definition_calendar())
         parts = union_all(
             select(literal_column("''").label("g"), func.sum(cycle_value).label("total"))
             .select_from(cycle.clause).where(self.of_process(), self.completed_instance_in_window()),
             select(TASK.c.element_id.label("g"), func.sum(human_value).label("total"))
             .select_from(human.clause)
-            .where(self.of_process(), self.completed_instance_in_window(), TASK.c.status == "completed",
+            .where(self.of_process(), self.completed_instance_in_window(), TASK.c.status == TaskStatus.COMPLETED,
                    *self.element_filter(TASK.c.element_id))
             .group_by(TASK.c.element_id),
             select(ACTIVITY.c.element_id.label("g"), func.sum(other_value).label("total"))
             .select_from(other.clause)
-            .where(self.of_process(), self.completed_instance_in_window(), ACTIVITY.c.state == "completed",
+            .where(self.of_process(), self.completed_instance_in_window(), ACTIVITY.c.state == ActivityState.COMPLETED,
                    *self.other_activity(), *self.element_filter(ACTIVITY.c.element_id))
             .group_by(ACTIVITY.c.element_id),
         )
-        return self._with(select(parts.subquery("shares")))
+        return self.with_ctes(select(parts.subquery("shares")))
 
     # 5. SLA breaches per element (None: the process's end-to-end SLA): the breaches recorded in the
     #    window (kind 'event'), and the tasks open at `until` past their due time (kind 'open_breached')
@@ -411,16 +401,16 @@ class MetricsQueries:
     # 7. per candidate group: backlog, oldest open task, handling time, completions
     def groups(self) -> Select:
         is_open = self.task_open_at_until()
-        done = and_(TASK.c.status == "completed", self.in_window(TASK.c.completed_at))
-        frm = _From(CANDIDATE.join(TASK, CANDIDATE.c.task_id == TASK.c.id)
+        done = and_(TASK.c.status == TaskStatus.COMPLETED, self.in_window(TASK.c.completed_at))
+        frm = FromClause(CANDIDATE.join(TASK, CANDIDATE.c.task_id == TASK.c.id)
                     .join(INSTANCE, TASK.c.instance_id == INSTANCE.c.id))
         work = self.m.between(frm, func.coalesce(TASK.c.claimed_at, TASK.c.completed_at), TASK.c.completed_at,
-                              self._task_calendar())
+                              self.task_calendar())
         where = [self.of_process(), CANDIDATE.c.kind == "group",
                  *self.touching_window(TASK.c.created_at, TASK.c.completed_at)]
         if self.scope.group is not None:
             where.append(CANDIDATE.c.name == self.scope.group)
-        return self._with(
+        return self.with_ctes(
             select(CANDIDATE.c.name.label("group"),
                    func.sum(case((is_open, 1), else_=0)).label("backlog"),
                    func.min(case((is_open, TASK.c.created_at))).label("oldest_open_at"),
@@ -430,16 +420,17 @@ class MetricsQueries:
 
     # 8. variants: the ordered paths of the instances completed in the window
     def variants(self, limit: int) -> Select:
-        frm = _From(ACTIVITY.join(INSTANCE, ACTIVITY.c.instance_id == INSTANCE.c.id))
-        cycle = self.m.between(frm, INSTANCE.c.started_at, INSTANCE.c.ended_at, self._definition_calendar())
-        where = [self.of_process(), self.completed_instance_in_window(), ACTIVITY.c.state != "cancelled",
+        frm = FromClause(ACTIVITY.join(INSTANCE, ACTIVITY.c.instance_id == INSTANCE.c.id))
+        cycle = self.m.between(frm, INSTANCE.c.started_at, INSTANCE.c.ended_at, self.definition_calendar())
+        where = [self.of_process(), self.completed_instance_in_window(), ACTIVITY.c.state != ActivityState.CANCELLED,
                  not_(ACTIVITY.c.element_type.like("%Gateway"))]
         order = (ACTIVITY.c.started_at, ACTIVITY.c.id)
         if self.d.is_sqlite:
-            window = dict(partition_by=ACTIVITY.c.instance_id, order_by=order)
+            instance = ACTIVITY.c.instance_id
             paths = (select(func.group_concat(ACTIVITY.c.element_id, ",").over(
-                                rows=(None, None), **window).label("path"),
-                            func.row_number().over(**window).label("rn"), cycle.label("cycle"))
+                                rows=(None, None), partition_by=instance, order_by=order).label("path"),
+                            func.row_number().over(partition_by=instance, order_by=order).label("rn"),
+                            cycle.label("cycle"))
                      .select_from(frm.clause).where(*where)).subquery("paths")
             per_case = select(paths.c.path.label("g"), literal_column("'cycle'").label("m"),
                               paths.c.cycle.label("v")).where(paths.c.rn == 1).subquery("cases")
@@ -449,39 +440,3 @@ class MetricsQueries:
                         .select_from(frm.clause).where(*where).group_by(ACTIVITY.c.instance_id)
                         ).subquery("cases")
         return self.statistics(per_case, order_by_count=True, limit=limit)
-
-
-@dataclass
-class RawMetrics:
-    """What the statements returned, before it is shaped into the JSON of DESIGN §6."""
-
-    instances: dict[str, Any]
-    statistics: list[Any]
-    counts: list[Any]
-    shares: list[Any]
-    breaches: list[Any]
-    throughput: list[Any]
-    groups: list[Any]
-    variants: list[Any]
-
-
-def run(session: Any, queries: MetricsQueries, instances: dict[str, Any], variants_limit: int) -> RawMetrics:
-    """Run the statements after `instances()` (whose result the caller already has)."""
-    queries.m.prepare(session)
-    try:
-        return _run(session, queries, instances, variants_limit)
-    finally:
-        queries.m.finish(session)
-
-
-def _run(session: Any, queries: MetricsQueries, instances: dict[str, Any], variants_limit: int) -> RawMetrics:
-    return RawMetrics(
-        instances=instances,
-        statistics=session.execute(queries.statistics(queries.samples())).all(),
-        counts=session.execute(queries.activity_counts()).all(),
-        shares=session.execute(queries.share_totals()).all(),
-        breaches=session.execute(queries.breaches()).all(),
-        throughput=session.execute(queries.throughput()).all(),
-        groups=session.execute(queries.groups()).mappings().all(),
-        variants=session.execute(queries.variants(variants_limit)).all(),
-    )

@@ -40,17 +40,16 @@ import ctypes
 import os
 import resource
 import signal
-import sys
 import traceback
 from typing import Any
 
 from . import confine
 from .errors import SandboxSyntaxError, SandboxViolation, ScriptLimitExceeded
 from .limits import ScriptLimits
-from .sizes import plain_data
+from .sizes import plain_data, plain_variables
 from .text import scrub_text
 from .wire import FrameReader, PeerGone, WireError, decode, encode, write_frame
-from . import SandboxedEnvironment
+from .in_process import SandboxedEnvironment
 
 MB = 2**20
 ADDRESS_SPACE_SLACK = 64 * MB     # room for the interpreter's own allocations around the script's
@@ -193,7 +192,7 @@ class Evaluator:
                 if op == "exec":
                     script, context, external = arguments
                     updates, removed = self.env.script_changes(script, context, external, private=True)
-                    reply: tuple[Any, ...] = ("ok", False, plain_data(updates), removed)
+                    reply: tuple[Any, ...] = ("ok", False, plain_variables(updates), removed)
                 elif op == "eval":
                     expression, context, external = arguments
                     reply = ("ok", False, plain_data(self.env.evaluate(expression, context, external)))
@@ -209,8 +208,8 @@ class Evaluator:
             finally:
                 self.limits.disarm()
         except Exception as caught:  # noqa: BLE001 - every script error is reported to the server
-            err, note = (caught.err, caught.note) if isinstance(caught, _Noted) else (caught, None)
-            return encode(self._failure(err, note, memory_mb))
+            error, note = (caught.err, caught.note) if isinstance(caught, _Noted) else (caught, None)
+            return encode(self._failure(error, note, memory_mb))
         if self.requests >= RETIRE_AFTER_REQUESTS or _peak_rss() - self.start_rss > RETIRE_ABOVE_GROWTH:
             self.retire = True
             payload = encode((reply[0], True, *reply[2:]))
@@ -233,8 +232,8 @@ class Evaluator:
         answers: list[tuple[Any, ...]] = []
         for script in scripts:
             try:
-                updates, removed = self.env.script_changes(script, context, {}, private=True)
-                updates = plain_data(updates)
+                changes, removed = self.env.script_changes(script, context, {}, private=True)
+                updates = plain_variables(changes)
             except Exception as err:  # noqa: BLE001 - reported as that script's answer
                 answers.append(self._failure(err, None, memory_mb))
                 return answers, []

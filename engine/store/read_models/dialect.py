@@ -1,11 +1,13 @@
-"""The few SQL expressions that differ between SQLite and PostgreSQL.
+"""The few SQL expressions that differ between SQLite and PostgreSQL, and the one way to read back a
+timestamp that either of them computed.
 
-Everything else in the analytics is plain SQLAlchemy Core and runs the same on
+Everything else in the read models is plain SQLAlchemy Core and runs the same on
 both. Times are UTC timestamps on both databases (SQLite stores them as ISO text,
 PostgreSQL as timestamptz); durations come back as seconds (floats).
 """
 from __future__ import annotations
 
+from datetime import datetime, timezone
 from typing import Any
 
 from sqlalchemy import Float, Integer, cast, func, literal_column
@@ -20,7 +22,7 @@ SECONDS_PER_DAY = 86400.0
 class Dialect:
     """SQL building blocks for one database dialect (`sqlite` or `postgresql`)."""
 
-    def __init__(self, name: str):
+    def __init__(self, name: str) -> None:
         if name not in ("sqlite", "postgresql"):
             raise ValueError(f"analytics support SQLite and PostgreSQL, not {name}")
         self.name = name
@@ -66,3 +68,14 @@ class Dialect:
     def ordered_path(self, element: Any, *order_by: Any) -> ColumnElement:
         """PostgreSQL: the comma-joined `element` values of a group in `order_by` order."""
         return func.string_agg(element, aggregate_order_by(literal_column("','"), *order_by))
+
+
+def utc(value: datetime | str | None) -> datetime | None:
+    """A timestamp from either database as an aware UTC datetime (SQLite gives text in subqueries)."""
+    if value is None:
+        return None
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=timezone.utc)
+    return value.astimezone(timezone.utc)

@@ -1,4 +1,4 @@
-"""The metrics document (DESIGN §6) flattened into tables, one row per line, for CSV.
+"""The metrics document (docs/metrics-json.md) flattened into tables, one row per line, for CSV.
 
 Pure. Column names follow the JSON keys; statistics become `<metric>_<stat>`
 columns (e.g. `wait_p90`); paths are joined with " > ".
@@ -31,10 +31,10 @@ TABLES = {
 }
 
 
-def sla_row(doc: dict[str, Any]) -> dict[str, Any]:
-    """The document's `sla` object as the SLA_COLUMNS (`case_sla_...`, `task_sla_...`)."""
+def sla_row(sla: dict[str, Any]) -> dict[str, Any]:
+    """A document's `sla` object as the SLA_COLUMNS (`case_sla_...`, `task_sla_...`)."""
     return {f"{prefix}_sla_{k}": v for prefix, kind in (("case", "cases"), ("task", "tasks"))
-            for k, v in doc["sla"][kind].items()}
+            for k, v in sla[kind].items()}
 
 
 def tables(documents: list[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
@@ -48,7 +48,7 @@ def tables(documents: list[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
             "business_time": doc["business_time"], "started": inst["started"], "completed": inst["completed"],
             "open": inst["open"], "oldest_open_age": inst["oldest_open_age"], "sla_breaches": inst["sla_breaches"],
             **{f"cycle_time_{k}": inst["cycle_time"][k] for k in STAT_KEYS},
-            **sla_row(doc)})
+            **sla_row(doc["sla"])})
         ranks = {element_id: i + 1 for i, element_id in enumerate(doc["bottlenecks"])}
         for a in doc["activities"]:
             row = {"process": key, **{k: a[k] for k in ("element_id", "name", "type", "count", "share",
