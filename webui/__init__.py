@@ -8,8 +8,12 @@ from flask import Flask
 from flask_wtf import CSRFProtect
 
 from engine.services import database, users
-from engine.services.context import EngineContext
 from webui import errors, formatting, i18n, labels, messages, security, sign_in, words
+from webui.blueprints import (DatabaseId, admin, assets, auth, cases, dashboard, designer, health, notifications,
+                              tasks)
+from webui.engine_access import EXTENSION, engine_context
+
+__all__ = ["create_app", "engine_context"]
 
 csrf = CSRFProtect()
 
@@ -38,7 +42,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         # Sessions then last as long as this process; several web processes need BANKFLOW_SECRET_KEY.
         app.config["SECRET_KEY"] = secrets.token_hex(32)
     context = app.config.get("ENGINE_CONTEXT") or database.open_context(app.config["DATABASE_URL"])
-    app.extensions["bankflow"] = context
+    app.extensions[EXTENSION] = context
 
     csrf.init_app(app)
     security.init_app(app)
@@ -50,15 +54,9 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     messages.init_app(app)
     words.init_app(app)
 
-    from webui.blueprints import (DatabaseId, admin, assets, auth, cases, dashboard, designer, health, notifications,
-                                  tasks)
-
     app.url_map.converters["int"] = DatabaseId  # every <int:...> id bounded to the database's range (404 beyond)
     for blueprint in (health.bp, assets.bp, auth.bp, tasks.bp, cases.bp, designer.bp, admin.bp, notifications.bp,
                       dashboard.bp):
         app.register_blueprint(blueprint)
     return app
 
-
-def engine_context(app: Flask) -> EngineContext:
-    return app.extensions["bankflow"]

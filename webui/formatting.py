@@ -15,7 +15,8 @@ from flask_babel import format_date, format_time, format_timedelta, get_locale
 from markupsafe import Markup
 
 from engine.policy import roles
-from engine.views import iso
+from engine.json_shapes import iso
+from webui.engine_access import current_engine
 from webui.model_words import model_text
 
 ALLOWED_TAGS = {"p", "br", "strong", "em", "ul", "ol", "li", "code", "pre", "blockquote", "h3", "h4", "a"}
@@ -49,9 +50,7 @@ def time_left(value: str | datetime | None) -> str:
     when = _parse(value)
     if when is None:
         return ""
-    from webui.blueprints import engine
-
-    return format_timedelta(when - engine().clock.now(), add_direction=True, granularity="minute")
+    return format_timedelta(when - current_engine().clock.now(), add_direction=True, granularity="minute")
 
 
 def documentation(text: str | None) -> Markup:

@@ -8,9 +8,13 @@ from __future__ import annotations
 from flask import Flask
 from flask_babel import lazy_gettext as _l
 
-LABELS = {
-    "open": _l("open"), "claimed": _l("claimed"), "completed": _l("completed"), "cancelled": _l("cancelled"),
-    "running": _l("running"), "incident": _l("incident"), "new": _l("new"), "unchanged": _l("unchanged"),
+from engine.policy.roles import Role
+from engine.statuses import InstanceStatus, TaskStatus
+
+LABELS: dict[str, object] = {
+    TaskStatus.OPEN: _l("open"), TaskStatus.CLAIMED: _l("claimed"), TaskStatus.COMPLETED: _l("completed"),
+    TaskStatus.CANCELLED: _l("cancelled"), InstanceStatus.RUNNING: _l("running"),
+    InstanceStatus.INCIDENT: _l("incident"), "new": _l("new"), "unchanged": _l("unchanged"),
     "instance_started": _l("Case started"), "task_created": _l("Task created"), "task_claimed": _l("Task claimed"),
     "task_unclaimed": _l("Task given back"), "task_assigned": _l("Task assigned"),
     "task_completed": _l("Task completed"), "task_cancelled": _l("Task cancelled"),
@@ -20,7 +24,7 @@ LABELS = {
 }
 # Roles and kinds of BPMN element, as the engine's messages name them (engine.errors.Code).
 LABELS.update({
-    "admin": _l("admin"), "designer": _l("designer"), "manager": _l("manager"), "staff": _l("staff"),
+    Role.ADMIN: _l("admin"), Role.DESIGNER: _l("designer"), Role.MANAGER: _l("manager"), Role.STAFF: _l("staff"),
     "process": _l("process"), "task": _l("task"), "userTask": _l("user task"), "manualTask": _l("manual task"),
     "scriptTask": _l("script task"), "serviceTask": _l("service task"), "businessRuleTask": _l("business rule task"),
     "sendTask": _l("send task"), "receiveTask": _l("receive task"), "callActivity": _l("call activity"),

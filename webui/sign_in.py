@@ -11,13 +11,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from flask import Flask, current_app, redirect, request, url_for
+from flask import Flask, redirect, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import LoginManager, UserMixin, current_user
 
 from engine.errors import BankflowError
 from engine.records.users import SessionUser, UserRecord
 from engine.services import users
+from webui.engine_access import current_engine
 
 PUBLIC_ENDPOINTS = {"auth.login", "auth.language", "health.show", "static", "assets.file"}
 login_manager = LoginManager()
@@ -48,10 +49,8 @@ class SignedInUser(UserMixin):
 
 @login_manager.user_loader
 def load_user(token: str) -> SignedInUser | None:
-    from webui import engine_context
-
     try:
-        found = users.session_user(engine_context(current_app), token)
+        found = users.session_user(current_engine(), token)
     except BankflowError:
         return None
     return None if found is None else SignedInUser.signed_in(found, token)

@@ -18,6 +18,7 @@ from flask_babel import ngettext
 
 from engine.services import sla_targets, users
 from engine.services.case_data import CaseDatum
+from webui.engine_access import current_engine
 from webui.formatting import local_date, local_time
 from webui.model_words import model_text
 
@@ -32,9 +33,7 @@ def group_name(name: str | None) -> str:
     if not name:
         return ""
     if "group_titles" not in g:
-        from webui.blueprints import engine
-
-        g.group_titles = users.group_titles(engine())
+        g.group_titles = users.group_titles(current_engine())
     titles = g.group_titles.get(name)
     chinese = str(get_locale()).startswith("zh")
     found = titles and ((titles.title_zh or titles.title) if chinese else (titles.title or titles.title_zh))

@@ -1,7 +1,7 @@
 """Human tasks as the store returns them and the services hand them on.
 
 `TaskRecord` is a whole `human_task` row (field names are its column names, so pages and the
-JSON of `engine.views` read the same words); `NewTask` is one about to be inserted. Records are
+JSON of `engine.json_shapes` read the same words); `NewTask` is one about to be inserted. Records are
 frozen: a change is `dataclasses.replace(task, ...)` written with `uow.tasks.save`, which the
 row's `lock_version` guards (a lost update is a Conflict).
 """

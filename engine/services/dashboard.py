@@ -43,7 +43,7 @@ from engine.services.tasks import handover_candidates
 from engine.services.unit_of_work import unit_of_work
 from engine.services.users import acting, require_role
 from engine.store.unit_of_work import UnitOfWork
-from engine.views import iso
+from engine.json_shapes import iso
 
 MEASURES = ("duration", "share", "wait_share", "open")
 HISTOGRAM_BINS = 20

@@ -32,7 +32,7 @@ from engine.services.users import acting, require_role
 from engine.statuses import JobKind
 from engine.store.models import Activity, DeploymentFile, HumanTask, Job, ProcessDefinition, TaskCandidate
 from engine.store.unit_of_work import UnitOfWork
-from engine.views import deployed_version_view
+from engine.json_shapes import deployed_version_view
 
 DEPLOYABLE_SUFFIXES = (".bpmn", ".bpmn20.xml", ".dmn", ".xml")
 

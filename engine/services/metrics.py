@@ -18,7 +18,7 @@ from engine.services.context import EngineContext
 from engine.services.execution import refresh_calendars
 from engine.services.unit_of_work import unit_of_work
 from engine.store.unit_of_work import UnitOfWork
-from engine.views import iso
+from engine.json_shapes import iso
 
 VARIANTS_LIMIT = 20
 

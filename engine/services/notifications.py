@@ -17,7 +17,7 @@ from engine.services.context import EngineContext
 from engine.services.unit_of_work import unit_of_work
 from engine.services.users import load_actor
 from engine.store.unit_of_work import UnitOfWork
-from engine.views import iso
+from engine.json_shapes import iso
 
 log = logging.getLogger("bankflow.mail")
 MAIL_BATCH = 100

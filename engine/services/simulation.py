@@ -50,7 +50,7 @@ from engine.services.unit_of_work import unit_of_work
 from engine.sla.business_calendar import ALWAYS_OPEN_NAME, Calendar, builtin_24x7
 from engine.sla.calendar_cache import DEFAULT_NAME
 from engine.statuses import ACTIVE_TASK_STATUSES
-from engine.views import iso
+from engine.json_shapes import iso
 
 WORKER_ID = "simulator"
 Progress = Callable[[float, dict[str, int]], None]

@@ -26,7 +26,6 @@ from engine.services.execution import advance, breached_on_completion, existing_
 from engine.services.unit_of_work import unit_of_work
 from engine.services.users import load_actor
 from engine.statuses import ACTIVE_TASK_STATUSES, SLA_STATUSES, TASK_STATUSES, InstanceStatus, SlaStatus, TaskStatus
-from engine.store import job_rows
 from engine.store.unit_of_work import UnitOfWork
 
 DEFAULT_PAGE_SIZE = 100
@@ -172,7 +171,7 @@ def complete(ctx: EngineContext, task_id: int, user: str, data: Mapping[str, Any
             sla_status = SlaStatus.BREACHED
             record_breach(uow, now, instance.id, task.due_at, task_id, task.element_id)
         if task.due_at is not None:  # only tasks with an SLA have checks scheduled
-            job_rows.delete_task_jobs(uow.session, [task_id])
+            uow.jobs.delete_of_tasks([task_id])
         task = uow.tasks.save(replace(task, status=TaskStatus.COMPLETED, completed_at=now, completed_by=actor.name,
                                       data=json_ready(values), sla_status=sla_status))
         uow.history.record("task_completed", now, instance_id=instance.id, task_id=task_id,

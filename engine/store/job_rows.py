@@ -138,7 +138,3 @@ class JobRepository:
         found = [when for when in (due, external) if when is not None]
         return min(found) if found else None
 
-
-# TRANSITIONAL (issue #21): for `services/tasks.py`, which still passes a Session; `uow.jobs` is the way in.
-def delete_task_jobs(session: Session, task_ids: list[int]) -> None:
-    JobRepository(session).delete_of_tasks(task_ids)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from contextlib import contextmanager
 from functools import cached_property
-from typing import Any, Iterator
+from typing import Iterator
 
 from sqlalchemy.exc import IntegrityError, OperationalError, ProgrammingError
 from sqlalchemy.orm import Session, sessionmaker
@@ -106,11 +106,6 @@ class UnitOfWork:
     @cached_property
     def heartbeats(self) -> HeartbeatRepository:
         return HeartbeatRepository(self.session)
-
-    def __getattr__(self, name: str) -> Any:
-        # TRANSITIONAL (issue #21): code not yet moved to repositories still passes the unit of work
-        # where a Session is expected; removed once every service reaches rows through repositories.
-        return getattr(self.session, name)
 
 
 @contextmanager

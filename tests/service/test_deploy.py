@@ -8,7 +8,7 @@ from engine.services import deployments, instances, tasks
 from engine.bpmn.intake import SourceFile
 from engine.errors import DeployError
 from engine.store.models import Deployment, DeploymentFile, ProcessDefinition
-from engine.views import deployment_view
+from engine.json_shapes import deployment_view
 
 HEADER = ('<?xml version="1.0" encoding="UTF-8"?>\n'
           '<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL" '

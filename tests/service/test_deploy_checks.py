@@ -9,7 +9,7 @@ import pytest
 from engine.bpmn.intake import SourceFile
 from engine.errors import DeployError
 from engine.services import deployments, users
-from engine.views import deployment_view
+from engine.json_shapes import deployment_view
 from tests.service.test_deploy import STRAIGHT, bpmn, stored_counts
 
 # bpmn() puts the process on line 3; each model below starts on line 4, one element per line.

@@ -10,7 +10,7 @@ from engine.services import calendars, deployments, instances, sla_targets, task
 from engine.errors import InvalidData, PermissionDenied
 from engine.services.due_jobs import run_due_jobs
 from engine.services.worker import run_pass
-from engine.views import event_view, iso
+from engine.json_shapes import event_view, iso
 
 OFFICE = """
 [calendars.office]

@@ -5,7 +5,7 @@ import pytest
 
 from engine.errors import FieldProblem, InvalidData, NotFound
 from engine.services import comments, deployments, instances, users
-from engine.views import iso, user_view
+from engine.json_shapes import iso, user_view
 from tests.helpers.statements import counting
 
 

@@ -9,7 +9,7 @@ import pytest
 
 from engine.errors import DatabaseProblem
 from engine.services import calendars, demo_data, external_tasks, health, instances, worker
-from engine.views import health_view, wait_view, worker_status_view
+from engine.json_shapes import health_view, wait_view, worker_status_view
 from tests.helpers.process_library import LIBRARY, MONDAY_10_SHANGHAI, work
 
 INTAKE = {"customer_id": "C-1001", "customer_name": "Li Wei", "applicant_user": "carl", "loan_product": "consumer",

@@ -1,6 +1,6 @@
 """The architecture, checked on the source: the import graph between engine packages has no
 cycle, the domain packages use no SQL library, and the web app reaches the engine only
-through its service API (engine.services, engine.views, engine.errors) and the pure parts it shares
+through its service API (engine.services, engine.json_shapes, engine.errors) and the pure parts it shares
 (engine.records, engine.statuses, engine.policy).
 
 Every `import` and `from ... import` is read with `ast` (inside functions too, relative
@@ -17,7 +17,7 @@ ENGINE, WEBUI = ROOT / "engine", ROOT / "webui"
 DOMAIN = ("engine.bpmn", "engine.runtime", "engine.sla", "engine.analytics", "engine.policy", "engine.records",
           "engine.statuses")  # no I/O: no SQL library
 SQL_LIBRARIES = ("sqlalchemy", "alembic", "psycopg", "sqlite3")
-WEBUI_MAY_IMPORT = ("engine.services", "engine.views", "engine.errors", "engine.records", "engine.statuses",
+WEBUI_MAY_IMPORT = ("engine.services", "engine.json_shapes", "engine.errors", "engine.records", "engine.statuses",
                     "engine.policy")
 WEBUI_MAY_NOT_IMPORT = ("engine.store", "engine.runtime", "SpiffWorkflow")
 
@@ -65,7 +65,7 @@ def edges(folder: Path) -> list[tuple[str, str, str]]:
 
 
 def engine_part(module: str) -> str | None:
-    """The engine package (engine.bpmn, ...) or root module (engine.views, ...) a module is in."""
+    """The engine package (engine.bpmn, ...) or root module (engine.json_shapes, ...) a module is in."""
     parts = module.split(".")
     if parts[0] != "engine" or len(parts) < 2:
         return None
@@ -115,7 +115,7 @@ def test_the_graph_is_read():
     """A guard for the checks below: the walk finds the packages and their imports."""
     parts = {engine_part(source) for source, _, _ in edges(ENGINE)}
     assert {"engine.bpmn", "engine.runtime", "engine.sla", "engine.store", "engine.services",
-            "engine.connectors", "engine.views", "engine.errors", "engine.clock"} <= parts
+            "engine.connectors", "engine.json_shapes", "engine.errors", "engine.clock"} <= parts
     assert any(target.startswith("engine.services") for _, target, _ in edges(WEBUI))
 
 
@@ -225,6 +225,6 @@ def test_no_import_cycle_between_modules():
 def test_the_web_app_uses_only_the_service_api():
     offending = [(s, t, w) for s, t, w in edges(WEBUI)
                  if within(t, WEBUI_MAY_NOT_IMPORT) or (within(t, ("engine",)) and not within(t, WEBUI_MAY_IMPORT))]
-    assert not offending, ("webui/ may import from the engine only engine.services*, engine.views, engine.errors, "
+    assert not offending, ("webui/ may import from the engine only engine.services*, engine.json_shapes, engine.errors, "
                            "engine.records, engine.statuses and engine.policy (never engine.store, engine.runtime "
                            "or SpiffWorkflow):\n" + report(offending))

@@ -8,7 +8,7 @@ import re
 import pytest
 
 from engine.services import deployments, instances, tasks, users
-from engine.views import iso
+from engine.json_shapes import iso
 from tests.web.conftest import csrf_token
 
 FORM_ORDER = ["customer_name", "amount", "wants_insurance", "first_payment", "decision", "rate_pct", "checked"]

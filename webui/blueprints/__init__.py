@@ -13,14 +13,13 @@ from __future__ import annotations
 import re
 from typing import Any, Callable, Mapping
 
-from flask import abort, current_app, redirect, render_template, request
+from flask import abort, redirect, render_template, request
 from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.routing import IntegerConverter, ValidationError
 
 from engine.errors import Conflict, InvalidData, PermissionDenied
 from engine.records.instances import CaseSummary
-from engine.services.context import EngineContext
 from engine.services.instances import StartForm
 from engine.services.limits import MAX_INTEGER, MIN_INTEGER
 from webui.errors import status_of
@@ -28,11 +27,6 @@ from webui.messages import say
 
 WHOLE_NUMBER = re.compile(r"[+-]?[0-9]{1,19}")
 
-
-def engine() -> EngineContext:
-    from webui import engine_context
-
-    return engine_context(current_app)
 
 
 def me() -> str:

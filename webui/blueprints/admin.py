@@ -12,7 +12,8 @@ from engine.errors import Conflict, InvalidData
 from engine.policy.roles import Role
 from engine.records.users import UserRecord
 from engine.services import users
-from webui.blueprints import engine, me
+from webui.engine_access import current_engine
+from webui.blueprints import me
 from webui.errors import status_of
 from webui.messages import say
 
@@ -21,7 +22,7 @@ bp = Blueprint("admin", __name__, url_prefix="/admin")
 
 def _page(problems: dict[str, str] | None = None, values: dict[str, Any] | None = None,
           status: int = 200) -> ResponseReturnValue:
-    return render_template("admin/index.html", admin=users.administration(engine(), me()), problems=problems or {},
+    return render_template("admin/index.html", admin=users.administration(current_engine(), me()), problems=problems or {},
                            values=values or {}), status
 
 
@@ -37,7 +38,7 @@ def index() -> ResponseReturnValue:
 
 def _new_user_page(problems: dict[str, str] | None = None, values: dict[str, Any] | None = None,
                    status: int = 200) -> ResponseReturnValue:
-    return render_template("admin/new_user.html", admin=users.administration(engine(), me()),
+    return render_template("admin/new_user.html", admin=users.administration(current_engine(), me()),
                            problems=problems or {}, values=values or {"roles": [Role.STAFF], "groups": []}), status
 
 
@@ -54,7 +55,7 @@ def add_user() -> ResponseReturnValue:
     groups, roles = _groups(), request.form.getlist("roles")
     values = {"name": name, "email": email, "groups": groups, "roles": roles}
     try:
-        users.add_user(engine(), name, request.form.get("password", ""), groups, roles, email or None, user=me())
+        users.add_user(current_engine(), name, request.form.get("password", ""), groups, roles, email or None, user=me())
     except InvalidData as exc:
         return _new_user_page({p.field: p.message for p in exc.field_problems}, values, status_of(exc))
     except Conflict as exc:
@@ -67,7 +68,7 @@ def add_user() -> ResponseReturnValue:
 def edit_user(name: str) -> ResponseReturnValue:
     """The user's form; a refused change shows it again with each problem beside its field and what was
     chosen kept (but the password)."""
-    found = users.get_user(engine(), name)
+    found = users.get_user(current_engine(), name)
     values: UserRecord | dict[str, Any] = found
     problems: dict[str, str] = {}
     status = 200
@@ -77,20 +78,20 @@ def edit_user(name: str) -> ResponseReturnValue:
         values = {"email": email, "groups": groups, "roles": roles, "disabled": disabled}
         password = request.form.get("password", "")
         try:
-            users.update_user(engine(), name, me(), roles=roles, groups=groups, disabled=disabled, email=email,
+            users.update_user(current_engine(), name, me(), roles=roles, groups=groups, disabled=disabled, email=email,
                               password=password or None, from_session=current_user.get_id())
         except InvalidData as exc:
             problems, status = {p.field: p.message for p in exc.field_problems}, status_of(exc)
         else:
             flash(_("User %(name)s saved.", name=name), "success")
             return redirect(url_for("admin.edit_user", name=name))
-    return render_template("admin/user.html", user=found, values=values, admin=users.administration(engine(), me()),
+    return render_template("admin/user.html", user=found, values=values, admin=users.administration(current_engine(), me()),
                            problems=problems), status
 
 
 def _new_group_page(problems: dict[str, str] | None = None, values: dict[str, str] | None = None,
                     status: int = 200) -> ResponseReturnValue:
-    users.administration(engine(), me())  # admins only, like every page here
+    users.administration(current_engine(), me())  # admins only, like every page here
     return render_template("admin/new_group.html", problems=problems or {}, values=values or {},
                            back=_back()), status
 
@@ -112,7 +113,7 @@ def add_group() -> ResponseReturnValue:
     values = {"group": request.form.get("name", ""), "title": request.form.get("title", ""),
               "title_zh": request.form.get("title_zh", "")}
     try:
-        users.add_group(engine(), values["group"], user=me(), title=values["title"], title_zh=values["title_zh"])
+        users.add_group(current_engine(), values["group"], user=me(), title=values["title"], title_zh=values["title_zh"])
     except InvalidData as exc:
         problems = {"group" if p.field == "name" else p.field: p.message for p in exc.field_problems}
         return _new_group_page(problems, values, status_of(exc))

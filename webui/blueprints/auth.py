@@ -14,7 +14,8 @@ from wtforms.validators import DataRequired, Length
 
 from engine.errors import InvalidData, PermissionDenied
 from engine.services import users
-from webui.blueprints import engine, me
+from webui.engine_access import current_engine
+from webui.blueprints import me
 from webui.errors import status_of
 from webui.i18n import LANGUAGES
 from webui.sign_in import SignedInUser
@@ -43,7 +44,7 @@ def login() -> ResponseReturnValue:
     error = None
     if form.validate_on_submit():
         try:
-            signed_in = users.sign_in(engine(), form.name.data, form.password.data)
+            signed_in = users.sign_in(current_engine(), form.name.data, form.password.data)
         except PermissionDenied:
             error = _("This account is locked for 15 minutes after too many failed sign-ins.")
         else:
@@ -61,7 +62,7 @@ def login() -> ResponseReturnValue:
 @bp.post("/logout")
 def logout() -> ResponseReturnValue:
     """End this session on the server too, so a copy of the cookie stops working."""
-    users.sign_out(engine(), current_user.get_id())
+    users.sign_out(current_engine(), current_user.get_id())
     logout_user()
     session.clear()
     flash(_("You are signed out."), "info")
@@ -70,7 +71,7 @@ def logout() -> ResponseReturnValue:
 
 @bp.post("/profile/sign-out-everywhere")
 def sign_out_everywhere() -> ResponseReturnValue:
-    users.sign_out_everywhere(engine(), me())
+    users.sign_out_everywhere(current_engine(), me())
     logout_user()
     session.clear()
     flash(_("You are signed out on every device."), "info")
@@ -99,7 +100,7 @@ def profile() -> ResponseReturnValue:
     status = 200
     if form.validate_on_submit():
         try:
-            users.set_profile(engine(), me(), form.locale.data or None, (form.timezone.data or "").strip() or None)
+            users.set_profile(current_engine(), me(), form.locale.data or None, (form.timezone.data or "").strip() or None)
         except InvalidData as exc:
             problems = {p.field: p.message for p in exc.field_problems}  # said through the `say` filter
             status = status_of(exc)

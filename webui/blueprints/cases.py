@@ -15,7 +15,8 @@ from engine.records.instances import CaseSummary
 from engine.services import comments, deployments, instances, tasks
 from engine.services.instances import StartForm
 from engine.statuses import INSTANCE_STATUSES, InstanceStatus
-from webui.blueprints import engine, me, page_number, start_page
+from webui.engine_access import current_engine
+from webui.blueprints import me, page_number, start_page
 from webui.errors import status_of
 from webui.messages import say
 
@@ -27,10 +28,10 @@ def search() -> ResponseReturnValue:
     raw = request.args.get("status")
     status = InstanceStatus(raw) if raw in INSTANCE_STATUSES else None
     key, process = request.args.get("q") or None, request.args.get("process") or None
-    found = instances.search(engine(), me(), business_key=key, process=process, status=status,
+    found = instances.search(current_engine(), me(), business_key=key, process=process, status=status,
                              page=page_number())
     return render_template("cases/search.html", found=found, statuses=INSTANCE_STATUSES,
-                           processes=deployments.list_definitions(engine(), latest_only=True),
+                           processes=deployments.list_definitions(current_engine(), latest_only=True),
                            filtered=bool(status or key or process),
                            empty_sentence=_no_case(status, bool(key or process)))
 
@@ -56,7 +57,7 @@ def _no_case(status: InstanceStatus | None, other_filters: bool) -> str:
 
 def _case_page(instance_id: int, message: str | None = None, retry_data: str = "",
                status: int = 200) -> ResponseReturnValue:
-    page = instances.case_overview(engine(), instance_id, me())
+    page = instances.case_overview(current_engine(), instance_id, me())
     return render_template("cases/case.html", page=page, case=page.case, message=message,
                            retry_data=retry_data), status
 
@@ -69,14 +70,14 @@ def show(instance_id: int) -> ResponseReturnValue:
 @bp.get("/cases/<int:instance_id>/diagram.bpmn")
 def diagram(instance_id: int) -> ResponseReturnValue:
     # Served as data for the viewer script, never as a page: the browser must not interpret it.
-    return Response(instances.case_diagram(engine(), instance_id, me()), mimetype="application/octet-stream",
+    return Response(instances.case_diagram(current_engine(), instance_id, me()), mimetype="application/octet-stream",
                     headers={"Content-Disposition": "attachment"})
 
 
 @bp.post("/cases/<int:instance_id>/comments")
 def comment(instance_id: int) -> ResponseReturnValue:
     try:
-        comments.add_comment(engine(), instance_id, me(), request.form.get("body", ""))
+        comments.add_comment(current_engine(), instance_id, me(), request.form.get("body", ""))
     except InvalidData as exc:
         return _case_page(instance_id, message=say(exc), status=status_of(exc))
     return redirect(url_for("cases.show", instance_id=instance_id) + "#comments")
@@ -93,7 +94,7 @@ def retry(instance_id: int) -> ResponseReturnValue:
     except RecursionError:  # the parser's own limit, far deeper than the service's (instances.retry)
         return _case_page(instance_id, _("The corrected variables are nested too deeply."), raw, 400)
     try:
-        result = instances.retry(engine(), instance_id, data, user=me())
+        result = instances.retry(current_engine(), instance_id, data, user=me())
     except (InvalidData, Conflict, PermissionDenied) as exc:
         return _case_page(instance_id, say(exc), raw, status_of(exc))
     if result.status == InstanceStatus.INCIDENT:
@@ -105,11 +106,11 @@ def retry(instance_id: int) -> ResponseReturnValue:
 
 @bp.get("/start")
 def start_list() -> ResponseReturnValue:
-    return render_template("cases/start_list.html", startable=instances.startable(engine(), me()))
+    return render_template("cases/start_list.html", startable=instances.startable(current_engine(), me()))
 
 
 def _startable(key: str) -> StartForm:
-    for process in instances.startable(engine(), me()):
+    for process in instances.startable(current_engine(), me()):
         if process.key == key:
             return process
     raise PermissionDenied(_("You may not start this process."))
@@ -118,11 +119,11 @@ def _startable(key: str) -> StartForm:
 @bp.route("/start/<key>", methods=["GET", "POST"])
 def start(key: str) -> ResponseReturnValue:
     def begin(business_key: str | None, form: Mapping[str, str]) -> CaseSummary:
-        return instances.start(engine(), key, business_key=business_key, user=me(), form=form)
+        return instances.start(current_engine(), key, business_key=business_key, user=me(), form=form)
 
     def after(case: CaseSummary) -> str:
         flash(_("Case %(id)s started.", id=case.id), "success")
-        task_id = tasks.next_task_for(engine(), case.id, me())
+        task_id = tasks.next_task_for(current_engine(), case.id, me())
         return url_for("tasks.show", task_id=task_id) if task_id else url_for("cases.show", instance_id=case.id)
 
     return start_page(_startable(key), begin, after)

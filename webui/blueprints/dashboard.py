@@ -11,7 +11,8 @@ from flask_babel import gettext as _
 from engine.errors import Conflict, InvalidData, NotFound, PermissionDenied
 from engine.records.dashboard import DayFlow, HistogramBar, ProcessPage, WeekPoint
 from engine.services import dashboard, tasks, users
-from webui.blueprints import engine, int_arg, me
+from webui.engine_access import current_engine
+from webui.blueprints import int_arg, me
 from webui.formatting import local_time
 from webui.messages import say
 from webui.model_words import model_text
@@ -31,7 +32,7 @@ def _day(name: str) -> date | None:
 
 def window() -> dict[str, Any]:
     """The chosen window: last 7/30/90 days (`days`), or `from`..`to` (whole UTC days, `to` included)."""
-    now = engine().clock.now()
+    now = current_engine().clock.now()
     start, end = _day("from"), _day("to")
     if start or end:
         since = datetime.combine(start, time(), timezone.utc) if start else None
@@ -82,14 +83,14 @@ def _csv(text: str, name: str) -> Response:
 @bp.get("/dashboard")
 def index() -> str:
     chosen = window()
-    found = dashboard.overview(engine(), me(), since=chosen["since"], until=chosen["until"], version=_version())
+    found = dashboard.overview(current_engine(), me(), since=chosen["since"], until=chosen["until"], version=_version())
     return render_template("dashboard/index.html", found=found, chosen=chosen, windows=WINDOWS, query=_query)
 
 
 @bp.get("/dashboard/processes.csv")
 def index_csv() -> Response:
     chosen = window()
-    return _csv(dashboard.overview_csv(engine(), me(), since=chosen["since"], until=chosen["until"],
+    return _csv(dashboard.overview_csv(current_engine(), me(), since=chosen["since"], until=chosen["until"],
                                        version=_version()), "processes.csv")
 
 
@@ -103,7 +104,7 @@ def _filters() -> dict[str, Any]:
 def process(key: str) -> str:
     chosen = window()
     element = request.args.get("element") or None
-    page = dashboard.process_page(engine(), me(), key, element=element, **_filters())
+    page = dashboard.process_page(current_engine(), me(), key, element=element, **_filters())
     measure = request.args.get("measure")
     measure = measure if measure in dashboard.MEASURES else "share"
     return render_template("dashboard/process.html", page=page, doc=page.metrics, chosen=chosen,
@@ -115,7 +116,7 @@ def process(key: str) -> str:
 
 @bp.get("/dashboard/<key>/diagram.bpmn")
 def diagram(key: str) -> Response:
-    return Response(dashboard.diagram(engine(), me(), key, _version()), mimetype="application/octet-stream",
+    return Response(dashboard.diagram(current_engine(), me(), key, _version()), mimetype="application/octet-stream",
                     headers={"Content-Disposition": "attachment"})
 
 
@@ -124,13 +125,13 @@ def process_csv(key: str, table: str) -> Response:
     element = request.args.get("element") or None
     if table == "slowest" and element is None:
         raise NotFound(_("Choose an activity first."))
-    text = dashboard.process_csv(engine(), me(), key, table, element=element, **_filters())
+    text = dashboard.process_csv(current_engine(), me(), key, table, element=element, **_filters())
     return _csv(text, f"{key}-{table}.csv")
 
 
 @bp.get("/dashboard/<key>/log.xes")
 def process_xes(key: str) -> Response:
-    text = dashboard.process_xes(engine(), me(), key, since=window()["since"])
+    text = dashboard.process_xes(current_engine(), me(), key, since=window()["since"])
     return Response(text, mimetype="application/xml",
                     headers={"Content-Disposition": f'attachment; filename="{key}.xes"'})
 
@@ -141,8 +142,8 @@ def _board_filters() -> dict[str, Any]:
 
 @bp.get("/dashboard/sla")
 def sla_page() -> str:
-    board = dashboard.sla_board(engine(), me(), **_board_filters())
-    return render_template("dashboard/sla.html", board=board, groups=users.list_groups(engine()))
+    board = dashboard.sla_board(current_engine(), me(), **_board_filters())
+    return render_template("dashboard/sla.html", board=board, groups=users.list_groups(current_engine()))
 
 
 def _board_filters_query() -> dict[str, Any]:
@@ -151,7 +152,7 @@ def _board_filters_query() -> dict[str, Any]:
 
 @bp.get("/dashboard/sla.csv")
 def sla_csv() -> Response:
-    return _csv(dashboard.sla_csv(engine(), me(), **_board_filters()), "sla.csv")
+    return _csv(dashboard.sla_csv(current_engine(), me(), **_board_filters()), "sla.csv")
 
 
 @bp.post("/dashboard/sla/<int:task_id>/assign")
@@ -160,7 +161,7 @@ def reassign(task_id: int):
     what happened (a refusal in the engine's words, in the user's language)."""
     to = request.form.get("to", "").strip()
     try:
-        task = tasks.assign(engine(), task_id, me(), to)
+        task = tasks.assign(current_engine(), task_id, me(), to)
     except (InvalidData, Conflict, PermissionDenied, NotFound) as exc:
         flash(_("Task %(id)s was not reassigned: %(reason)s", id=task_id, reason=say(exc)), "error")
     else:
@@ -174,7 +175,7 @@ def due_words(due_at: str | None) -> str:
     """How far a due time is from now, roughly: "overdue by 2 h" once it has passed, else "due in 3 h"."""
     if not due_at:
         return ""
-    left = (datetime.fromisoformat(due_at.replace("Z", "+00:00")) - engine().clock.now()).total_seconds()
+    left = (datetime.fromisoformat(due_at.replace("Z", "+00:00")) - current_engine().clock.now()).total_seconds()
     if left <= 0:
         return _("overdue by %(time)s", time=rough_duration(-left))
     return _("due in %(time)s", time=rough_duration(left))

@@ -12,8 +12,9 @@ from werkzeug.utils import secure_filename
 from engine.errors import DeployError
 from engine.records.instances import CaseSummary
 from engine.services import deployments, instances
-from engine.views import definition_detail_view, deploy_problem_view, deployment_view, process_versions_view
-from webui.blueprints import engine, int_arg, me, start_page
+from engine.json_shapes import definition_detail_view, deploy_problem_view, deployment_view, process_versions_view
+from webui.engine_access import current_engine
+from webui.blueprints import int_arg, me, start_page
 from webui.errors import status_of
 from webui.labels import label
 
@@ -23,7 +24,7 @@ MAX_FILES = 50
 
 def _overview() -> list[dict[str, object]]:
     """Every process with its versions (refuses those who may not see the workspace)."""
-    return [process_versions_view(p) for p in deployments.designer_overview(engine(), me())]
+    return [process_versions_view(p) for p in deployments.designer_overview(current_engine(), me())]
 
 
 @bp.get("")
@@ -41,7 +42,7 @@ def upload() -> ResponseReturnValue:
         return render_template("designer/index.html", processes=processes, problems=problems, warnings=[],
                                deployed=None, uploaded=[]), 400
     try:
-        deployed = deployments.deploy_uploads(engine(), [(f.filename or "", f.read()) for f in files], user=me())
+        deployed = deployments.deploy_uploads(current_engine(), [(f.filename or "", f.read()) for f in files], user=me())
     except DeployError as exc:
         return render_template("designer/index.html", processes=processes,
                                problems=[deploy_problem_view(p) for p in exc.deploy_problems], warnings=[],
@@ -63,19 +64,19 @@ def _version() -> int | None:
 @bp.get("/definitions/<key>")
 def definition(key: str) -> ResponseReturnValue:
     return render_template("designer/definition.html",
-                           definition=definition_detail_view(deployments.definition_detail(engine(), key, _version(),
+                           definition=definition_detail_view(deployments.definition_detail(current_engine(), key, _version(),
                                                                                            me())))
 
 
 @bp.get("/definitions/<key>/diagram.bpmn")
 def diagram(key: str) -> ResponseReturnValue:
-    _name, content = deployments.definition_source(engine(), key, _version(), me())
+    _name, content = deployments.definition_source(current_engine(), key, _version(), me())
     return Response(content, mimetype="application/octet-stream", headers={"Content-Disposition": "attachment"})
 
 
 @bp.get("/definitions/<key>/source")
 def source(key: str) -> ResponseReturnValue:
-    name, content = deployments.definition_source(engine(), key, _version(), me())
+    name, content = deployments.definition_source(current_engine(), key, _version(), me())
     filename = secure_filename(name) or "process.bpmn"
     return Response(content, mimetype="application/octet-stream",
                     headers={"Content-Disposition": f"attachment; filename=\"{filename}\""})
@@ -84,7 +85,7 @@ def source(key: str) -> ResponseReturnValue:
 @bp.post("/definitions/<key>/<int:version>/active")
 def set_active(key: str, version: int) -> ResponseReturnValue:
     active = request.form.get("active") == "on"
-    deployments.set_active(engine(), key, version, active, me())
+    deployments.set_active(current_engine(), key, version, active, me())
     flash(_("%(key)s v%(version)s is now %(state)s.", key=key, version=version,
             state=_("active") if active else _("inactive")), "success")
     return redirect(url_for("designer.definition", key=key, version=version))
@@ -93,10 +94,10 @@ def set_active(key: str, version: int) -> ResponseReturnValue:
 @bp.route("/definitions/<key>/<int:version>/test-case", methods=["GET", "POST"])
 def test_case(key: str, version: int) -> ResponseReturnValue:
     """A test case of the version the page shows, through its start form (designers and admins)."""
-    process = instances.form_for_test_case(engine(), key, version, me())
+    process = instances.form_for_test_case(current_engine(), key, version, me())
 
     def begin(business_key: str | None, form: Mapping[str, str]) -> CaseSummary:
-        return instances.start_test_case(engine(), key, version, me(), business_key=business_key, form=form)
+        return instances.start_test_case(current_engine(), key, version, me(), business_key=business_key, form=form)
 
     def after(case: CaseSummary) -> str:
         flash(_("Test case %(id)s started.", id=case.id), "success")

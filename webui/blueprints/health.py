@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, current_app, jsonify
+from flask import Blueprint, jsonify
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
 
@@ -12,15 +12,15 @@ from engine.errors import BankflowError
 from engine.policy.roles import SUPERVISORS
 from engine.services import health
 from engine.statuses import WorkerStatus
-from engine.views import health_view, worker_status_view
-from webui import engine_context
+from engine.json_shapes import health_view, worker_status_view
+from webui.engine_access import current_engine
 
 bp = Blueprint("health", __name__)
 
 
 @bp.get("/health")
 def show() -> ResponseReturnValue:
-    report = health.check(engine_context(current_app))
+    report = health.check(current_engine())
     return jsonify(health_view(report)), 200 if report.status == "ok" else 503
 
 
@@ -31,7 +31,7 @@ def worker_overdue() -> dict[str, Any]:
     if not current_user.is_authenticated or not current_user.has_role(*SUPERVISORS):
         return {}
     try:
-        state = health.worker_status(engine_context(current_app))
+        state = health.worker_status(current_engine())
     except BankflowError:  # the page itself says what is wrong with the database
         return {}
     return {"worker_overdue": worker_status_view(state) if state.status == WorkerStatus.OVERDUE else None}

@@ -9,7 +9,8 @@ from flask_babel import gettext as _
 from engine.errors import Conflict, InvalidData, PermissionDenied
 from engine.services import deployments, tasks
 from engine.statuses import SLA_STATUSES
-from webui.blueprints import engine, int_arg, me, page_number
+from webui.engine_access import current_engine
+from webui.blueprints import int_arg, me, page_number
 from webui.errors import status_of
 from webui.labels import label
 from webui.messages import say
@@ -32,11 +33,11 @@ def inbox():
     sla = sla if sla in SLA_STATUSES else None
     process = request.args.get("process") or None
     priority = int_arg("priority")
-    found = tasks.inbox(engine(), me(), view, process=process, priority=priority, sla_status=sla,
+    found = tasks.inbox(current_engine(), me(), view, process=process, priority=priority, sla_status=sla,
                         page=page_number())
     return render_template("tasks/inbox.html", inbox=found, sla=sla, process=process, priority=priority,
                            filtered=_filter_kind(sla, process, priority),
-                           processes=deployments.list_definitions(engine(), latest_only=True))
+                           processes=deployments.list_definitions(current_engine(), latest_only=True))
 
 
 def _filter_kind(sla: str | None, process: str | None, priority: int | None) -> str | None:
@@ -49,7 +50,7 @@ def _filter_kind(sla: str | None, process: str | None, priority: int | None) -> 
 def _task_page(task_id: int, values: Mapping[str, str] | None = None, problems: dict | None = None,
                message: str | None = None, status: int = 200):
     """The task page; after a refused action, with what was typed (`values`), the refused fields and why."""
-    detail = tasks.task_detail(engine(), task_id, me())
+    detail = tasks.task_detail(current_engine(), task_id, me())
     return render_template("tasks/task.html", detail=detail, values=values or {}, problems=problems or {},
                            message=message), status
 
@@ -71,18 +72,18 @@ def _act(task_id: int, action, done: str):
 
 @bp.post("/tasks/<int:task_id>/claim")
 def claim(task_id: int):
-    return _act(task_id, lambda: tasks.claim(engine(), task_id, me()), _("You claimed the task."))
+    return _act(task_id, lambda: tasks.claim(current_engine(), task_id, me()), _("You claimed the task."))
 
 
 @bp.post("/tasks/<int:task_id>/unclaim")
 def unclaim(task_id: int):
-    return _act(task_id, lambda: tasks.unclaim(engine(), task_id, me()), _("The task is open to its group again."))
+    return _act(task_id, lambda: tasks.unclaim(current_engine(), task_id, me()), _("The task is open to its group again."))
 
 
 @bp.post("/tasks/<int:task_id>/assign")
 def assign(task_id: int):
     to = request.form.get("to", "")
-    return _act(task_id, lambda: tasks.assign(engine(), task_id, me(), to), _("The task is assigned to %(name)s.",
+    return _act(task_id, lambda: tasks.assign(current_engine(), task_id, me(), to), _("The task is assigned to %(name)s.",
                                                                                name=to))
 
 
@@ -92,7 +93,7 @@ def complete(task_id: int):
     their inbox). A refusal shows the page again with what was typed kept."""
     submitted = request.form.to_dict()
     try:
-        result = tasks.complete(engine(), task_id, me(), form=submitted)
+        result = tasks.complete(current_engine(), task_id, me(), form=submitted)
     except InvalidData as exc:
         return _task_page(task_id, submitted, {p.field: p.message for p in exc.field_problems},
                           _("Some fields need your attention."), status_of(exc))

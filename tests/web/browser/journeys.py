@@ -28,7 +28,7 @@ from engine.services import instances, tasks
 from engine.services.context import EngineContext
 from engine.services.unit_of_work import unit_of_work
 from engine.store.tables import JOB
-from engine.views import instance_detail
+from engine.json_shapes import instance_detail
 
 LIBRARY = Path(__file__).resolve().parents[3] / "processes"
 SETTLE_SECONDS = 30  # how long a case may take to reach its next wait with the worker running

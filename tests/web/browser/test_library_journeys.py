@@ -13,7 +13,7 @@ from playwright.sync_api import expect
 
 from engine.services import demo_data, deployments, users
 from engine.services.context import EngineContext
-from engine.views import definition_detail_view
+from engine.json_shapes import definition_detail_view
 from tests.conftest import fresh_database
 from tests.helpers.process_library import MODELS
 from tests.web.browser.conftest import CHROMIUM, SCREENSHOTS, Visitor, background_worker, gunicorn

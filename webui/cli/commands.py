@@ -1,162 +1,26 @@
-"""The `bankflow` command line (docs/architecture.md §7).
-
-Each command parses its input, calls one service function and prints the result;
-`BankflowError`s become one line per problem on stderr and exit code 1, usage
-errors exit 2 (click's own convention). Without `--user` a command acts as the
-local operator: whoever holds the database URL holds everything.
-"""
+"""The commands that set up, run and administer the engine: the database and demo data, deployments,
+cases and tasks, notifications, users and groups, calendars, SLA targets, the web server and the worker
+(docs/architecture.md §7). Each parses its input, calls one service function and prints the result."""
 from __future__ import annotations
 
 import json
-import logging
 import os
 import socket
-import sys
-from functools import wraps
 from pathlib import Path
 from types import FrameType
-from typing import Any, Callable, TextIO
+from typing import Any, TextIO
 
 import click
 
-from engine.errors import BankflowError
 from engine.services import (
     calendars, database, demo_data, deployments, instances, notifications, sla_targets, tasks, users, worker)
 from engine.services.context import EngineContext
-from engine.policy.roles import ROLES
-from engine.services.limits import MAX_INTEGER
 from engine.statuses import ACTIVE_TASK_STATUSES, TASK_STATUSES
-from engine.views import (
+from engine.json_shapes import (
     calendar_view, completion_view, database_report_view, definition_view, demo_report_view, deployment_view,
     instance_detail, instance_summary, notification_view, sla_target_view, task_view, user_view)
-
-OPERATOR_NOTE = "Without --user the command acts as the local operator, who may do everything."
-# Commands that may create the database; every other command refuses a database that does not exist.
-CREATING_COMMANDS = ("init-db", "demo", "serve")
-# Ids, versions and offsets name rows: beyond the database's Integer range they are a usage error (exit 2).
-DATABASE_ID = click.IntRange(0, MAX_INTEGER)
-ROLE_NAMES = [role.value for role in ROLES]  # click would show an enum's member names
-
-
-class CliState:
-    """What the group options set; subcommands may set the same options after their name."""
-
-    def __init__(self) -> None:
-        self.database_url: str | None = None
-        self.as_json = False
-        self.verbose = False
-        self._context: EngineContext | None = None
-
-    def context(self, create: bool) -> EngineContext:
-        if self._context is None:
-            self._context = database.open_context(self.database_url, create=create)
-        return self._context
-
-
-def fail(problems: list[str]) -> None:
-    for line in problems:
-        click.echo(f"error: {line}", err=True)
-    sys.exit(1)
-
-
-def _set_url(ctx: click.Context, _param: click.Parameter, value: str | None) -> None:
-    if value:
-        ctx.ensure_object(CliState).database_url = value
-
-
-def _set_json(ctx: click.Context, _param: click.Parameter, value: bool) -> None:
-    if value:
-        ctx.ensure_object(CliState).as_json = True
-
-
-def _set_verbose(ctx: click.Context, _param: click.Parameter, value: bool) -> None:
-    if value:
-        ctx.ensure_object(CliState).verbose = True
-
-
-def shared_options(func: Callable) -> Callable:
-    """--database-url, --json and --verbose, accepted before or after the subcommand's name."""
-    func = click.option("--database-url", expose_value=False, callback=_set_url, is_eager=True,
-                        help="SQLAlchemy URL (default: BANKFLOW_DATABASE_URL, else SQLite in ./instance).")(func)
-    func = click.option("--json", "as_json", is_flag=True, expose_value=False, callback=_set_json,
-                        help="Machine-readable output (docs/json-contract.md).")(func)
-    return click.option("--verbose", is_flag=True, expose_value=False, callback=_set_verbose,
-                        help="Show the engine's and libraries' log lines.")(func)
-
-
-def service_command(func: Callable) -> Callable:
-    """Give a command the engine context and `as_json`, and turn user errors into exit code 1."""
-
-    @shared_options
-    @wraps(func)
-    @click.pass_context
-    def wrapper(click_ctx: click.Context, *args: Any, **kwargs: Any) -> Any:
-        state = click_ctx.ensure_object(CliState)
-        _configure_logging(state.verbose, worker_notices=click_ctx.info_name == "worker")
-        try:
-            engine_ctx = state.context(create=click_ctx.info_name in CREATING_COMMANDS)
-            return func(engine_ctx, state.as_json, *args, **kwargs)
-        except BankflowError as exc:
-            fail(exc.problems())
-
-    return wrapper
-
-
-def _configure_logging(verbose: bool, worker_notices: bool) -> None:
-    """Warnings on stderr; the worker also says what each job did; everything else, such as
-    SpiffWorkflow's INFO lines, only with --verbose."""
-    logging.basicConfig(level=logging.INFO if verbose else logging.WARNING,
-                        format="%(asctime)s %(name)s %(levelname)s %(message)s", force=True)
-    logging.getLogger("bankflow").setLevel(logging.INFO if worker_notices else logging.NOTSET)
-
-
-def emit(value: Any, as_json: bool, text: Callable[[Any], str]) -> None:
-    click.echo(json.dumps(value, indent=2, ensure_ascii=False) if as_json else text(value))
-
-
-def parse_json(option: str, raw: str | None) -> dict[str, Any]:
-    if raw is None:
-        return {}
-    try:
-        value = json.loads(raw)
-    except json.JSONDecodeError as exc:
-        raise click.BadParameter(f"not valid JSON ({exc.msg} at character {exc.pos})", param_hint=option)
-    except RecursionError:
-        raise click.BadParameter("is nested too deeply", param_hint=option) from None
-    if not isinstance(value, dict):
-        raise click.BadParameter("must be a JSON object", param_hint=option)
-    return value
-
-
-def parse_vars(pairs: tuple[str, ...]) -> dict[str, Any]:
-    """NAME=VALUE pairs; VALUE is read as JSON when it parses (numbers, true/false), else as text."""
-    result = {}
-    for pair in pairs:
-        name, sep, raw = pair.partition("=")
-        if not sep or not name:
-            raise click.BadParameter(f"'{pair}' is not NAME=VALUE", param_hint="--var")
-        try:
-            result[name] = json.loads(raw)
-        except json.JSONDecodeError:
-            result[name] = raw
-    return result
-
-
-def user_option(help_text: str, required: bool = False) -> Callable:
-    return click.option("--user", required=required,
-                        help=help_text if required else f"{help_text} {OPERATOR_NOTE}")
-
-
-@click.group()
-@shared_options
-@click.pass_context
-def main(ctx: click.Context) -> None:
-    """bankflow: BPMN workflows for bank service processes.
-
-    The database comes from --database-url or BANKFLOW_DATABASE_URL (default:
-    SQLite in ./instance). Commands that name no --user act as the local operator.
-    """
-    ctx.ensure_object(CliState)
+from webui.cli.common import (DATABASE_ID, ROLE_NAMES, emit, fail, main, parse_json, parse_vars, progress_bar,
+                              service_command, user_option)
 
 
 @main.command("init-db")
@@ -190,8 +54,6 @@ def _path(library: str | None) -> Path | None:
 
 
 def _history_bar(quiet: bool) -> Any:
-    from webui.analytics_cli import progress_bar
-
     return progress_bar(HISTORY_DAYS, 1, quiet)
 
 
@@ -578,16 +440,3 @@ def sla_set(ctx: EngineContext, as_json: bool, key: str, duration: str, version:
     emit(sla_target_view(sla_targets.set_target(ctx, key, duration, version, element_id, calendar, user)), as_json,
          lambda r: f"SLA of {r['key']} v{r['version']} {r['task'] or '(whole process)'}: {r['duration']} "
                    f"on {r['calendar'] or 'the default calendar'}")
-
-
-
-def _register_analytics_commands() -> None:
-    """metrics, export-xes, export-csv and simulate live in webui/analytics_cli.py, which uses the
-    helpers above; they join the group once it exists."""
-    from webui.analytics_cli import COMMANDS
-
-    for command in COMMANDS:
-        main.add_command(command)
-
-
-_register_analytics_commands()

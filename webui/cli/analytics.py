@@ -1,12 +1,11 @@
 """The analytics commands of `bankflow` (docs/architecture.md §7): metrics, export-xes, export-csv, simulate.
 
-Registered on the main group by webui/cli.py (`COMMANDS`). Each parses its input,
+Registered on the main group by webui/cli/__init__.py (`COMMANDS`). Each parses its input,
 calls one service function and prints the result; the JSON of `metrics --json` is
 documented in docs/metrics-json.md.
 """
 from __future__ import annotations
 
-import sys
 from datetime import date, datetime, time, timezone
 from pathlib import Path
 from typing import Any
@@ -15,8 +14,8 @@ import click
 
 from engine.errors import BankflowError
 from engine.services import demo_data, exports, metrics, simulation, what_if
-from engine.views import csv_export_view, xes_export_view
-from webui.cli import DATABASE_ID, CliState, emit, fail, service_command, shared_options
+from engine.json_shapes import csv_export_view, xes_export_view
+from webui.cli.common import DATABASE_ID, CliState, emit, fail, progress_bar, service_command, shared_options
 
 
 class Moment(click.ParamType):
@@ -184,28 +183,6 @@ def simulate_command(click_ctx: click.Context, keys: tuple[str, ...], scenario_f
             emit(result, state.as_json, summary_text)
     except BankflowError as exc:
         fail(exc.problems())
-
-
-def progress_bar(days: int, runs: int, quiet: bool) -> Any:
-    """A progress bar over virtual days on the terminal (tqdm); nothing when output is not a terminal."""
-    if quiet or not sys.stderr.isatty():
-        return None
-    from tqdm import tqdm
-
-    bar = tqdm(total=days * runs, unit="day", desc="simulating", file=sys.stderr, leave=False)
-    done = {"run": 0, "day": 0.0}
-
-    def update(day: float, counters: dict[str, int]) -> None:
-        if day < done["day"]:  # the next run began
-            done["run"] += 1
-        done["day"] = day
-        bar.n = min(done["run"] * days + day, days * runs)
-        bar.set_postfix(cases=counters["cases_started"], tasks=counters["tasks_completed"], refresh=False)
-        bar.refresh()
-        if bar.n >= days * runs:
-            bar.close()
-
-    return update
 
 
 def summary_text(r: dict[str, Any]) -> str:
