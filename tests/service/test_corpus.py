@@ -35,9 +35,9 @@ def test_each_file_deploys_or_is_refused_as_pinned(ctx, name):
         return
     assert expected == DEPLOYS, f"{name} is pinned to be refused ({expected!r}) but deployed"
     if path.suffix == ".dmn":
-        assert result["definitions"] == []  # decisions only: no process to start
+        assert result.definitions == ()  # decisions only: no process to start
     else:
-        assert result["definitions"] and {d["status"] for d in result["definitions"]} == {"new"}
+        assert result.definitions and {d.status for d in result.definitions} == {"new"}
 
 
 @pytest.mark.parametrize("folder, names", [
@@ -46,7 +46,7 @@ def test_each_file_deploys_or_is_refused_as_pinned(ctx, name):
 ])
 def test_files_that_call_each_other_deploy_together(ctx, folder, names):
     result = deployments.deploy(ctx, deployments.read_sources([CORPUS / folder / n for n in names]))
-    assert {d["status"] for d in result["definitions"]} == {"new"}
+    assert {d.status for d in result.definitions} == {"new"}
 
 
 def test_camunda_loan_approval_runs_with_a_connector_for_its_delegate(ctx):

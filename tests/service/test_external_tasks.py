@@ -50,8 +50,8 @@ def test_a_waiting_service_task_is_an_open_activity_until_its_job_completes(kyc,
     case_id = prepare(ctx, "Grace Hopper")
 
     def aml_activity():
-        with unit_of_work(ctx, read_only=True) as session:
-            return session.execute(select(ACTIVITY.c.state, ACTIVITY.c.ended_at).where(
+        with unit_of_work(ctx, read_only=True) as uow:
+            return uow.session.execute(select(ACTIVITY.c.state, ACTIVITY.c.ended_at).where(
                 ACTIVITY.c.instance_id == case_id, ACTIVITY.c.element_id == "aml")).one()
 
     assert aml_activity() == ("active", None)

@@ -143,8 +143,8 @@ def held_back(ctx: EngineContext, task: dict[str, Any], people: dict[str, DemoUs
 
 def _waits(ctx: EngineContext, instance_id: int) -> dict[str, list[str]]:
     """The case's open jobs by kind: element ids of its service jobs and timers."""
-    with unit_of_work(ctx, read_only=True) as session:
-        rows = session.execute(select(JOB.c.kind, JOB.c.element_id).where(JOB.c.instance_id == instance_id)).all()
+    with unit_of_work(ctx, read_only=True) as uow:
+        rows = uow.session.execute(select(JOB.c.kind, JOB.c.element_id).where(JOB.c.instance_id == instance_id)).all()
     found: dict[str, list[str]] = {}
     for kind, element_id in rows:
         found.setdefault(kind, []).append(element_id)
